@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: ISC
+# immich-dedupe toolchain: one plain Makefile.
+
+PREFIX	?= /usr/local
+BINDIR	 = $(PREFIX)/bin
+MANDIR	 = $(PREFIX)/share/man
+OBJ	?= obj
+BIN	?= bin
+
+CFLAGS	?= -g -O2 -fstack-protector-strong -D_FORTIFY_SOURCE=2
+override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wwrite-strings \
+	-I. $(shell pkg-config --cflags libcurl libcjson 2>/dev/null)
+override CPPFLAGS += -MMD -MP
+LDLIBS	+= $(shell pkg-config --libs libcurl libcjson 2>/dev/null || \
+	echo -lcurl -lcjson) -lcrypto -lm
+
+CMDS	 = $(patsubst cmd/%.c,%,$(wildcard cmd/immich-*.c))
+BINS	 = $(CMDS:%=$(BIN)/%)
+COMMON	 = $(patsubst %.c,$(OBJ)/%.o,$(wildcard common/*.c))
+TESTC	 = $(patsubst tests/%.c,$(OBJ)/t/%,$(wildcard tests/*.c))
+MANS	 = $(wildcard man/*.[157])
+
+all: $(BINS)
+
+$(BIN)/immich-%: $(OBJ)/cmd/immich-%.o $(OBJ)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(OBJ)/t/%: $(OBJ)/tests/%.o $(OBJ)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(OBJ)/libcommon.a: $(COMMON)
+	$(AR) rcs $@ $(COMMON)
+
+$(OBJ)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+-include $(shell find $(OBJ) -name '*.d' 2>/dev/null)
+
+# Installs what is missing (apt-get as root; otherwise says what to install).
+deps:
+	@sh .ci/install-deps
+
+check: deps
+	@$(MAKE) --no-print-directory all testbins
+	mandoc -Tlint -Wwarning $(MANS)
+	PATH="$(abspath $(OBJ))/t:$(abspath $(BIN)):$$PATH" \
+	    prove $(PROVEFLAGS) tests/*.t </dev/null
+
+testbins: $(TESTC)
+
+# AddressSanitizer + UBSan build, tested as a whole.
+asan:
+	@$(MAKE) --no-print-directory check OBJ=obj-asan BIN=bin-asan \
+	    CFLAGS="-g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer"
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@PATH="$(abspath $(BIN)):$$PATH" sh examples/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all testbins
+	@PATH="$(abspath $(OBJ))/t:$(abspath $(BIN)):$$PATH" sh tests/bench/run.sh
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
+	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)
+	for m in $(MANS); do \
+		s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s; \
+	done
+
+uninstall:
+	for b in $(CMDS); do rm -f $(DESTDIR)$(BINDIR)/$$b; done
+	for m in $(MANS); do \
+		s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m#man/}; \
+	done
+
+clean:
+	rm -rf $(OBJ) $(BIN) obj-asan bin-asan
+
+.PHONY: all check testbins asan demo bench install uninstall clean deps
+.SECONDARY:

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef IMMICH_ENV_H
+#define IMMICH_ENV_H
+
+/*
+ * Settings from the environment; this is the only place that reads them.
+ *   IMMICH_INSTANCE_URL	server URL, with or without a trailing /api
+ *   IMMICH_API_KEY		the API key, or
+ *   IMMICH_API_KEY_FILE	a file whose first line is the API key
+ * A missing or invalid setting exits with EX_USAGE and names the variable.
+ */
+struct env {
+	char	*api;	/* base URL ending in "/api", no trailing slash */
+	char	*key;	/* API key; never printed */
+};
+
+const struct env *env_get(void);
+
+/* An integer setting: the default when unset; exits EX_USAGE when invalid. */
+long	 env_long(const char *name, long def, long min, long max);
+/* A non-negative number setting (may have a fraction), as env_long. */
+double	 env_double(const char *name, double def, double min, double max);
+
+#endif

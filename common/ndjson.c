@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: ISC */
+#include <err.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/ndjson.h"
+#include "common/util.h"
+
+void
+ndjson_open(struct ndjson_in *in, FILE *fp, const char *name)
+{
+	memset(in, 0, sizeof(*in));
+	in->fp = fp;
+	in->name = name;
+}
+
+int
+ndjson_next(struct ndjson_in *in, cJSON **out)
+{
+	const char *end = NULL;
+	ssize_t n;
+	cJSON *o;
+
+	*out = NULL;
+	for (;;) {
+		errno = 0;
+		n = getline(&in->line, &in->cap, in->fp);
+		if (n < 0) {
+			if (ferror(in->fp))
+				err(EX_FATAL, "%s: read error", in->name);
+			return 0;
+		}
+		in->lineno++;
+		while (n > 0 && (in->line[n - 1] == '\n' ||
+		    in->line[n - 1] == '\r'))
+			in->line[--n] = '\0';
+		if (strspn(in->line, " \t") != (size_t)n)
+			break;
+		if ((size_t)n != strlen(in->line))
+			break;
+	}
+	if ((size_t)n != strlen(in->line)) {
+		warnx("%s:%zu: NUL byte in line", in->name, in->lineno);
+		return -1;
+	}
+	o = cJSON_ParseWithLengthOpts(in->line, n, &end, 0);
+	if (o == NULL) {
+		end = cJSON_GetErrorPtr();
+		warnx("%s:%zu: invalid JSON at byte %td%s", in->name,
+		    in->lineno, end ? end - in->line + 1 : 0,
+		    end && *end == '\0' ? " (truncated line?)" : "");
+		return -1;
+	}
+	end += strspn(end, " \t");
+	if (*end != '\0') {
+		warnx("%s:%zu: trailing data after the JSON value at byte %td",
+		    in->name, in->lineno, end - in->line + 1);
+		cJSON_Delete(o);
+		return -1;
+	}
+	if (!cJSON_IsObject(o)) {
+		warnx("%s:%zu: not a JSON object", in->name, in->lineno);
+		cJSON_Delete(o);
+		return -1;
+	}
+	*out = o;
+	return 1;
+}
+
+void
+ndjson_close(struct ndjson_in *in)
+{
+	free(in->line);
+	in->line = NULL;
+	in->cap = 0;
+}
+
+static void
+write_failed(void)
+{
+	if (errno == EPIPE) {
+		/* The reader went away: end as a filter killed by SIGPIPE. */
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+		_exit(EX_FATAL);
+	}
+	err(EX_FATAL, "write error");
+}
+
+void
+ndjson_emit(const cJSON *o)
+{
+	char *s = cJSON_PrintUnformatted(o);
+
+	if (s == NULL)
+		errx(EX_FATAL, "out of memory");
+	if (fputs(s, stdout) == EOF || putchar('\n') == EOF)
+		write_failed();
+	free(s);
+}
+
+void
+ndjson_finish(void)
+{
+	if (fflush(stdout) == EOF || ferror(stdout))
+		write_failed();
+}
+
+const char *
+rec_str(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+cJSON *
+rec_asset(const cJSON *rec, const char *id)
+{
+	const cJSON *assets = cJSON_GetObjectItemCaseSensitive(rec, "assets");
+	cJSON *a;
+
+	if (id == NULL || !cJSON_IsArray(assets))
+		return NULL;
+	cJSON_ArrayForEach(a, assets) {
+		const char *aid = rec_str(a, "id");
+		if (aid && strcmp(aid, id) == 0)
+			return a;
+	}
+	return NULL;
+}
+
+void
+rec_set(cJSON *obj, const char *key, cJSON *val)
+{
+	if (cJSON_GetObjectItemCaseSensitive(obj, key))
+		cJSON_ReplaceItemInObjectCaseSensitive(obj, key, val);
+	else
+		cJSON_AddItemToObject(obj, key, val);
+}
+
+void
+rec_error(cJSON *rec, const struct ndjson_in *in, const char *asset,
+    const char *fmt, ...)
+{
+	cJSON *errs = cJSON_GetObjectItemCaseSensitive(rec, "errors");
+	cJSON *e;
+	va_list ap;
+	char *msg;
+
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		errx(EX_FATAL, "out of memory");
+	va_end(ap);
+	if (!cJSON_IsArray(errs)) {
+		errs = cJSON_CreateArray();
+		rec_set(rec, "errors", errs);
+	}
+	e = cJSON_CreateObject();
+	cJSON_AddStringToObject(e, "stage", program_invocation_short_name);
+	if (asset)
+		cJSON_AddStringToObject(e, "asset", asset);
+	else
+		cJSON_AddNullToObject(e, "asset");
+	cJSON_AddStringToObject(e, "message", msg);
+	cJSON_AddItemToArray(errs, e);
+	if (in && asset)
+		warnx("%s:%zu: asset %s: %s", in->name, in->lineno, asset, msg);
+	else if (in)
+		warnx("%s:%zu: %s", in->name, in->lineno, msg);
+	else if (asset)
+		warnx("asset %s: %s", asset, msg);
+	else
+		warnx("%s", msg);
+	free(msg);
+}
+
+int
+valid_uuid(const char *s)
+{
+	static const int dash[] = { 8, 13, 18, 23 };
+	size_t i, d = 0;
+
+	if (s == NULL || strlen(s) != 36)
+		return 0;
+	for (i = 0; i < 36; i++) {
+		if (d < 4 && (int)i == dash[d]) {
+			if (s[i] != '-')
+				return 0;
+			d++;
+		} else if (!strchr("0123456789abcdefABCDEF", s[i]) || !s[i])
+			return 0;
+	}
+	return 1;
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef IMMICH_NDJSON_H
+#define IMMICH_NDJSON_H
+
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+/*
+ * Newline-delimited JSON records: one object per line in, one per line
+ * out.  One record is in memory at a time.  A bad line is reported as
+ * "prog: NAME:LINE: reason" and skipped; the caller counts it as failed.
+ */
+struct ndjson_in {
+	FILE	*fp;
+	const char *name;	/* "stdin" or the file name, for messages */
+	size_t	 lineno;
+	char	*line;
+	size_t	 cap;
+};
+
+void	 ndjson_open(struct ndjson_in *, FILE *, const char *name);
+/* 1: *out is a record (caller cJSON_Deletes it); 0: end; -1: bad line. */
+int	 ndjson_next(struct ndjson_in *, cJSON **out);
+void	 ndjson_close(struct ndjson_in *);
+
+/* Write one record and a newline; write errors exit EX_FATAL, EPIPE
+ * ends the process as SIGPIPE would. */
+void	 ndjson_emit(const cJSON *);
+/* Flush stdout and check for write errors; call before exiting. */
+void	 ndjson_finish(void);
+
+/* Record helpers. */
+const char *rec_str(const cJSON *obj, const char *key);	/* NULL unless a string */
+cJSON	*rec_asset(const cJSON *rec, const char *id);	/* assets[] member by id */
+/* Replace or add key (keeping its place if it exists); takes ownership. */
+void	 rec_set(cJSON *obj, const char *key, cJSON *val);
+/* Append {stage, asset, message} to the record's "errors" list and say it
+ * on stderr as "prog: NAME:LINE: asset ID: message". asset may be NULL. */
+void	 rec_error(cJSON *rec, const struct ndjson_in *, const char *asset,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* A canonical UUID: 8-4-4-4-12 hex digits. */
+int	 valid_uuid(const char *);
+
+#endif

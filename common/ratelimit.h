@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef IMMICH_RATELIMIT_H
+#define IMMICH_RATELIMIT_H
+
+/*
+ * One rate limit shared by every process talking to the same server as
+ * the same user: GCRA over a state file under flock(2), plus a cap on
+ * requests in flight across processes (slot files held with flock, so a
+ * killed process frees its slot).
+ *
+ * Settings: IMMICH_RATE requests/s (default 10; 0 = unlimited),
+ * IMMICH_BURST (5), IMMICH_INFLIGHT (5), IMMICH_RATE_FILE (state file).
+ */
+
+/* Read the settings; key names the server and user (e.g. the API base
+ * URL).  Exits EX_USAGE on a bad setting or an unsafe state directory. */
+void	 rl_init(const char *key);
+/* Wait for a slot: in flight, then rate.  Call before every attempt. */
+void	 rl_acquire(void);
+/* Give the in-flight slot back.  Call after every attempt. */
+void	 rl_release(void);
+
+#endif

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef IMMICH_UTIL_H
+#define IMMICH_UTIL_H
+
+#include <stddef.h>
+
+/* Exit statuses shared by every binary; the same table is in immich(7). */
+enum {
+	EX_DONE = 0,	/* every record done */
+	EX_SOME = 1,	/* finished; some records failed or were held back */
+	EX_USAGE = 2,	/* usage or configuration error; nothing done */
+	EX_FATAL = 3	/* stopped: server unreachable, auth refused, disk full, write error */
+};
+
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xrealloc(void *, size_t);
+char	*xstrdup(const char *);
+char	*xasprintf(const char *, ...)
+	    __attribute__((format(printf, 1, 2)));
+
+/* Monotonic clock in seconds (CLOCK_MONOTONIC). */
+double	 now_mono(void);
+
+/* Parse a whole non-negative decimal number; -1 if not one. */
+long long parse_num(const char *);
+
+#endif
