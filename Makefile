@@ -19,6 +19,7 @@ BINS	 = $(CMDS:%=$(BIN)/%)
 COMMON	 = $(patsubst %.c,$(OBJ)/%.o,$(wildcard common/*.c))
 TESTC	 = $(patsubst tests/%.c,$(OBJ)/t/%,$(wildcard tests/*.c))
 MANS	 = $(wildcard man/*.[157])
+T	?= tests/*.t
 
 all: $(BINS)
 
@@ -47,7 +48,7 @@ check: deps
 	@$(MAKE) --no-print-directory all testbins
 	mandoc -Tlint -Wwarning $(MANS)
 	PATH="$(abspath $(OBJ))/t:$(abspath $(BIN)):$$PATH" \
-	    prove $(PROVEFLAGS) tests/*.t </dev/null
+	    prove $(PROVEFLAGS) $(T) </dev/null
 
 testbins: $(TESTC)
 
