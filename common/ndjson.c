@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: ISC */
 #include <err.h>
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -90,11 +91,47 @@ write_failed(void)
 	err(EX_FATAL, "write error");
 }
 
+/*
+ * cJSON 1.7.15 prints a number with 15 significant digits whenever they
+ * come within one epsilon of it, which changes the last digit of about
+ * one full-precision GPS coordinate in six.  In a copy, numbers become
+ * raw text with the fewest digits (15 to 17) that read back as the same
+ * double, so a value passes through a stage unchanged.
+ */
+static void
+exact_numbers(cJSON *o)
+{
+	char buf[40];
+	int prec;
+
+	for (; o != NULL; o = o->next) {
+		if (o->child)
+			exact_numbers(o->child);
+		if (!cJSON_IsNumber(o) || !isfinite(o->valuedouble))
+			continue;
+		for (prec = 15; prec < 17; prec++) {
+			snprintf(buf, sizeof(buf), "%.*g", prec, o->valuedouble);
+			if (strtod(buf, NULL) == o->valuedouble)
+				break;
+		}
+		if (prec == 17)
+			snprintf(buf, sizeof(buf), "%.17g", o->valuedouble);
+		o->valuestring = xstrdup(buf);
+		o->type = (o->type & ~0xff) | cJSON_Raw;
+	}
+}
+
 void
 ndjson_emit(const cJSON *o)
 {
-	char *s = cJSON_PrintUnformatted(o);
+	cJSON *c = cJSON_Duplicate(o, 1);
+	char *s;
 
+	if (c == NULL)
+		errx(EX_FATAL, "out of memory");
+	exact_numbers(c);
+	s = cJSON_PrintUnformatted(c);
+	cJSON_Delete(c);
 	if (s == NULL)
 		errx(EX_FATAL, "out of memory");
 	if (fputs(s, stdout) == EOF || putchar('\n') == EOF)

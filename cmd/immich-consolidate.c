@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * immich-consolidate: copy onto each group's keeper the metadata that its
+ * losers have and it lacks, then re-read the keeper and confirm that every
+ * change arrived.  Reads plan records (keep, trash, review) and adds
+ * "consolidated": {changes: [{field, value, from}], confirmed}.
+ *
+ * It decides from what the server says now, never from the plan's copy:
+ * GET /assets/{id} for the keeper and each loser, GET /albums?assetId=
+ * for each loser (and for the keeper only when a loser is in an album).
+ * The asset fields then go in one PUT /assets/{keep}, each missing tag in
+ * one PUT /tags/{id}/assets and each missing album in one PUT
+ * /albums/{id}/assets.  A group with nothing to move costs 1 + 2 * losers
+ * requests.  The rules for each field are in common/merge.c.
+ */
+#include <err.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/env.h"
+#include "common/http.h"
+#include "common/merge.h"
+#include "common/ndjson.h"
+#include "common/progress.h"
+#include "common/util.h"
+
+static int nflag;
+static char **accepted;
+static size_t naccepted;
+static struct ndjson_in in;
+
+/* No reply after every retry: record it, pass the record on, stop. */
+static void __attribute__((noreturn))
+unreachable(cJSON *rec, const char *asset, const char *method,
+    const char *path, const struct http_resp *r)
+{
+	rec_error(rec, &in, asset, "%s /api%s: %s", method, path, r->msg);
+	ndjson_emit(rec);
+	ndjson_finish();
+	progress_end(http_requests(), NULL);
+	errx(EX_FATAL, "%s /api%s: server unreachable, stopping", method,
+	    path);
+}
+
+/* A request whose 200 reply is JSON; NULL (and an error) otherwise. */
+static cJSON *
+call(cJSON *rec, const char *asset, const char *method, const char *path,
+    const cJSON *body)
+{
+	struct http_resp r;
+	char *json = body ? cJSON_PrintUnformatted(body) : NULL;
+	cJSON *j = NULL;
+
+	/* Still no answer, or only 429/502/503/504, after every retry:
+	 * the next group would fare no better. */
+	if (http_json(method, path, json, &r) < 0 && (r.status == 0 ||
+	    r.status == 429 || r.status >= 502))
+		unreachable(rec, asset, method, path, &r);
+	free(json);
+	if (r.status != 200)
+		rec_error(rec, &in, asset, "%s /api%s: HTTP %ld: %s", method,
+		    path, r.status, r.msg);
+	else if ((j = cJSON_ParseWithLength(r.body, r.len)) == NULL)
+		rec_error(rec, &in, asset, "%s /api%s: reply is not JSON",
+		    method, path);
+	http_free(&r);
+	return j;
+}
+
+static cJSON *
+get(cJSON *rec, const char *asset, const char *fmt, const char *id)
+{
+	char *path = xasprintf(fmt, id);
+	cJSON *j = call(rec, asset, "GET", path, NULL);
+
+	free(path);
+	return j;
+}
+
+/* Add the keeper to one tag or album. */
+static int
+add_to(cJSON *rec, const char *keep, const char *kind, const char *id)
+{
+	cJSON *body = cJSON_CreateObject(), *reply;
+	const char *why;
+	char *path;
+	int rc = -1;
+
+	cJSON_AddItemToObject(body, "ids", cJSON_CreateStringArray(&keep, 1));
+	path = xasprintf("/%ss/%s/assets", kind, id);
+	reply = call(rec, keep, "PUT", path, body);
+	if (reply && !cJSON_IsArray(reply))
+		rec_error(rec, &in, keep, "PUT /api%s: reply is not a list",
+		    path);
+	else if (reply && (why = merge_bulk_failure(reply, keep)) != NULL)
+		rec_error(rec, &in, keep, "%s %s: the keeper was not added: %s",
+		    kind, id, why);
+	else if (reply)
+		rc = 0;
+	cJSON_Delete(reply);
+	cJSON_Delete(body);
+	free(path);
+	return rc;
+}
+
+/* Send every change; failed[i] is set for each that was refused. */
+static void
+apply(cJSON *rec, const char *keep, const cJSON *changes, int *failed)
+{
+	cJSON *body = merge_update_body(changes), *reply = NULL;
+	const cJSON *c;
+	const char *f;
+	char *path;
+	int i = 0;
+
+	if (body) {
+		path = xasprintf("/assets/%s", keep);
+		reply = call(rec, keep, "PUT", path, body);
+		free(path);
+	}
+	cJSON_ArrayForEach(c, changes) {
+		f = rec_str(c, "field");
+		if (merge_is_asset_field(c))
+			failed[i] = reply == NULL;
+		else
+			failed[i] = add_to(rec, keep, f,
+			    rec_str(c, "value")) < 0;
+		i++;
+	}
+	cJSON_Delete(reply);
+	cJSON_Delete(body);
+}
+
+/* Re-read the keeper (and its albums) and check every change that was
+ * sent; 1 when all of them are there. */
+static int
+confirm(cJSON *rec, const char *keep, const cJSON *changes, const int *failed)
+{
+	cJSON *k = NULL, *albums = NULL;
+	const cJSON *c;
+	int i = 0, need_asset = 0, need_albums = 0, ok = 1;
+
+	cJSON_ArrayForEach(c, changes) {
+		if (failed[i++])
+			ok = 0;
+		else if (strcmp(rec_str(c, "field"), "album") == 0)
+			need_albums = 1;
+		else
+			need_asset = 1;
+	}
+	if (need_asset && (k = get(rec, keep, "/assets/%s", keep)) == NULL)
+		return 0;
+	if (need_albums && (albums = get(rec, keep, "/albums?assetId=%s",
+	    keep)) == NULL) {
+		cJSON_Delete(k);
+		return 0;
+	}
+	i = 0;
+	cJSON_ArrayForEach(c, changes) {
+		if (failed[i++] || merge_arrived(c, k, albums))
+			continue;
+		rec_error(rec, &in, keep, "%s%s%s did not arrive on the keeper",
+		    rec_str(c, "field"), merge_is_asset_field(c) ? "" : " ",
+		    merge_is_asset_field(c) ? "" : rec_str(c, "value"));
+		ok = 0;
+	}
+	cJSON_Delete(k);
+	cJSON_Delete(albums);
+	return ok;
+}
+
+/* The plan's keys are usable: keep, trash (UUIDs), keep not in trash. */
+static int
+check_plan(cJSON *rec, const char **keep, const cJSON **trash)
+{
+	const cJSON *t, *review = cJSON_GetObjectItemCaseSensitive(rec,
+	    "review");
+
+	*keep = rec_str(rec, "keep");
+	*trash = cJSON_GetObjectItemCaseSensitive(rec, "trash");
+	if (!valid_uuid(*keep) || !cJSON_IsArray(*trash)) {
+		rec_error(rec, &in, NULL, "no valid \"keep\" id and \"trash\" "
+		    "list; not a plan record");
+		return -1;
+	}
+	cJSON_ArrayForEach(t, *trash) {
+		if (!cJSON_IsString(t) || !valid_uuid(t->valuestring)) {
+			rec_error(rec, &in, NULL, "\"trash\" holds something "
+			    "that is not an asset id");
+			return -1;
+		}
+		if (strcmp(t->valuestring, *keep) == 0) {
+			rec_error(rec, &in, *keep, "the keeper is also in "
+			    "\"trash\"");
+			return -1;
+		}
+	}
+	if (review && !cJSON_IsNull(review) && !cJSON_IsArray(review)) {
+		rec_error(rec, &in, NULL, "\"review\" is not a list");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+result(cJSON *rec, cJSON *changes, int confirmed, cJSON *notmoved)
+{
+	cJSON *c = cJSON_CreateObject();
+
+	cJSON_AddItemToObject(c, "changes", changes ? changes :
+	    cJSON_CreateArray());
+	if (nflag && confirmed >= 0)
+		cJSON_AddTrueToObject(c, "dryRun");
+	cJSON_AddBoolToObject(c, "confirmed", confirmed > 0);
+	if (notmoved && cJSON_GetArraySize(notmoved) > 0)
+		cJSON_AddItemToObject(c, "notMoved", notmoved);
+	else
+		cJSON_Delete(notmoved);
+	rec_set(rec, "consolidated", c);
+}
+
+/* Fresh copies of the losers and their albums; 0, or -1 on a failure. */
+static int
+read_losers(cJSON *rec, const cJSON *trash, cJSON **assets, cJSON **albums,
+    int *n)
+{
+	const cJSON *t;
+	int i;
+
+	*n = 0;
+	cJSON_ArrayForEach(t, trash) {
+		for (i = 0; i < *n; i++)
+			if (strcmp(rec_str(assets[i], "id"),
+			    t->valuestring) == 0)
+				break;
+		if (i < *n)
+			continue;	/* listed twice */
+		assets[*n] = get(rec, t->valuestring, "/assets/%s",
+		    t->valuestring);
+		if (assets[*n] == NULL)
+			return -1;
+		(*n)++;
+		if (!valid_uuid(rec_str(assets[*n - 1], "id")) ||
+		    strcmp(rec_str(assets[*n - 1], "id"), t->valuestring)) {
+			rec_error(rec, &in, t->valuestring,
+			    "GET /api/assets: the reply is another asset");
+			return -1;
+		}
+		albums[*n - 1] = get(rec, t->valuestring, "/albums?assetId=%s",
+		    t->valuestring);
+		if (albums[*n - 1] && !cJSON_IsArray(albums[*n - 1]))
+			rec_error(rec, &in, t->valuestring,
+			    "GET /api/albums: reply is not a list");
+		if (!cJSON_IsArray(albums[*n - 1]))
+			return -1;
+	}
+	return 0;
+}
+
+/* One group; 0 when done, -1 when it failed or was held back. */
+static int
+consolidate(cJSON *rec)
+{
+	const char *keep;
+	const cJSON *trash;
+	struct merge_in m = { 0 };
+	cJSON *keeper, **assets, **albums, *kalbums = NULL, *changes;
+	cJSON *notmoved, *c;
+	int i, n, nt, ok = 0, *failed;
+
+	if (check_plan(rec, &keep, &trash) < 0)
+		return -1;
+	if (merge_held(rec, (const char *const *)accepted, naccepted)) {
+		c = cJSON_CreateObject();
+		cJSON_AddStringToObject(c, "skipped", "review");
+		rec_set(rec, "consolidated", c);
+		return -1;
+	}
+	if ((nt = cJSON_GetArraySize(trash)) == 0) {
+		result(rec, NULL, 1, NULL);
+		return 0;
+	}
+	if ((keeper = get(rec, keep, "/assets/%s", keep)) == NULL) {
+		result(rec, NULL, -1, NULL);
+		return -1;
+	}
+	assets = xcalloc(nt, sizeof(*assets));
+	albums = xcalloc(nt, sizeof(*albums));
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(keeper,
+	    "isTrashed"))) {
+		rec_error(rec, &in, keep, "the keeper is in the trash");
+		goto fail;
+	}
+	if (read_losers(rec, trash, assets, albums, &n) < 0)
+		goto fail;
+	prog.assets += 1 + n;
+	for (i = 0; i < n; i++)
+		if (cJSON_GetArraySize(albums[i]) > 0)
+			break;
+	/* The keeper's albums matter only when a loser is in one. */
+	if (i < n && !cJSON_IsArray(kalbums = get(rec, keep,
+	    "/albums?assetId=%s", keep)))
+		goto fail;
+	m.keeper = keeper;
+	m.keeper_albums = kalbums;
+	m.losers = (const cJSON **)assets;
+	m.loser_albums = (const cJSON **)albums;
+	m.nlosers = n;
+	notmoved = cJSON_CreateArray();
+	changes = merge_plan(&m, notmoved);
+	if (nflag || cJSON_GetArraySize(changes) == 0) {
+		result(rec, changes, nflag ? 0 : 1, notmoved);
+		ok = 1;
+		goto done;
+	}
+	failed = xcalloc(cJSON_GetArraySize(changes), sizeof(*failed));
+	apply(rec, keep, changes, failed);
+	ok = confirm(rec, keep, changes, failed);
+	free(failed);
+	result(rec, changes, ok, notmoved);
+	goto done;
+fail:
+	result(rec, NULL, -1, NULL);
+done:
+	for (i = 0; i < nt; i++) {
+		cJSON_Delete(assets[i]);
+		cJSON_Delete(albums[i]);
+	}
+	free(assets);
+	free(albums);
+	cJSON_Delete(kalbums);
+	cJSON_Delete(keeper);
+	return ok ? 0 : -1;
+}
+
+static void
+add_codes(const char *arg)
+{
+	char *s = xstrdup(arg), *p, *save = NULL;
+
+	for (p = strtok_r(s, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+		accepted = xrealloc(accepted, (naccepted + 1) *
+		    sizeof(*accepted));
+		accepted[naccepted++] = xstrdup(p);
+	}
+	free(s);
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: immich-consolidate [-nq] [-a code,...]\n");
+	exit(EX_USAGE);
+}
+
+int
+main(int argc, char *argv[])
+{
+	cJSON *rec;
+	int ch, qflag = 0, r, status = EX_DONE;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while ((ch = getopt(argc, argv, "a:nq")) != -1) {
+		switch (ch) {
+		case 'a':
+			add_codes(optarg);
+			break;
+		case 'n':
+			nflag = 1;
+			break;
+		case 'q':
+			qflag = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	env_get();
+	http_init();
+	progress_init(qflag);
+	ndjson_open(&in, stdin, "stdin");
+	while ((r = ndjson_next(&in, &rec)) != 0) {
+		prog.records++;
+		if (r < 0) {
+			prog.failed++;
+			status = EX_SOME;
+			continue;
+		}
+		if (consolidate(rec) < 0) {
+			prog.failed++;
+			status = EX_SOME;
+		}
+		ndjson_emit(rec);
+		cJSON_Delete(rec);
+		progress_tick();
+	}
+	ndjson_close(&in);
+	ndjson_finish();
+	progress_end(http_requests(), nflag ? "dry run" : NULL);
+	return status;
+}

@@ -1,0 +1,924 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * immich-fetch: download the originals of the assets a record is about
+ * to trash (and their live-photo videos) into a backup folder.  Each
+ * file is streamed to DIR/.tmp/ID.part (O_EXCL, O_NOFOLLOW, 0600) while
+ * its SHA-1 is computed, checked against the server's checksum, fsynced
+ * and renamed to DIR/ID-NAME; a metadata sidecar DIR/ID.json is written
+ * the same way.  The record gets a "backup" key.  A file already there
+ * and intact costs no request; a partial one is resumed with Range.
+ */
+
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "common/env.h"
+#include "common/fsutil.h"
+#include "common/http.h"
+#include "common/ndjson.h"
+#include "common/progress.h"
+#include "common/sha1.h"
+#include "common/util.h"
+
+#define SIDECAR_MAX	(16 * 1024 * 1024)
+#define MAX_UNREACHABLE	3	/* assets in a row with no reply: stop */
+
+static int qflag;
+static long long reserve = 64LL << 20;
+static char *dirpath;		/* absolute */
+static int dirfd = -1, tmpfd = -1;
+static const char *apibase = "";	/* path part of the API URL */
+static long ndown, nskip, nresume;
+static int unreachable;		/* assets in a row without any reply */
+
+/* The asset being worked on, for messages. */
+static cJSON *currec;
+static const struct ndjson_in *curin;
+
+struct dl {
+	int	 fd;
+	struct sha1 h;
+	long long size;		/* bytes in the .part file */
+	int	 werr;		/* errno of a failed write, or 0 */
+	int	 nospace;	/* the reply is larger than the free space */
+	long long need, avail;
+	char	 why[160];	/* why start() refused */
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: immich-fetch [-q] -d dir [-r reserve] "
+	    "[id ...]\n");
+	exit(EX_USAGE);
+}
+
+/* The numeric value of key in obj, or -1. */
+static long long
+rec_num(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsNumber(v) && v->valuedouble >= 0 ?
+	    (long long)v->valuedouble : -1;
+}
+
+static long long
+asset_size(const cJSON *asset)
+{
+	return rec_num(cJSON_GetObjectItemCaseSensitive(asset, "exifInfo"),
+	    "fileSizeInByte");
+}
+
+static int
+asset_external(const cJSON *asset)
+{
+	return rec_str(asset, "libraryId") != NULL;
+}
+
+static char *
+isotime(void)
+{
+	char buf[32];
+	struct tm tm;
+	time_t t = time(NULL);
+
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return xstrdup(buf);
+}
+
+static void
+open_tmpdir(void)
+{
+	if (tmpfd != -1)
+		return;
+	if (mkdirat(dirfd, ".tmp", 0700) == -1 && errno != EEXIST)
+		err(EX_FATAL, "%s/.tmp", dirpath);
+	tmpfd = openat(dirfd, ".tmp",
+	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (tmpfd == -1)
+		err(EX_FATAL, "%s/.tmp", dirpath);
+}
+
+/* Remove DIR/.tmp when nothing is left in it. */
+static void
+close_tmpdir(void)
+{
+	if (tmpfd == -1)
+		return;
+	close(tmpfd);
+	tmpfd = -1;
+	if (unlinkat(dirfd, ".tmp", AT_REMOVEDIR) == 0)
+		fs_syncdir(dirfd);
+}
+
+static void __attribute__((noreturn))
+write_fatal(const char *name, int e)
+{
+	if (e == ENOSPC || e == EDQUOT)
+		errx(EX_FATAL, "%s/%s: disk full: free space or lower -r",
+		    dirpath, name);
+	errno = e;
+	err(EX_FATAL, "%s/%s: write error", dirpath, name);
+}
+
+/*
+ * GET a JSON reply; *out gets the parsed value on 200.  -1 with an error
+ * recorded for the asset otherwise.  No reply at all after the retries
+ * counts towards MAX_UNREACHABLE.
+ */
+static int
+get_json(const char *asset, const char *path, cJSON **out)
+{
+	struct http_resp r;
+
+	*out = NULL;
+	if (http_json("GET", path, NULL, &r) == -1) {
+		rec_error(currec, curin, asset, "GET %s%s: %s", apibase, path,
+		    r.msg);
+		if (r.status == 0 && ++unreachable >= MAX_UNREACHABLE)
+			errx(EX_FATAL, "%s: server unreachable; stopping",
+			    env_get()->api);
+		http_free(&r);
+		return -1;
+	}
+	unreachable = 0;
+	if (r.status != 200) {
+		rec_error(currec, curin, asset, "GET %s%s: HTTP %ld: %s",
+		    apibase, path, r.status, r.msg);
+		http_free(&r);
+		return -1;
+	}
+	*out = cJSON_ParseWithLength(r.body, r.len);
+	http_free(&r);
+	if (*out == NULL) {
+		rec_error(currec, curin, asset, "GET %s%s: invalid JSON reply",
+		    apibase, path);
+		return -1;
+	}
+	return 0;
+}
+
+/* GET /assets/ID: a fresh AssetResponseDto, or NULL. */
+static cJSON *
+get_asset(const char *id)
+{
+	char path[64];
+	cJSON *a;
+
+	snprintf(path, sizeof(path), "/assets/%s", id);
+	if (get_json(id, path, &a) == -1)
+		return NULL;
+	if (!cJSON_IsObject(a) || rec_str(a, "checksum") == NULL) {
+		rec_error(currec, curin, id, "GET %s%s: reply has no checksum",
+		    apibase, path);
+		cJSON_Delete(a);
+		return NULL;
+	}
+	return a;
+}
+
+/* [{id, albumName}] of the albums holding the asset, or NULL. */
+static cJSON *
+get_albums(const char *id)
+{
+	const cJSON *cons, *c, *al;
+	cJSON *list, *out, *o;
+	char path[80];
+
+	/* A stage before may have read them already. */
+	cons = cJSON_GetObjectItemCaseSensitive(currec, "consolidated");
+	c = cJSON_GetObjectItemCaseSensitive(cons, id);
+	al = cJSON_GetObjectItemCaseSensitive(c, "albums");
+	if (cJSON_IsArray(al))
+		list = cJSON_Duplicate(al, 1);
+	else {
+		snprintf(path, sizeof(path), "/albums?assetId=%s", id);
+		if (get_json(id, path, &list) == -1)
+			return NULL;
+	}
+	if (!cJSON_IsArray(list)) {
+		rec_error(currec, curin, id, "albums of the asset: not a list");
+		cJSON_Delete(list);
+		return NULL;
+	}
+	out = cJSON_CreateArray();
+	cJSON_ArrayForEach(al, list) {
+		if (rec_str(al, "id") == NULL)
+			continue;
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "id", rec_str(al, "id"));
+		if (rec_str(al, "albumName"))
+			cJSON_AddStringToObject(o, "albumName",
+			    rec_str(al, "albumName"));
+		cJSON_AddItemToArray(out, o);
+	}
+	cJSON_Delete(list);
+	return out;
+}
+
+/*
+ * Hash an existing file in DIR (not following symlinks).  1 if it is a
+ * regular file of want bytes (any size if want < 0) and got its SHA-1,
+ * 0 if it is something else, -1 if there is nothing.
+ */
+static int
+hash_existing(const char *name, long long want, char sha[SHA1_B64LEN],
+    long long *bytes)
+{
+	struct stat st;
+	struct sha1 h;
+	int fd, rv;
+
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK);
+	if (fd == -1)
+		return errno == ENOENT ? -1 : 0;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (want >= 0 && st.st_size != want)) {
+		close(fd);
+		return 0;
+	}
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	sha1_init(&h);
+	*bytes = 0;
+	rv = sha1_fd(&h, fd, -1, bytes, NULL);
+	close(fd);
+	sha1_final(&h, sha);
+	sha1_free(&h);
+	if (rv == -1) {
+		warn("%s/%s", dirpath, name);
+		return 0;
+	}
+	return 1;
+}
+
+/* The backup entry for the record. */
+static cJSON *
+make_entry(const char *file, const char *id, long long bytes,
+    const char *sha, const char *checksum, int external,
+    const char *livePhotoOf)
+{
+	cJSON *e = cJSON_CreateObject();
+	char *p;
+
+	p = xasprintf("%s/%s", dirpath, file);
+	cJSON_AddStringToObject(e, "path", p);
+	free(p);
+	cJSON_AddNumberToObject(e, "bytes", bytes);
+	cJSON_AddStringToObject(e, "sha1", sha);
+	cJSON_AddStringToObject(e, "checksum", checksum);
+	p = xasprintf("%s/%s.json", dirpath, id);
+	cJSON_AddStringToObject(e, "sidecar", p);
+	free(p);
+	if (external)
+		cJSON_AddTrueToObject(e, "external");
+	if (livePhotoOf)
+		cJSON_AddStringToObject(e, "livePhotoOf", livePhotoOf);
+	return e;
+}
+
+/*
+ * An intact earlier backup of the asset, from its sidecar: the file the
+ * sidecar names is there with the size and SHA-1 it records, and that
+ * SHA-1 is the server's checksum (or the asset is external).  want is
+ * the checksum the record expects, if it has one.  Returns the entry and
+ * the sidecar's asset in *asset, or NULL.
+ */
+static cJSON *
+from_sidecar(const char *id, const char *want, const char *livePhotoOf,
+    cJSON **asset)
+{
+	char scname[64], sha[SHA1_B64LEN], *buf, *prefix;
+	const char *file, *ssha, *sum;
+	long long bytes, got = 0;
+	cJSON *sc, *e = NULL;
+	int external;
+
+	*asset = NULL;
+	snprintf(scname, sizeof(scname), "%s.json", id);
+	if ((buf = fs_slurp(dirfd, scname, SIDECAR_MAX, NULL)) == NULL)
+		return NULL;
+	sc = cJSON_Parse(buf);
+	free(buf);
+	file = rec_str(sc, "file");
+	ssha = rec_str(sc, "sha1");
+	sum = rec_str(sc, "checksum");
+	bytes = rec_num(sc, "bytes");
+	external = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sc,
+	    "external"));
+	prefix = xasprintf("%s-", id);
+	if (file == NULL || ssha == NULL || sum == NULL || bytes < 0 ||
+	    strncmp(file, prefix, strlen(prefix)) != 0 ||
+	    strchr(file, '/') != NULL ||
+	    !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(sc, "asset")))
+		goto out;
+	if (want && strcmp(want, sum) != 0)
+		goto out;	/* the server has other bytes now */
+	if (!external && strcmp(ssha, sum) != 0)
+		goto out;
+	if (hash_existing(file, bytes, sha, &got) != 1 ||
+	    strcmp(sha, ssha) != 0)
+		goto out;
+	e = make_entry(file, id, bytes, sha, sum, external, livePhotoOf);
+	*asset = cJSON_DetachItemFromObjectCaseSensitive(sc, "asset");
+out:
+	free(prefix);
+	cJSON_Delete(sc);
+	return e;
+}
+
+static int
+sink_start(void *arg, long long offset, long long total)
+{
+	struct dl *d = arg;
+
+	if (offset != d->size) {
+		if (offset > d->size) {
+			snprintf(d->why, sizeof(d->why), "the reply starts "
+			    "at byte %lld, the file has %lld", offset,
+			    d->size);
+			return -1;
+		}
+		/* Start again from offset (0 when the Range was ignored). */
+		if (ftruncate(d->fd, offset) == -1 ||
+		    lseek(d->fd, 0, SEEK_SET) == -1) {
+			d->werr = errno;
+			return -1;
+		}
+		sha1_reset(&d->h);
+		d->size = 0;
+		if (offset > 0 && (sha1_fd(&d->h, d->fd, offset, &d->size,
+		    NULL) == -1 || d->size != offset)) {
+			d->werr = errno ? errno : EIO;
+			return -1;
+		}
+		if (lseek(d->fd, offset, SEEK_SET) == -1) {
+			d->werr = errno;
+			return -1;
+		}
+	}
+	if (total >= 0) {
+		d->avail = fs_avail(dirfd);
+		d->need = total - offset + reserve;
+		if (d->avail >= 0 && d->avail < d->need) {
+			d->nospace = 1;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+sink_data(void *arg, const char *buf, size_t len)
+{
+	struct dl *d = arg;
+	size_t left = len;
+	const char *p = buf;
+	ssize_t n;
+
+	while (left > 0) {
+		n = write(d->fd, p, left);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			d->werr = errno;
+			return -1;
+		}
+		p += n;
+		left -= n;
+	}
+	sha1_update(&d->h, buf, len);
+	d->size += len;
+	prog.bytes += len;
+	progress_tick();
+	return 0;
+}
+
+/* Do the bytes match what the server says the asset is? */
+static int
+intact(const char *sha, long long bytes, const char *checksum,
+    long long size, int external)
+{
+	if (size >= 0 && bytes != size)
+		return 0;
+	return external || strcmp(sha, checksum) == 0;
+}
+
+/*
+ * Stream the original into DIR/.tmp/ID.part, resuming a partial one.
+ * Returns 0 with the part's SHA-1 and size, or -1 after recording the
+ * error (the part is kept for a resume when the transfer was cut).
+ */
+static int
+download(const char *id, long long size, char *part, int *fdp,
+    char sha[SHA1_B64LEN], long long *bytes, int *resumed)
+{
+	struct http_sink sink = { sink_start, sink_data, NULL };
+	struct http_resp r;
+	struct stat st;
+	struct dl d;
+	char path[64];
+	long long have = 0, avail, need;
+	int fd, rv;
+
+	*resumed = 0;
+	open_tmpdir();
+	memset(&d, 0, sizeof(d));
+	fd = openat(tmpfd, part, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1 && errno != ENOENT)
+		err(EX_FATAL, "%s/.tmp/%s", dirpath, part);
+	if (fd != -1) {
+		if (fstat(fd, &st) == -1)
+			err(EX_FATAL, "%s/.tmp/%s", dirpath, part);
+		if (!S_ISREG(st.st_mode))
+			errx(EX_FATAL, "%s/.tmp/%s: not a regular file",
+			    dirpath, part);
+		have = st.st_size;
+		if (size >= 0 && have > size)
+			have = 0;	/* not a prefix: start again */
+	}
+
+	/* Enough room for the rest of it, and the reserve? */
+	avail = fs_avail(dirfd);
+	need = (size > have ? size - have : 0) + reserve;
+	if (avail >= 0 && avail < need) {
+		if (fd != -1)
+			close(fd);
+		errx(EX_FATAL, "%s: need %lld bytes, %lld free: free space "
+		    "or lower -r", dirpath, need, avail);
+	}
+	if (fd == -1)
+		fd = openat(tmpfd, part, O_RDWR | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1)
+		err(EX_FATAL, "%s/.tmp/%s", dirpath, part);
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		rec_error(currec, curin, id, "%s/.tmp/%s: another process is "
+		    "downloading it", dirpath, part);
+		close(fd);
+		return -1;
+	}
+	d.fd = fd;
+	sha1_init(&d.h);
+	if (have > 0) {
+		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+		if (sha1_fd(&d.h, fd, have, &d.size, NULL) == -1 ||
+		    d.size != have)
+			err(EX_FATAL, "%s/.tmp/%s: read error", dirpath, part);
+		nresume++;
+		*resumed = 1;
+	} else if (ftruncate(fd, 0) == -1)
+		write_fatal(part, errno);
+	if (lseek(fd, d.size, SEEK_SET) == -1)
+		err(EX_FATAL, "%s/.tmp/%s", dirpath, part);
+
+	if (size > 0 && d.size == size) {
+		/* Complete already (killed before the rename). */
+		sha1_final(&d.h, sha);
+		sha1_free(&d.h);
+		*bytes = d.size;
+		*fdp = fd;
+		return 0;
+	}
+	sink.arg = &d;
+	snprintf(path, sizeof(path), "/assets/%s/original", id);
+	rv = http_stream(path, d.size, 1, &sink, &r);
+	if (rv == 0 && r.status == 416 && d.size > 0) {
+		/* The partial file is not shorter than the original. */
+		http_free(&r);
+		if (ftruncate(fd, 0) == -1 || lseek(fd, 0, SEEK_SET) == -1)
+			write_fatal(part, errno);
+		sha1_reset(&d.h);
+		d.size = 0;
+		rv = http_stream(path, 0, 1, &sink, &r);
+	}
+	if (rv == 0 && r.status >= 200 && r.status < 300)
+		unreachable = 0;
+	if (d.nospace || d.werr) {
+		close(fd);
+		unlinkat(tmpfd, part, 0);
+		if (d.nospace)
+			errx(EX_FATAL, "%s: need %lld bytes, %lld free: free "
+			    "space or lower -r", dirpath, d.need, d.avail);
+		write_fatal(part, d.werr);
+	}
+	if (rv == -1 || r.status < 200 || r.status >= 300) {
+		if (rv == -1)
+			rec_error(currec, curin, id, "GET %s%s: %s%s%s",
+			    apibase, path, r.msg, d.why[0] ? ": " : "",
+			    d.why);
+		else
+			rec_error(currec, curin, id, "GET %s%s: HTTP %ld: %s",
+			    apibase, path, r.status, r.msg);
+		if (rv == -1 && r.status == 0 &&
+		    ++unreachable >= MAX_UNREACHABLE)
+			errx(EX_FATAL, "%s: server unreachable; stopping",
+			    env_get()->api);
+		http_free(&r);
+		sha1_free(&d.h);
+		close(fd);
+		if (d.size == 0)
+			unlinkat(tmpfd, part, 0);
+		return -1;
+	}
+	http_free(&r);
+	sha1_final(&d.h, sha);
+	sha1_free(&d.h);
+	*bytes = d.size;
+	*fdp = fd;
+	return 0;
+}
+
+/* Write DIR/ID.json atomically. */
+static void
+write_sidecar(const char *id, const char *file, const cJSON *asset,
+    cJSON *albums, long long bytes, const char *sha, const char *checksum,
+    int external, const char *livePhotoOf)
+{
+	const cJSON *tags, *t;
+	cJSON *sc, *tl;
+	char name[64], tmp[64], *s, *at;
+
+	sc = cJSON_CreateObject();
+	cJSON_AddItemToObject(sc, "asset", cJSON_Duplicate(asset, 1));
+	if (albums)
+		cJSON_AddItemToObject(sc, "albums", albums);
+	tl = cJSON_AddArrayToObject(sc, "tags");
+	tags = cJSON_GetObjectItemCaseSensitive(asset, "tags");
+	cJSON_ArrayForEach(t, tags) {
+		const char *v = rec_str(t, "value");
+		if (v == NULL)
+			v = rec_str(t, "name");
+		if (v)
+			cJSON_AddItemToArray(tl, cJSON_CreateString(v));
+	}
+	cJSON_AddStringToObject(sc, "file", file);
+	cJSON_AddNumberToObject(sc, "bytes", bytes);
+	cJSON_AddStringToObject(sc, "sha1", sha);
+	cJSON_AddStringToObject(sc, "checksum", checksum);
+	if (external)
+		cJSON_AddTrueToObject(sc, "external");
+	if (livePhotoOf)
+		cJSON_AddStringToObject(sc, "livePhotoOf", livePhotoOf);
+	at = isotime();
+	cJSON_AddStringToObject(sc, "fetchedAt", at);
+	free(at);
+	if ((s = cJSON_Print(sc)) == NULL)
+		errx(EX_FATAL, "out of memory");
+	cJSON_Delete(sc);
+	snprintf(name, sizeof(name), "%s.json", id);
+	snprintf(tmp, sizeof(tmp), "%s.json.part", id);
+	open_tmpdir();
+	{
+		size_t len = strlen(s);
+		s[len] = '\n';
+		if (fs_write_atomic(dirfd, name, tmpfd, tmp, s, len + 1) == -1)
+			write_fatal(name, errno);
+	}
+	free(s);
+}
+
+/*
+ * Back up one asset.  asset is its AssetResponseDto from the record, or
+ * NULL; livePhotoOf is the still's id for a live-photo video.  Returns
+ * the backup entry, or NULL after recording an error; *used gets the
+ * asset metadata it used (the caller frees it).
+ */
+static cJSON *
+fetch_asset(const char *id, const cJSON *asset, const char *livePhotoOf,
+    cJSON **used)
+{
+	char sha[SHA1_B64LEN], part[64], *safe, *name = NULL;
+	const char *want, *checksum;
+	cJSON *fresh = NULL, *albums = NULL, *e = NULL;
+	long long size, bytes = 0;
+	int fd = -1, external, have, resumed = 0, restarted = 0;
+
+	*used = NULL;
+	prog.assets++;
+	want = asset ? rec_str(asset, "checksum") : NULL;
+	if ((e = from_sidecar(id, want, livePhotoOf, used)) != NULL) {
+		nskip++;
+		return e;
+	}
+	if (asset == NULL || want == NULL ||
+	    rec_str(asset, "originalFileName") == NULL) {
+		if ((fresh = get_asset(id)) == NULL)
+			return NULL;
+		asset = fresh;
+	}
+	checksum = rec_str(asset, "checksum");
+	external = asset_external(asset);
+	size = asset_size(asset);
+	safe = fs_safename(rec_str(asset, "originalFileName"));
+	name = xasprintf("%s-%s", id, safe);
+	free(safe);
+	snprintf(part, sizeof(part), "%s.part", id);
+
+	/* Already there and intact? */
+	have = hash_existing(name, size, sha, &bytes);
+	if (have == 1 && strcmp(sha, checksum) == 0) {
+		nskip++;
+		goto sidecar;
+	}
+	if (have == 1 && external)
+		warnx("%s/%s: exists without a sidecar and cannot be checked "
+		    "(external library); downloading it again", dirpath, name);
+	else if (have != -1)
+		warnx("%s/%s: exists but does not match the server's "
+		    "checksum %s; downloading it again to replace it",
+		    dirpath, name, checksum);
+
+again:
+	if (download(id, size, part, &fd, sha, &bytes, &resumed) == -1)
+		goto fail;
+	if (!intact(sha, bytes, checksum, size, external) && fresh == NULL) {
+		/* The record's copy may be stale: ask the server. */
+		if ((fresh = get_asset(id)) == NULL)
+			goto discard;
+		if (strcmp(rec_str(fresh, "checksum"), checksum) != 0) {
+			warnx("asset %s: the checksum changed on the server "
+			    "since the record was made", id);
+			asset = fresh;
+			checksum = rec_str(fresh, "checksum");
+			size = asset_size(fresh);
+			external = asset_external(fresh);
+		}
+	}
+	if (intact(sha, bytes, checksum, size, external))
+		goto done;
+	if (resumed && !restarted) {
+		/* The partial file was not a prefix of the original. */
+		warnx("asset %s: the resumed download does not match the "
+		    "server's checksum; downloading it again from the start",
+		    id);
+		close(fd);
+		unlinkat(tmpfd, part, 0);
+		restarted = 1;
+		goto again;
+	}
+	if (size >= 0 && bytes != size)
+		rec_error(currec, curin, id, "downloaded %lld bytes, the "
+		    "server says %lld; removed the download", bytes, size);
+	else
+		rec_error(currec, curin, id, "the downloaded bytes do not "
+		    "match the server's checksum (SHA-1 %s, checksum %s); "
+		    "removed the download", sha, checksum);
+discard:
+	/* Not a backup: throw it away. */
+	close(fd);
+	unlinkat(tmpfd, part, 0);
+	goto fail;
+
+done:
+	if (fsync(fd) == -1)
+		write_fatal(part, errno);
+	if (close(fd) == -1)
+		write_fatal(part, errno);
+	fd = -1;
+	if (renameat(tmpfd, part, dirfd, name) == -1) {
+		rec_error(currec, curin, id, "rename %s/.tmp/%s to %s: %s",
+		    dirpath, part, name, strerror(errno));
+		goto fail;
+	}
+	if (fs_syncdir(dirfd) == -1)
+		write_fatal(".", errno);
+	ndown++;
+
+sidecar:
+	if (livePhotoOf == NULL && (albums = get_albums(id)) == NULL)
+		goto fail;
+	write_sidecar(id, name, asset, albums, bytes, sha, checksum,
+	    external && strcmp(sha, checksum) != 0, livePhotoOf);
+	e = make_entry(name, id, bytes, sha, checksum,
+	    external && strcmp(sha, checksum) != 0, livePhotoOf);
+	*used = fresh ? fresh : cJSON_Duplicate(asset, 1);
+	fresh = NULL;
+fail:
+	cJSON_Delete(fresh);
+	free(name);
+	return e;
+}
+
+/* Back up a still (and its video) into the backup object.  0 or -1. */
+static int
+fetch_one(cJSON *backup, const char *id, const cJSON *asset, cJSON **used)
+{
+	const char *vid;
+	cJSON *e, *ve, *vused;
+	int rv = 0;
+
+	*used = NULL;
+	if (!valid_uuid(id)) {
+		rec_error(currec, curin, id, "not an asset id");
+		return -1;
+	}
+	if (cJSON_GetObjectItemCaseSensitive(backup, id))
+		return 0;	/* listed twice, or a video already fetched */
+	if ((e = fetch_asset(id, asset, NULL, used)) == NULL)
+		return -1;
+	cJSON_AddItemToObject(backup, id, e);
+	vid = rec_str(*used, "livePhotoVideoId");
+	if (vid == NULL)
+		return 0;
+	cJSON_AddStringToObject(e, "video", vid);
+	if (!valid_uuid(vid)) {
+		rec_error(currec, curin, id, "livePhotoVideoId is not an asset "
+		    "id");
+		return -1;
+	}
+	if (cJSON_GetObjectItemCaseSensitive(backup, vid))
+		return 0;	/* shared by two stills */
+	if ((ve = fetch_asset(vid, NULL, id, &vused)) == NULL)
+		rv = -1;
+	else
+		cJSON_AddItemToObject(backup, vid, ve);
+	cJSON_Delete(vused);
+	return rv;
+}
+
+/* The record's errors so far, to tell whether this stage added one. */
+static int
+nerrors(const cJSON *rec)
+{
+	return cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(rec,
+	    "errors"));
+}
+
+static int
+do_record(cJSON *rec, const struct ndjson_in *in)
+{
+	const cJSON *trash, *t;
+	cJSON *backup, *used;
+	int bad = 0, n0 = nerrors(rec);
+
+	currec = rec;
+	curin = in;
+	prog.records++;
+	trash = cJSON_GetObjectItemCaseSensitive(rec, "trash");
+	if (!cJSON_IsArray(trash)) {
+		rec_error(rec, in, NULL, "no trash list in the record");
+		return -1;
+	}
+	cJSON_ArrayForEach(t, trash) {
+		long long sz = cJSON_IsString(t) ?
+		    asset_size(rec_asset(rec, t->valuestring)) : -1;
+		if (sz > 0)
+			prog.total_bytes += sz;
+	}
+	backup = cJSON_CreateObject();
+	cJSON_ArrayForEach(t, trash) {
+		if (!cJSON_IsString(t)) {
+			rec_error(rec, in, NULL, "trash: not an asset id");
+			bad = 1;
+			continue;
+		}
+		if (fetch_one(backup, t->valuestring,
+		    rec_asset(rec, t->valuestring), &used) == -1)
+			bad = 1;
+		cJSON_Delete(used);
+	}
+	rec_set(rec, "backup", backup);
+	/* An earlier verification was of an earlier backup. */
+	cJSON_DeleteItemFromObjectCaseSensitive(rec, "verified");
+	return bad || nerrors(rec) > n0 ? -1 : 0;
+}
+
+static int
+do_id(const char *id)
+{
+	cJSON *rec, *backup, *used = NULL, *assets;
+	int rv;
+
+	rec = cJSON_CreateObject();
+	currec = rec;
+	curin = NULL;
+	prog.records++;
+	cJSON_AddStringToObject(rec, "id", id);
+	backup = cJSON_CreateObject();
+	rv = fetch_one(backup, id, NULL, &used);
+	if (used) {
+		assets = cJSON_AddArrayToObject(rec, "assets");
+		cJSON_AddItemToArray(assets, used);
+	}
+	cJSON_AddItemToObject(rec, "backup", backup);
+	ndjson_emit(rec);
+	cJSON_Delete(rec);
+	return rv;
+}
+
+static void
+open_dir(const char *dir)
+{
+	char *p;
+
+	if (fs_mkdirs(dir) == -1)
+		err(EX_FATAL, "%s", dir);
+	if ((p = realpath(dir, NULL)) == NULL)
+		err(EX_FATAL, "%s", dir);
+	dirpath = p;
+	dirfd = open(dirpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd == -1)
+		err(EX_FATAL, "%s", dirpath);
+}
+
+static void
+set_apibase(void)
+{
+	const char *u = env_get()->api, *p;
+
+	if ((p = strstr(u, "://")) != NULL && (p = strchr(p + 3, '/')))
+		apibase = p;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct ndjson_in in;
+	const char *dir = NULL;
+	char extra[128];
+	cJSON *rec;
+	int ch, i, r, failed = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while ((ch = getopt(argc, argv, "d:qr:")) != -1) {
+		switch (ch) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'q':
+			qflag = 1;
+			break;
+		case 'r':
+			if ((reserve = fs_parse_size(optarg)) < 0) {
+				warnx("-r %s: not a size (e.g. 64M)", optarg);
+				usage();
+			}
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (dir == NULL || *dir == '\0') {
+		warnx("-d dir is required");
+		usage();
+	}
+	for (i = 0; i < argc; i++)
+		if (!valid_uuid(argv[i])) {
+			warnx("%s: not an asset id", argv[i]);
+			usage();
+		}
+	umask(077);
+	set_apibase();
+	http_init();
+	open_dir(dir);
+	progress_init(qflag);
+
+	if (argc > 0) {
+		for (i = 0; i < argc; i++)
+			if (do_id(argv[i]) == -1) {
+				prog.failed++;
+				failed = 1;
+			}
+	} else {
+		ndjson_open(&in, stdin, "stdin");
+		while ((r = ndjson_next(&in, &rec)) != 0) {
+			if (r == -1) {
+				prog.records++;
+				prog.failed++;
+				failed = 1;
+				continue;
+			}
+			if (do_record(rec, &in) == -1) {
+				prog.failed++;
+				failed = 1;
+			}
+			ndjson_emit(rec);
+			cJSON_Delete(rec);
+		}
+		ndjson_close(&in);
+	}
+	close_tmpdir();
+	ndjson_finish();
+	snprintf(extra, sizeof(extra), "%ld downloaded, %ld already there, "
+	    "%ld resumed", ndown, nskip, nresume);
+	progress_end(http_requests(), extra);
+	return failed ? EX_SOME : EX_DONE;
+}

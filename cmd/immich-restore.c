@@ -1,0 +1,673 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * immich-restore: undo immich-trash.  Restores the assets a record says
+ * were trashed (or the ids given as operands) from Immich's trash, and
+ * checks that each is out of the trash.  An asset that is gone from the
+ * server (purged, or deleted with force) is uploaded again from its
+ * backup file, after checking the file's SHA-1, and its metadata
+ * (description, rating, favorite, GPS, date, visibility, albums, tags;
+ * the same rules as immich-consolidate) is put back from the backup's
+ * sidecar; its live-photo video too.  Adds "restored" to each record.
+ */
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/bulk.h"
+#include "common/fsutil.h"
+#include "common/http.h"
+#include "common/merge.h"
+#include "common/ndjson.h"
+#include "common/progress.h"
+#include "common/sha1.h"
+#include "common/util.h"
+
+#define SIDECAR_MAX	(16 * 1024 * 1024)
+
+static int qflag;
+static int major = -1;		/* the server's major version, when read */
+static struct ndjson_in in;
+static struct ndjson_in *cur;	/* NULL for operands */
+static long nrestored, nuploaded, nfailed;
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: immich-restore [-q] [id ...]\n");
+	exit(EX_USAGE);
+}
+
+static cJSON *
+obj_get(const cJSON *o, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(o, key);
+}
+
+static void
+result_fail(cJSON *rec, cJSON *restored, const char *id, const char *msg)
+{
+	cJSON *e = cJSON_CreateObject();
+
+	cJSON_AddFalseToObject(e, "ok");
+	cJSON_AddStringToObject(e, "detail", msg);
+	rec_set(restored, id, e);
+	rec_error(rec, cur, id, "%s", msg);
+	nfailed++;
+}
+
+/*
+ * A JSON request.  Returns the parsed 2xx reply (cJSON_CreateNull for an
+ * empty body), or NULL with *msg set (caller frees); *status the status.
+ */
+static cJSON *
+request(const char *method, const char *path, const cJSON *body,
+    long *status, char **msg)
+{
+	struct http_resp r;
+	char *b = body ? cJSON_PrintUnformatted(body) : NULL;
+	cJSON *o = NULL;
+
+	*msg = NULL;
+	memset(&r, 0, sizeof(r));
+	if (http_json(method, path, b, &r) != 0) {
+		*status = 0;
+		*msg = xasprintf("%s /api%s: no reply: %s", method, path,
+		    r.msg);
+	} else if ((*status = r.status) < 200 || r.status > 299)
+		*msg = xasprintf("%s /api%s: HTTP %ld: %s", method, path,
+		    r.status, r.msg);
+	else if (r.len == 0)
+		o = cJSON_CreateNull();
+	else if ((o = cJSON_ParseWithLength(r.body, r.len)) == NULL)
+		*msg = xasprintf("%s /api%s: unreadable reply", method, path);
+	http_free(&r);
+	free(b);
+	return o;
+}
+
+/* GET /assets/ID: 1 found (*a set), 0 not on the server, -1 error. */
+static int
+get_asset(const char *id, cJSON **a, char **msg)
+{
+	char *path = xasprintf("/assets/%s", id);
+	long st;
+
+	*a = request("GET", path, NULL, &st, msg);
+	free(path);
+	if (*a && cJSON_IsObject(*a))
+		return 1;
+	cJSON_Delete(*a);
+	*a = NULL;
+	if (*msg == NULL)
+		*msg = xasprintf("GET /api/assets/%s: not an asset", id);
+	return st == 400 || st == 404 ? 0 : -1;
+}
+
+static int
+server_major(void)
+{
+	cJSON *v;
+	char *msg;
+	long st;
+
+	if (major >= 0)
+		return major;
+	v = request("GET", "/server/version", NULL, &st, &msg);
+	if (v == NULL)
+		errx(EX_FATAL, "%s", msg);
+	major = cJSON_IsNumber(obj_get(v, "major")) ?
+	    obj_get(v, "major")->valueint : 3;
+	cJSON_Delete(v);
+	return major;
+}
+
+/* SHA-1 of a file, base64; -1 with *msg on failure. */
+static int
+file_sha1(const char *path, long long *bytes, char out[SHA1_B64LEN],
+    char **msg)
+{
+	struct sha1 h;
+	int fd;
+
+	*bytes = 0;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		*msg = xasprintf("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	sha1_init(&h);
+	if (sha1_fd(&h, fd, -1, bytes, NULL) == -1) {
+		*msg = xasprintf("%s: %s", path, strerror(errno));
+		sha1_free(&h);
+		close(fd);
+		return -1;
+	}
+	sha1_final(&h, out);
+	sha1_free(&h);
+	close(fd);
+	return 0;
+}
+
+/* The backup's sidecar {asset, albums, tags}, or NULL. */
+static cJSON *
+load_sidecar(const cJSON *b)
+{
+	const char *p = rec_str(b, "sidecar");
+	cJSON *o;
+	char *s;
+	size_t len;
+
+	if (p == NULL || (s = fs_slurp(AT_FDCWD, p, SIDECAR_MAX, &len)) == NULL)
+		return NULL;
+	o = cJSON_ParseWithLength(s, len);
+	free(s);
+	if (!cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+static void
+add_field(const char **f, int *n, char *s)
+{
+	f[(*n)++] = s;
+	f[*n] = NULL;
+}
+
+/*
+ * Upload the backup of asset id: POST /assets.  Returns the new id
+ * (caller frees) or NULL with *msg set.  *dup is set when the server
+ * already had these bytes.
+ */
+static char *
+upload(const char *path, const cJSON *asset, const char *id, int *dup,
+    char **msg)
+{
+	const char *fields[8], *name = rec_str(asset, "originalFileName");
+	const char *cre = rec_str(asset, "fileCreatedAt");
+	const char *mod = rec_str(asset, "fileModifiedAt");
+	struct http_resp r;
+	cJSON *o = NULL;
+	char *newid = NULL, stamp[32];
+	int n = 0, i;
+	time_t now = time(NULL);
+	struct tm tm;
+
+	*dup = 0;
+	fields[0] = NULL;
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+	if (cre == NULL)
+		cre = mod ? mod : stamp;
+	if (mod == NULL)
+		mod = cre;
+	if (name == NULL)
+		name = id;
+	add_field(fields, &n, xasprintf("fileCreatedAt=%s", cre));
+	add_field(fields, &n, xasprintf("fileModifiedAt=%s", mod));
+	add_field(fields, &n, xasprintf("filename=%s", name));
+	if (server_major() == 2) {
+		const char *da = rec_str(asset, "deviceAssetId");
+		const char *di = rec_str(asset, "deviceId");
+		add_field(fields, &n, da ? xasprintf("deviceAssetId=%s", da) :
+		    xasprintf("deviceAssetId=immich-restore-%s", id));
+		add_field(fields, &n, xasprintf("deviceId=%s",
+		    di ? di : "immich-restore"));
+	}
+	memset(&r, 0, sizeof(r));
+	if (http_upload("/assets", fields, "assetData", path, name, &r) != 0)
+		*msg = xasprintf("POST /api/assets: no reply: %s", r.msg);
+	else if (r.status != 200 && r.status != 201)
+		*msg = xasprintf("POST /api/assets: HTTP %ld: %s", r.status,
+		    r.msg);
+	else if ((o = cJSON_ParseWithLength(r.body, r.len)) == NULL ||
+	    !valid_uuid(rec_str(o, "id")))
+		*msg = xasprintf("POST /api/assets: no asset id in the reply");
+	else {
+		newid = xstrdup(rec_str(o, "id"));
+		*dup = rec_str(o, "status") &&
+		    strcmp(rec_str(o, "status"), "duplicate") == 0;
+	}
+	cJSON_Delete(o);
+	http_free(&r);
+	for (i = 0; i < n; i++)
+		free((char *)fields[i]);
+	return newid;
+}
+
+/* Add the new asset to an album; 0 or -1 with *msg. */
+static int
+album_add(const char *album, const char *asset, char **msg)
+{
+	cJSON *b = cJSON_CreateObject(), *ids = cJSON_AddArrayToObject(b,
+	    "ids"), *o, *e;
+	char *path = xasprintf("/albums/%s/assets", album);
+	const char *why;
+	long st;
+	int rv = -1;
+
+	cJSON_AddItemToArray(ids, cJSON_CreateString(asset));
+	o = request("PUT", path, b, &st, msg);
+	if (o) {
+		e = cJSON_GetArrayItem(o, 0);
+		why = rec_str(e, "error");
+		if (cJSON_IsTrue(obj_get(e, "success")) ||
+		    (why && strcmp(why, "duplicate") == 0))
+			rv = 0;
+		else
+			*msg = xasprintf("PUT /api%s: %s", path,
+			    why ? why : "not added");
+	}
+	cJSON_Delete(o);
+	cJSON_Delete(b);
+	free(path);
+	return rv;
+}
+
+/* Add the new asset to a tag; 0 or -1 with *msg. */
+static int
+tag_add(const char *tag, const char *asset, char **msg)
+{
+	cJSON *b = cJSON_CreateObject(), *ids = cJSON_AddArrayToObject(b,
+	    "ids"), *o, *e;
+	char *path = xasprintf("/tags/%s/assets", tag);
+	const char *why;
+	long st;
+	int rv = -1;
+
+	cJSON_AddItemToArray(ids, cJSON_CreateString(asset));
+	o = request("PUT", path, b, &st, msg);
+	if (o) {
+		e = cJSON_GetArrayItem(o, 0);
+		why = rec_str(e, "error");
+		if (cJSON_IsTrue(obj_get(e, "success")) ||
+		    (why && strcmp(why, "duplicate") == 0))
+			rv = 0;
+		else
+			*msg = xasprintf("PUT /api%s: %s", path,
+			    why ? why : "not added");
+	}
+	cJSON_Delete(o);
+	cJSON_Delete(b);
+	free(path);
+	return rv;
+}
+
+/*
+ * Put the backed-up metadata back on the new asset fresh: the changes
+ * immich-consolidate would make with the old asset as the only loser.
+ * Returns the number of changes that failed or did not arrive (each
+ * recorded as an error), or -1 when the final re-read failed.
+ */
+static int
+put_back(cJSON *rec, const char *id, const char *newid, const cJSON *old,
+    const cJSON *albums, const char *video, cJSON **fresh)
+{
+	struct merge_in m;
+	const cJSON *losers[1], *lalbums[1], *c;
+	cJSON *changes, *notmoved = cJSON_CreateArray(), *body, *o, *a;
+	char *path = xasprintf("/assets/%s", newid), *msg;
+	long st;
+	int bad = 0;
+
+	memset(&m, 0, sizeof(m));
+	losers[0] = old;
+	lalbums[0] = albums;
+	m.keeper = *fresh;
+	m.keeper_albums = NULL;
+	m.losers = losers;
+	m.loser_albums = lalbums;
+	m.nlosers = 1;
+	changes = merge_plan(&m, notmoved);
+	body = merge_update_body(changes);
+	if (video) {
+		if (body == NULL)
+			body = cJSON_CreateObject();
+		cJSON_AddStringToObject(body, "livePhotoVideoId", video);
+	}
+	if (body) {
+		if ((o = request("PUT", path, body, &st, &msg)) == NULL) {
+			rec_error(rec, cur, id, "%s", msg);
+			free(msg);
+			bad++;
+		}
+		cJSON_Delete(o);
+		cJSON_Delete(body);
+	}
+	cJSON_ArrayForEach(c, changes) {
+		const char *f = rec_str(c, "field");
+		const char *v = rec_str(c, "value");
+		int rv = 0;
+
+		if (f == NULL || v == NULL)
+			continue;
+		if (strcmp(f, "album") == 0)
+			rv = album_add(v, newid, &msg);
+		else if (strcmp(f, "tag") == 0)
+			rv = tag_add(v, newid, &msg);
+		else
+			continue;
+		if (rv < 0) {
+			rec_error(rec, cur, id, "%s", msg);
+			free(msg);
+			bad++;
+		}
+	}
+	/* Re-read: checksum and metadata. */
+	if (get_asset(newid, &a, &msg) != 1) {
+		rec_error(rec, cur, id, "%s", msg);
+		free(msg);
+		bad = -1;
+	} else {
+		cJSON_Delete(*fresh);
+		*fresh = a;
+		cJSON_ArrayForEach(c, changes) {
+			if (strcmp(rec_str(c, "field") ? rec_str(c, "field") :
+			    "", "album") == 0)
+				continue;	/* the PUT's reply said */
+			if (!merge_arrived(c, a, NULL)) {
+				rec_error(rec, cur, id, "%s did not arrive on "
+				    "the new asset %s", rec_str(c, "field"),
+				    newid);
+				bad++;
+			}
+		}
+		if (video && (rec_str(a, "livePhotoVideoId") == NULL ||
+		    strcmp(rec_str(a, "livePhotoVideoId"), video) != 0)) {
+			rec_error(rec, cur, id, "live-photo video %s not "
+			    "linked to the new asset %s", video, newid);
+			bad++;
+		}
+	}
+	cJSON_Delete(changes);
+	cJSON_Delete(notmoved);
+	free(path);
+	return bad;
+}
+
+/*
+ * Bring back asset id from its backup: upload, check the checksum, put
+ * the metadata back.  Returns the result object; *ok set when the asset
+ * is back with the backup's bytes.
+ */
+static cJSON *
+reupload(cJSON *rec, const char *id, int *ok, int depth)
+{
+	const cJSON *b = obj_get(obj_get(rec, "backup"), id), *asset;
+	const cJSON *albums;
+	cJSON *e = cJSON_CreateObject(), *side, *fresh = NULL;
+	const char *path = rec_str(b, "path"), *want, *video, *vnew = NULL;
+	char sum[SHA1_B64LEN], *msg = NULL, *newid = NULL, *vid = NULL;
+	long long bytes;
+	int dup, vok, bad;
+
+	*ok = 0;
+	want = rec_str(b, "sha1");
+	if (want == NULL)
+		want = rec_str(b, "checksum");
+	if (path == NULL || want == NULL) {
+		msg = xasprintf("not on the server, and no backup of it in "
+		    "the record");
+		goto fail;
+	}
+	if (file_sha1(path, &bytes, sum, &msg) == -1)
+		goto fail;
+	if (strcmp(sum, want) != 0) {
+		msg = xasprintf("%s: SHA-1 %s is not the backup's %s: not "
+		    "uploaded", path, sum, want);
+		goto fail;
+	}
+	side = load_sidecar(b);
+	asset = obj_get(side, "asset");
+	if (!cJSON_IsObject(asset))
+		asset = rec_asset(rec, id);
+	albums = obj_get(side, "albums");
+	if (asset == NULL) {
+		msg = xasprintf("no metadata for it (no sidecar, not in the "
+		    "record's assets)");
+		cJSON_Delete(side);
+		goto fail;
+	}
+
+	/* Its live-photo video first, so that the still can be linked. */
+	video = rec_str(b, "video");
+	if (video == NULL)
+		video = rec_str(asset, "livePhotoVideoId");
+	if (video && depth == 0) {
+		cJSON *va;
+		int k = get_asset(video, &va, &msg);
+		free(msg);
+		msg = NULL;
+		if (k == 1 && !cJSON_IsTrue(obj_get(va, "isTrashed")))
+			vnew = video;
+		else if (k == 0) {
+			cJSON *ve = reupload(rec, video, &vok, depth + 1);
+			if (vok)
+				vnew = vid = xstrdup(rec_str(ve, "newId"));
+			else
+				rec_error(rec, cur, id, "live-photo video %s: "
+				    "%s", video, rec_str(ve, "detail"));
+			cJSON_Delete(ve);
+		} else
+			rec_error(rec, cur, id, "live-photo video %s is not "
+			    "available", video);
+		cJSON_Delete(va);
+	}
+
+	if ((newid = upload(path, asset, id, &dup, &msg)) == NULL) {
+		cJSON_Delete(side);
+		goto fail;
+	}
+	if (get_asset(newid, &fresh, &msg) != 1) {
+		cJSON_Delete(side);
+		goto fail;
+	}
+	if (dup && cJSON_IsTrue(obj_get(fresh, "isTrashed"))) {
+		/* These bytes are in the trash under another id. */
+		struct bulk_res r = { 0, NULL };
+		const char *ids[1] = { newid };
+		bulk_ids("POST", "/trash/restore/assets", NULL, ids, 1, &r);
+		free(r.msg);
+		cJSON_Delete(fresh);
+		fresh = NULL;
+		if (get_asset(newid, &fresh, &msg) != 1) {
+			cJSON_Delete(side);
+			goto fail;
+		}
+	}
+	if (rec_str(fresh, "checksum") == NULL ||
+	    strcmp(rec_str(fresh, "checksum"), want) != 0) {
+		msg = xasprintf("the uploaded asset %s has checksum %s, not "
+		    "the backup's %s", newid, rec_str(fresh, "checksum") ?
+		    rec_str(fresh, "checksum") : "(none)", want);
+		cJSON_Delete(side);
+		goto fail;
+	}
+	bad = put_back(rec, id, newid, asset, albums, vnew, &fresh);
+	cJSON_Delete(side);
+	if (bad < 0) {
+		msg = xasprintf("could not re-read the new asset %s", newid);
+		goto fail;
+	}
+	if (cJSON_IsTrue(obj_get(fresh, "isTrashed"))) {
+		msg = xasprintf("the new asset %s is in the trash", newid);
+		goto fail;
+	}
+	*ok = 1;
+	cJSON_AddTrueToObject(e, "ok");
+	cJSON_AddStringToObject(e, "how", "upload");
+	cJSON_AddStringToObject(e, "newId", newid);
+	if (dup)
+		cJSON_AddTrueToObject(e, "duplicate");
+	if (vid)
+		cJSON_AddStringToObject(e, "newVideoId", vid);
+	if (bad > 0)
+		cJSON_AddNumberToObject(e, "metadataFailed", bad);
+	cJSON_Delete(fresh);
+	free(newid);
+	free(vid);
+	return e;
+fail:
+	cJSON_AddFalseToObject(e, "ok");
+	cJSON_AddStringToObject(e, "detail", msg);
+	if (newid)
+		cJSON_AddStringToObject(e, "newId", newid);
+	cJSON_Delete(fresh);
+	free(newid);
+	free(vid);
+	free(msg);
+	return e;
+}
+
+/* Restore ids (from one record) and record the outcome of each. */
+static int
+restore(cJSON *rec, const char **ids, size_t n)
+{
+	cJSON *restored = cJSON_CreateObject(), *a, *e;
+	struct bulk_res *res;
+	char *msg;
+	size_t i;
+	int failed = 0, k, ok;
+
+	rec_set(rec, "restored", restored);
+	if (n == 0)
+		return 0;
+	res = xcalloc(n, sizeof(*res));
+	bulk_ids("POST", "/trash/restore/assets", NULL, ids, n, res);
+	for (i = 0; i < n; i++) {
+		prog.assets++;
+		k = get_asset(ids[i], &a, &msg);
+		if (k == 1 && !cJSON_IsTrue(obj_get(a, "isTrashed"))) {
+			e = cJSON_CreateObject();
+			cJSON_AddTrueToObject(e, "ok");
+			cJSON_AddStringToObject(e, "how", "trash");
+			rec_set(restored, ids[i], e);
+			nrestored++;
+		} else if (k == 1) {
+			free(msg);
+			msg = xasprintf("still in the trash after POST "
+			    "/api/trash/restore/assets%s%s",
+			    res[i].msg ? ": " : "", res[i].msg ? res[i].msg :
+			    "");
+			result_fail(rec, restored, ids[i], msg);
+			failed = 1;
+		} else if (k < 0) {
+			result_fail(rec, restored, ids[i], msg);
+			failed = 1;
+		} else {
+			e = reupload(rec, ids[i], &ok, 0);
+			rec_set(restored, ids[i], e);
+			if (!ok) {
+				rec_error(rec, cur, ids[i], "%s",
+				    rec_str(e, "detail"));
+				nfailed++;
+				failed = 1;
+			} else {
+				nuploaded++;
+				if (cJSON_IsNumber(obj_get(e,
+				    "metadataFailed")))
+					failed = 1;
+			}
+		}
+		cJSON_Delete(a);
+		free(msg);
+		free(res[i].msg);
+		progress_tick();
+	}
+	free(res);
+	return failed;
+}
+
+/* The ids immich-trash says it trashed (or found in the trash). */
+static const char **
+trashed_ids(const cJSON *rec, size_t *n)
+{
+	const cJSON *t = obj_get(rec, "trashed"), *e;
+	const char **ids;
+
+	*n = 0;
+	ids = xcalloc(cJSON_GetArraySize(t) + 1, sizeof(*ids));
+	if (!cJSON_IsObject(t))
+		return ids;
+	cJSON_ArrayForEach(e, t)
+		if (cJSON_IsTrue(obj_get(e, "ok")) &&
+		    !cJSON_IsTrue(obj_get(e, "dryRun")) && valid_uuid(e->string))
+			ids[(*n)++] = e->string;
+	return ids;
+}
+
+int
+main(int argc, char *argv[])
+{
+	cJSON *rec;
+	const char **ids;
+	char extra[96];
+	size_t n;
+	int ch, rv, i, status = EX_DONE;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while ((ch = getopt(argc, argv, "q")) != -1) {
+		switch (ch) {
+		case 'q':
+			qflag = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	for (i = 0; i < argc; i++)
+		if (!valid_uuid(argv[i]))
+			errx(EX_USAGE, "%s: not an asset id", argv[i]);
+
+	http_init();
+	progress_init(qflag);
+	if (argc > 0) {
+		for (i = 0; i < argc; i++) {
+			const char *id[1] = { argv[i] };
+			rec = cJSON_CreateObject();
+			cJSON_AddStringToObject(rec, "id", argv[i]);
+			prog.records++;
+			if (restore(rec, id, 1)) {
+				status = EX_SOME;
+				prog.failed++;
+			}
+			ndjson_emit(rec);
+			cJSON_Delete(rec);
+		}
+	} else {
+		cur = &in;
+		ndjson_open(&in, stdin, "stdin");
+		while ((rv = ndjson_next(&in, &rec)) != 0) {
+			if (rv < 0) {
+				status = EX_SOME;
+				prog.failed++;
+				continue;
+			}
+			prog.records++;
+			ids = trashed_ids(rec, &n);
+			if (restore(rec, ids, n)) {
+				status = EX_SOME;
+				prog.failed++;
+			}
+			free(ids);
+			ndjson_emit(rec);
+			cJSON_Delete(rec);
+			progress_tick();
+		}
+		ndjson_close(&in);
+	}
+	ndjson_finish();
+	snprintf(extra, sizeof(extra), "%ld restored from the trash, %ld "
+	    "uploaded again, %ld failed", nrestored, nuploaded, nfailed);
+	progress_end(http_requests(), extra);
+	return status;
+}

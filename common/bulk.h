@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef IMMICH_BULK_H
+#define IMMICH_BULK_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+/*
+ * Bulk id requests that Immich accepts or refuses as a whole
+ * (DELETE /assets, POST /trash/restore/assets): one request with
+ * {"ids": [...]} plus the members of extra; when the server refuses it
+ * with 400 (one bad id refuses the lot, nothing is changed), the ids are
+ * split in halves, recursively, until the refused ids are alone, and the
+ * rest are sent again.  Costs about 2 log2(n) more requests per bad id.
+ */
+struct bulk_res {
+	long	 status;	/* the final HTTP status for this id; 0 when
+				 * no reply came after retries */
+	char	*msg;		/* the server's message (or why no reply)
+				 * when refused; NULL on 2xx.  Caller frees. */
+};
+
+void	 bulk_ids(const char *method, const char *path, const cJSON *extra,
+	    const char *const *ids, size_t n, struct bulk_res *res);
+
+#endif

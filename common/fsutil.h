@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef IMMICH_FSUTIL_H
+#define IMMICH_FSUTIL_H
+
+#include <stddef.h>
+
+/*
+ * Files on disk for the backup stages: safe names, directories made
+ * 0700, files written 0600 to a temporary name and renamed into place
+ * with fsync, free space.
+ */
+
+#define FS_NAMEMAX	200	/* bytes kept of an original file name */
+
+/*
+ * A file name that is safe as one path component: the part after the
+ * last '/', control bytes (C0, DEL, C1) and invalid UTF-8 replaced by
+ * '_', leading dots removed, at most FS_NAMEMAX bytes (cut on a
+ * character boundary, keeping an extension of up to 16 bytes), and
+ * "unnamed" when nothing is left.  NULL gives "unnamed".  Caller frees.
+ */
+char	*fs_safename(const char *);
+
+/* mkdir -p with mode 0700 for the directories it makes.  0 or -1. */
+int	 fs_mkdirs(const char *path);
+
+/* fsync a directory fd (errors other than EINVAL are returned). */
+int	 fs_syncdir(int dirfd);
+
+/* Bytes available to an unprivileged user on fd's file system, or -1. */
+long long fs_avail(int fd);
+
+/*
+ * Write buf to dirfd/name atomically: to tmpdirfd/tmpname (O_EXCL,
+ * O_NOFOLLOW, 0600, replacing a stale one), fsync, rename into place,
+ * fsync dirfd.  Returns 0, or -1 with errno set (the temporary file is
+ * removed).
+ */
+int	 fs_write_atomic(int dirfd, const char *name, int tmpdirfd,
+	    const char *tmpname, const char *buf, size_t len);
+
+/*
+ * Read a whole regular file (not following a symlink) of at most max
+ * bytes; NUL-terminated.  NULL with errno set when it cannot.
+ */
+char	*fs_slurp(int dirfd, const char *name, size_t max, size_t *lenp);
+
+/* "64M", "1G", "4096", "0": bytes, or -1 if not a size.  K, M, G, T are
+ * powers of 1024; a trailing "B" or "iB" is allowed. */
+long long fs_parse_size(const char *);
+
+#endif

@@ -1,0 +1,934 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Immich's REST API over one reused libcurl easy handle: settings,
+ * headers, retries with backoff and jitter, Retry-After, resumed
+ * downloads, error bodies.  The only file that includes <curl/curl.h>.
+ */
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+
+#include "common/env.h"
+#include "common/http.h"
+#include "common/ratelimit.h"
+#include "common/util.h"
+
+#ifndef VERSION
+#define VERSION "0.1"
+#endif
+
+#define JSON_MAX	(64L << 20)	/* a buffered 2xx reply */
+#define ERRBODY_MAX	(1L << 20)	/* a kept error body */
+#define BACKOFF_MAX	60.0		/* seconds */
+#define RETRY_AFTER_MAX	300.0		/* seconds */
+
+enum kind { K_JSON, K_STREAM, K_UPLOAD };
+
+struct req {
+	enum kind kind;
+	const char *method;
+	const char *path;
+	const char *json;
+	const struct http_sink *sink;
+	curl_mime *mime;
+	int	 resume;
+	long long from;		/* Range start of the next attempt; 0 none */
+
+	/* Per reply (reset on every status line). */
+	long	 status;
+	char	 reason[64];
+	double	 retry_after;	/* seconds; -1 if none */
+	long long clen;		/* Content-Length; -1 if none */
+	long long cr_start, cr_total;	/* Content-Range; -1 if none */
+	int	 encoded;	/* has a Content-Encoding */
+	int	 hdone;		/* headers of a final reply seen */
+
+	/* Per attempt. */
+	int	 started;	/* sink start() called */
+	int	 aborted;	/* the sink said stop */
+	int	 toobig;
+	int	 badrange;
+	long long offset;	/* where the 2xx body starts */
+	long long got;		/* 2xx body bytes given to the sink */
+	char	*buf;
+	size_t	 len, cap;
+	char	 errbuf[CURL_ERROR_SIZE];
+};
+
+static CURL *h;
+static const struct env *env;
+static struct curl_slist *hdr_json, *hdr_body, *hdr_empty, *hdr_any;
+static long retries, conn_timeout, low_speed_time;
+static double retry_delay;
+static long nrequests;
+static unsigned short seed[3];
+static const char *basepath;	/* path part of env->api, e.g. "/api" */
+
+void
+http_init(void)
+{
+	char *s;
+	const char *p;
+
+	if (h != NULL)
+		return;
+	env = env_get();
+	retries = env_long("IMMICH_RETRIES", 5, 0, 100);
+	retry_delay = env_double("IMMICH_RETRY_DELAY", 1, 0, 60);
+	conn_timeout = env_long("IMMICH_CONNECT_TIMEOUT", 10, 1, 3600);
+	low_speed_time = env_long("IMMICH_LOW_SPEED_TIME", 60, 1, 86400);
+	rl_init(env->api);
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		errx(EX_FATAL, "cannot initialise libcurl");
+	if ((h = curl_easy_init()) == NULL)
+		errx(EX_FATAL, "cannot initialise libcurl");
+
+	s = xasprintf("x-api-key: %s", env->key);
+	hdr_any = curl_slist_append(NULL, s);
+	hdr_any = curl_slist_append(hdr_any, "Accept: */*");
+	hdr_json = curl_slist_append(NULL, s);
+	hdr_json = curl_slist_append(hdr_json, "Accept: application/json");
+	hdr_empty = curl_slist_append(NULL, s);
+	hdr_empty = curl_slist_append(hdr_empty, "Accept: application/json");
+	hdr_empty = curl_slist_append(hdr_empty, "Content-Type:");
+	hdr_body = curl_slist_append(NULL, s);
+	hdr_body = curl_slist_append(hdr_body, "Accept: application/json");
+	hdr_body = curl_slist_append(hdr_body,
+	    "Content-Type: application/json");
+	explicit_bzero(s, strlen(s));
+	free(s);
+	if (hdr_any == NULL || hdr_json == NULL || hdr_body == NULL ||
+	    hdr_empty == NULL)
+		errx(EX_FATAL, "out of memory");
+
+	/* "scheme://host[:port]/base/api" → "/base/api", for messages. */
+	p = strstr(env->api, "://");
+	p = p ? strchr(p + 3, '/') : NULL;
+	basepath = p ? p : "";
+
+	seed[0] = (unsigned short)getpid();
+	seed[1] = (unsigned short)time(NULL);
+	seed[2] = (unsigned short)((unsigned long)time(NULL) >> 16);
+}
+
+long
+http_requests(void)
+{
+	return nrequests;
+}
+
+void
+http_free(struct http_resp *r)
+{
+	free(r->body);
+	r->body = NULL;
+	r->len = 0;
+}
+
+/*
+ * Text helpers.  Messages are one line of valid UTF-8 with no control
+ * bytes, cut at a character boundary.
+ */
+
+struct sbuf {
+	char	*p;
+	size_t	 len, sz;
+	int	 full;
+};
+
+/* The length of the valid UTF-8 sequence at s (n bytes left), or 0. */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	unsigned int c;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	c = s[0] & (0x7f >> len);
+	for (i = 1; i < len; i++)
+		c = c << 6 | (s[i] & 0x3f);
+	if ((len == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
+	    (len == 4 && (c < 0x10000 || c > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+/* Append n bytes of s, control bytes as spaces, bad UTF-8 as '?'. */
+static void
+sb_addn(struct sbuf *b, const char *s, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, l;
+
+	while (i < n && !b->full) {
+		l = utf8_len(u + i, n - i);
+		if (b->len + (l ? l : 1) + 4 > b->sz) {
+			/* Room for "..." and the NUL is kept. */
+			memcpy(b->p + b->len, "...", 3);
+			b->len += 3;
+			b->full = 1;
+			break;
+		}
+		if (l == 0) {
+			b->p[b->len++] = '?';
+			i++;
+		} else if (l == 1) {
+			b->p[b->len++] = u[i] < 0x20 || u[i] == 0x7f ?
+			    ' ' : (char)u[i];
+			i++;
+		} else {
+			memcpy(b->p + b->len, u + i, l);
+			b->len += l;
+			i += l;
+		}
+	}
+	b->p[b->len] = '\0';
+}
+
+static void
+sb_add(struct sbuf *b, const char *s)
+{
+	sb_addn(b, s, strlen(s));
+}
+
+/* Zod issue path ["ids", 0] → "ids.0". */
+static void
+add_path(struct sbuf *b, const cJSON *path)
+{
+	const cJSON *e;
+	char num[32];
+	int first = 1;
+
+	cJSON_ArrayForEach(e, path) {
+		if (!first)
+			sb_add(b, ".");
+		first = 0;
+		if (cJSON_IsString(e))
+			sb_add(b, e->valuestring);
+		else if (cJSON_IsNumber(e)) {
+			snprintf(num, sizeof(num), "%.15g", e->valuedouble);
+			sb_add(b, num);
+		}
+	}
+	if (!first)
+		sb_add(b, ": ");
+}
+
+/* Append a string or the strings of an array joined with "; ". */
+static void
+add_text(struct sbuf *b, const cJSON *v)
+{
+	const cJSON *e;
+	int first = 1;
+
+	if (cJSON_IsString(v))
+		sb_add(b, v->valuestring);
+	else if (cJSON_IsArray(v))
+		cJSON_ArrayForEach(e, v) {
+			if (!cJSON_IsString(e))
+				continue;
+			if (!first)
+				sb_add(b, "; ");
+			first = 0;
+			sb_add(b, e->valuestring);
+		}
+}
+
+/* The message of a JSON error body; 0 if there is none. */
+static int
+json_msg(struct sbuf *b, const char *body, size_t len)
+{
+	cJSON *o, *v, *errs, *e;
+	int n = 0;
+
+	if ((o = cJSON_ParseWithLength(body, len)) == NULL)
+		return 0;
+	if (cJSON_IsString(o))
+		sb_add(b, o->valuestring);
+	else if (cJSON_IsObject(o)) {
+		v = cJSON_GetObjectItemCaseSensitive(o, "message");
+		add_text(b, v);
+		errs = cJSON_GetObjectItemCaseSensitive(o, "errors");
+		if (cJSON_IsArray(errs))
+			cJSON_ArrayForEach(e, errs) {
+				v = cJSON_GetObjectItemCaseSensitive(e,
+				    "message");
+				if (!cJSON_IsString(v))
+					continue;
+				if (n++ > 0)
+					sb_add(b, "; ");
+				else if (b->len > 0)
+					sb_add(b, ": ");
+				add_path(b, cJSON_GetObjectItemCaseSensitive(e,
+				    "path"));
+				sb_add(b, v->valuestring);
+			}
+		if (b->len == 0)
+			add_text(b, cJSON_GetObjectItemCaseSensitive(o,
+			    "error"));
+	}
+	cJSON_Delete(o);
+	return b->len > 0;
+}
+
+void
+http_errmsg(const char *body, size_t len, char *buf, size_t bufsz)
+{
+	struct sbuf b = { buf, 0, bufsz, 0 };
+	const char *s, *e, *t;
+	size_t n;
+
+	if (bufsz == 0)
+		return;
+	buf[0] = '\0';
+	if (bufsz < 8)
+		return;
+	if (body == NULL)
+		return;
+	while (len > 0 && strchr(" \t\r\n", *body)) {
+		body++;
+		len--;
+	}
+	while (len > 0 && strchr(" \t\r\n", body[len - 1]))
+		len--;
+	if (len == 0 || json_msg(&b, body, len))
+		return;
+	b.len = 0;
+	b.full = 0;
+	buf[0] = '\0';
+	/* An HTML page (a proxy's error page): its title. */
+	if (*body == '<' && (t = memmem(body, len, "<title>", 7)) != NULL &&
+	    (e = memmem(t, len - (t - body), "</title>", 8)) != NULL) {
+		s = t + 7;
+		n = e - s;
+	} else {
+		s = body;
+		e = memchr(body, '\n', len);
+		n = e ? (size_t)(e - body) : len;
+	}
+	if (b.sz > 204)
+		b.sz = 204;	/* about 200 bytes of a raw body */
+	sb_addn(&b, s, n);
+	while (b.len > 0 && buf[b.len - 1] == ' ')
+		buf[--b.len] = '\0';
+}
+
+/* Replace the API key wherever it appears (a server could echo it). */
+static void
+redact(char *s)
+{
+	size_t kl = strlen(env->key);
+	char *p;
+
+	if (kl == 0)
+		return;
+	while ((p = strstr(s, env->key)) != NULL) {
+		memset(p, '*', kl < 3 ? kl : 3);
+		memmove(p + (kl < 3 ? kl : 3), p + kl, strlen(p + kl) + 1);
+	}
+}
+
+static const char *
+reason_of(long status)
+{
+	static const struct { long code; const char *text; } tab[] = {
+		{ 200, "OK" }, { 201, "Created" }, { 204, "No Content" },
+		{ 206, "Partial Content" }, { 301, "Moved Permanently" },
+		{ 302, "Found" }, { 303, "See Other" },
+		{ 307, "Temporary Redirect" }, { 308, "Permanent Redirect" },
+		{ 400, "Bad Request" }, { 401, "Unauthorized" },
+		{ 403, "Forbidden" }, { 404, "Not Found" },
+		{ 405, "Method Not Allowed" }, { 408, "Request Timeout" },
+		{ 409, "Conflict" }, { 413, "Payload Too Large" },
+		{ 416, "Range Not Satisfiable" }, { 422, "Unprocessable Entity" },
+		{ 429, "Too Many Requests" }, { 500, "Internal Server Error" },
+		{ 502, "Bad Gateway" }, { 503, "Service Unavailable" },
+		{ 504, "Gateway Timeout" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (tab[i].code == status)
+			return tab[i].text;
+	return "";
+}
+
+/* "HTTP 503 Service Unavailable" */
+static void
+status_text(const struct req *q, char *buf, size_t sz)
+{
+	const char *rs = q->reason[0] ? q->reason : reason_of(q->status);
+
+	snprintf(buf, sz, "HTTP %ld%s%s", q->status, *rs ? " " : "", rs);
+}
+
+/*
+ * libcurl callbacks.
+ */
+
+static int
+buf_add(struct req *q, const char *p, size_t n, size_t max)
+{
+	size_t want;
+
+	if (q->len + n > max) {
+		if (q->status >= 200 && q->status < 300)
+			return -1;
+		n = max - q->len;	/* an error body: keep its start */
+	}
+	if (q->len + n + 1 > q->cap) {
+		want = q->cap ? q->cap : 4096;
+		while (want < q->len + n + 1)
+			want *= 2;
+		q->buf = xrealloc(q->buf, want);
+		q->cap = want;
+	}
+	memcpy(q->buf + q->len, p, n);
+	q->len += n;
+	q->buf[q->len] = '\0';
+	return 0;
+}
+
+/* Headers are done: a 2xx stream starts its sink. */
+static int
+headers_done(struct req *q)
+{
+	long long off = 0, total = -1;
+
+	q->hdone = 1;
+	if (q->kind != K_STREAM || q->status < 200 || q->status >= 300)
+		return 0;
+	if (q->status == 206) {
+		if (q->cr_start < 0 || q->cr_start != q->from) {
+			q->badrange = 1;
+			return -1;
+		}
+		off = q->cr_start;
+		total = q->encoded ? -1 : q->cr_total;
+	} else if (!q->encoded)
+		total = q->clen;
+	q->offset = off;
+	q->got = 0;
+	q->started = 1;
+	if (q->sink->start && q->sink->start(q->sink->arg, off, total) != 0) {
+		q->aborted = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static double
+parse_retry_after(const char *v)
+{
+	long long n;
+	time_t t;
+
+	if ((n = parse_num(v)) >= 0)
+		return n;
+	if ((t = curl_getdate(v, NULL)) == -1)
+		return -1;
+	return difftime(t, time(NULL));
+}
+
+static size_t
+header_cb(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct req *q = arg;
+	size_t n = size * nmemb, l = n, vl;
+	char line[512], *v;
+
+	while (l > 0 && (p[l - 1] == '\n' || p[l - 1] == '\r'))
+		l--;
+	if (l >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+		/* A new reply (after a 100 Continue, or the first). */
+		const char *s = memchr(p, ' ', l), *r;
+		q->status = 0;
+		q->reason[0] = '\0';
+		q->retry_after = -1;
+		q->clen = q->cr_start = q->cr_total = -1;
+		q->encoded = 0;
+		q->hdone = 0;
+		if (s && l - (s - p) >= 4) {
+			q->status = strtol(s + 1, NULL, 10);
+			if ((r = memchr(s + 1, ' ', l - (s + 1 - p))) != NULL) {
+				r++;
+				vl = l - (r - p);
+				if (vl >= sizeof(q->reason))
+					vl = sizeof(q->reason) - 1;
+				memcpy(q->reason, r, vl);
+				q->reason[vl] = '\0';
+			}
+		}
+		return n;
+	}
+	if (q->hdone)
+		return n;	/* trailers */
+	if (l == 0) {
+		if (q->status >= 200 && headers_done(q) != 0)
+			return 0;
+		return n;
+	}
+	if (l >= sizeof(line) || (v = memchr(p, ':', l)) == NULL)
+		return n;
+	memcpy(line, p, l);
+	line[l] = '\0';
+	v = line + (v - p);
+	*v++ = '\0';
+	v += strspn(v, " \t");
+	if (strcasecmp(line, "Retry-After") == 0)
+		q->retry_after = parse_retry_after(v);
+	else if (strcasecmp(line, "Content-Length") == 0)
+		q->clen = parse_num(v);
+	else if (strcasecmp(line, "Content-Encoding") == 0)
+		q->encoded = strcasecmp(v, "identity") != 0;
+	else if (strcasecmp(line, "Content-Range") == 0) {
+		long long a, b, t;
+		char star;
+		if (sscanf(v, "bytes %lld-%lld/%lld", &a, &b, &t) == 3) {
+			q->cr_start = a;
+			q->cr_total = t;
+		} else if (sscanf(v, "bytes %lld-%lld/%c", &a, &b,
+		    &star) == 3 && star == '*')
+			q->cr_start = a;
+	}
+	return n;
+}
+
+static size_t
+write_cb(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct req *q = arg;
+	size_t n = size * nmemb;
+	int ok2xx = q->status >= 200 && q->status < 300;
+
+	if (q->kind == K_STREAM && ok2xx) {
+		if (q->sink->data(q->sink->arg, p, n) != 0) {
+			q->aborted = 1;
+			return 0;
+		}
+		q->got += n;
+		return n;
+	}
+	if (buf_add(q, p, n, ok2xx ? JSON_MAX : ERRBODY_MAX) != 0) {
+		q->toobig = 1;
+		return 0;
+	}
+	return n;
+}
+
+/*
+ * One attempt: the handle is reset (its connections stay) and set up.
+ */
+static CURLcode
+attempt(struct req *q)
+{
+	char *url, range[48];
+	CURLcode rc;
+
+	q->status = 0;
+	q->reason[0] = '\0';
+	q->retry_after = -1;
+	q->clen = q->cr_start = q->cr_total = -1;
+	q->encoded = q->hdone = q->started = q->aborted = 0;
+	q->toobig = q->badrange = 0;
+	q->got = 0;
+	q->len = 0;
+	if (q->buf)
+		q->buf[0] = '\0';
+	q->errbuf[0] = '\0';
+
+	url = xasprintf("%s%s", env->api, q->path);
+	curl_easy_reset(h);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, q->errbuf);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "immich-dedupe/" VERSION);
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS,
+	    (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, conn_timeout);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, low_speed_time);
+	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(h, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, q);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, q);
+
+	switch (q->kind) {
+	case K_JSON:
+		curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+		if (q->json) {
+			curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr_body);
+			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE,
+			    (long)strlen(q->json));
+			curl_easy_setopt(h, CURLOPT_POSTFIELDS, q->json);
+		} else {
+			curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr_json);
+			if (strcmp(q->method, "POST") == 0 ||
+			    strcmp(q->method, "PUT") == 0 ||
+			    strcmp(q->method, "PATCH") == 0) {
+				/* An empty body, without curl's form type. */
+				curl_easy_setopt(h, CURLOPT_HTTPHEADER,
+				    hdr_empty);
+				curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
+				curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
+			}
+		}
+		if (strcmp(q->method, "POST") != 0 &&
+		    (q->json || strcmp(q->method, "GET") != 0))
+			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, q->method);
+		break;
+	case K_STREAM:
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr_any);
+		curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 131072L);
+		if (q->from > 0) {
+			snprintf(range, sizeof(range), "%lld-", q->from);
+			curl_easy_setopt(h, CURLOPT_RANGE, range);
+		} else if (!q->resume)
+			/* Compression would make byte offsets meaningless. */
+			curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+		break;
+	case K_UPLOAD:
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr_json);
+		curl_easy_setopt(h, CURLOPT_MIMEPOST, q->mime);
+		break;
+	}
+
+	rl_acquire();
+	nrequests++;
+	rc = curl_easy_perform(h);
+	rl_release();
+	free(url);
+	if (q->status == 0 && rc == CURLE_OK)
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &q->status);
+	return rc;
+}
+
+/* Transport errors worth another attempt. */
+static int
+retry_curl(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int
+retry_status(const struct req *q)
+{
+	switch (q->status) {
+	case 408: case 429: case 503:
+		return 1;
+	case 500: case 502: case 504:
+		/* An upload may have been handled: the caller decides. */
+		return q->kind != K_UPLOAD;
+	default:
+		return 0;
+	}
+}
+
+static void
+sleep_s(double s)
+{
+	struct timespec ts;
+
+	if (s <= 0)
+		return;
+	ts.tv_sec = (time_t)s;
+	ts.tv_nsec = (long)((s - ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* Full jitter in [d/2, d], d = RETRY_DELAY * 2^n capped; or Retry-After. */
+static double
+backoff(const struct req *q, int n)
+{
+	double d = retry_delay;
+
+	while (n-- > 0 && d < BACKOFF_MAX)
+		d *= 2;
+	if (d > BACKOFF_MAX)
+		d = BACKOFF_MAX;
+	d = d / 2 + erand48(seed) * d / 2;
+	if (q->retry_after > 0)
+		d = q->retry_after < RETRY_AFTER_MAX ? q->retry_after :
+		    RETRY_AFTER_MAX;
+	return d;
+}
+
+/* The error text of a reply: the server's message, else the reason. */
+static void
+reply_msg(const struct req *q, char *buf, size_t sz)
+{
+	http_errmsg(q->buf, q->len, buf, sz);
+	if (buf[0] == '\0')
+		snprintf(buf, sz, "%s", q->reason[0] ? q->reason :
+		    reason_of(q->status));
+	redact(buf);
+}
+
+static void
+fatal_reply(const struct req *q)
+{
+	char msg[512], loc[256] = "";
+	const char *hint = "", *l = NULL;
+
+	reply_msg(q, msg, sizeof(msg));
+	if (q->status == 401)
+		hint = " (check IMMICH_API_KEY)";
+	else if (q->status == 403)
+		hint = " (the API key lacks this permission)";
+	if (q->status >= 300 && q->status < 400) {
+		char st[96];
+		curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &l);
+		if (l) {
+			struct sbuf b = { loc, 0, sizeof(loc), 0 };
+			sb_add(&b, " to ");
+			sb_addn(&b, l, strcspn(l, "?#"));
+			redact(loc);
+		}
+		status_text(q, st, sizeof(st));
+		errx(EX_FATAL, "%s %s%s: %s: the server redirects%s; set "
+		    "IMMICH_INSTANCE_URL to the address it redirects to "
+		    "(redirects are not followed, so that the API key is "
+		    "never sent elsewhere)", q->method, basepath, q->path, st,
+		    loc);
+	}
+	errx(EX_FATAL, "%s %s%s: HTTP %ld: %s%s", q->method, basepath, q->path,
+	    q->status, msg, hint);
+}
+
+static void
+give_back(struct req *q, struct http_resp *r)
+{
+	r->status = q->status;
+	r->body = q->buf;
+	r->len = q->len;
+	if (r->body == NULL) {
+		r->body = xstrdup("");
+		r->len = 0;
+	}
+	q->buf = NULL;
+}
+
+static int
+request(struct req *q, struct http_resp *r)
+{
+	char what[600], msg[512];
+	CURLcode rc;
+	double d;
+	int n, retry;
+
+	if (h == NULL)
+		errx(EX_FATAL, "http_init was not called");
+	memset(r, 0, sizeof(*r));
+	for (n = 0;; n++) {
+		rc = attempt(q);
+		if (q->aborted) {
+			snprintf(r->msg, sizeof(r->msg), "aborted by caller");
+			r->status = q->status;
+			free(q->buf);
+			q->buf = NULL;
+			return -1;
+		}
+		if (q->badrange) {
+			snprintf(r->msg, sizeof(r->msg), "the reply's "
+			    "Content-Range does not start at byte %lld",
+			    q->from);
+			r->status = q->status;
+			free(q->buf);
+			q->buf = NULL;
+			return -1;
+		}
+		if (q->toobig) {
+			snprintf(r->msg, sizeof(r->msg), "the reply is larger "
+			    "than %ld MiB", JSON_MAX >> 20);
+			r->status = q->status;
+			free(q->buf);
+			q->buf = NULL;
+			return -1;
+		}
+		if (rc != CURLE_OK) {
+			snprintf(what, sizeof(what), "%s", q->errbuf[0] ?
+			    q->errbuf : curl_easy_strerror(rc));
+			redact(what);
+			retry = retry_curl(rc);
+			if (q->kind == K_UPLOAD && q->status >= 200)
+				retry = 0;	/* a reply came */
+			if (q->started) {
+				char cut[640];
+				snprintf(cut, sizeof(cut), "transfer cut at "
+				    "byte %lld: %s", q->offset + q->got, what);
+				memcpy(what, cut, sizeof(what) - 1);
+				what[sizeof(what) - 1] = '\0';
+				if (!q->resume)
+					retry = 0;
+				else
+					q->from = q->offset + q->got;
+			}
+		} else {
+			if (q->status == 401 || q->status == 403 ||
+			    (q->status >= 300 && q->status < 400))
+				fatal_reply(q);
+			if (!retry_status(q)) {
+				if (q->status < 200 || q->status >= 300) {
+					reply_msg(q, r->msg, sizeof(r->msg));
+					if (q->buf)
+						redact(q->buf);
+				}
+				give_back(q, r);
+				return 0;
+			}
+			status_text(q, what, sizeof(what));
+			reply_msg(q, msg, sizeof(msg));
+			if (strcmp(msg, q->reason[0] ? q->reason :
+			    reason_of(q->status)) != 0) {
+				size_t l = strlen(what);
+				snprintf(what + l, sizeof(what) - l, ": %s",
+				    msg);
+			}
+			retry = 1;
+		}
+		if (!retry || n >= retries) {
+			if (retry)
+				snprintf(r->msg, sizeof(r->msg),
+				    "%s (gave up after %d attempts)", what,
+				    n + 1);
+			else
+				snprintf(r->msg, sizeof(r->msg), "%s", what);
+			r->status = q->status;
+			if (q->kind != K_STREAM || !q->started)
+				give_back(q, r);
+			free(q->buf);
+			q->buf = NULL;
+			return -1;
+		}
+		d = backoff(q, n);
+		warnx("%s %s%s: %s, %s in %.*f s (attempt %d of %ld)",
+		    q->method, basepath, q->path, what,
+		    q->started && q->resume ? "resuming" : "retrying",
+		    d < 1 ? 2 : 1, d, n + 2, retries + 1);
+		sleep_s(d);
+	}
+}
+
+int
+http_json(const char *method, const char *path, const char *json,
+    struct http_resp *r)
+{
+	struct req q;
+
+	memset(&q, 0, sizeof(q));
+	q.kind = K_JSON;
+	q.method = method;
+	q.path = path;
+	q.json = json;
+	return request(&q, r);
+}
+
+int
+http_stream(const char *path, long long from, int resume,
+    const struct http_sink *sink, struct http_resp *r)
+{
+	struct req q;
+
+	memset(&q, 0, sizeof(q));
+	q.kind = K_STREAM;
+	q.method = "GET";
+	q.path = path;
+	q.sink = sink;
+	q.from = from > 0 ? from : 0;
+	q.resume = resume;
+	return request(&q, r);
+}
+
+int
+http_upload(const char *path, const char *const *fields,
+    const char *filefield, const char *filepath, const char *filename,
+    struct http_resp *r)
+{
+	struct req q;
+	struct stat st;
+	curl_mimepart *part;
+	const char *eq;
+	char *name;
+	int rv;
+
+	if (h == NULL)
+		errx(EX_FATAL, "http_init was not called");
+	errno = 0;
+	if (stat(filepath, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    access(filepath, R_OK) == -1) {
+		memset(r, 0, sizeof(*r));
+		snprintf(r->msg, sizeof(r->msg), "%s: %s", filepath,
+		    errno ? strerror(errno) : "not a regular file");
+		return -1;
+	}
+	memset(&q, 0, sizeof(q));
+	q.kind = K_UPLOAD;
+	q.method = "POST";
+	q.path = path;
+	if ((q.mime = curl_mime_init(h)) == NULL)
+		errx(EX_FATAL, "out of memory");
+	for (; fields && *fields; fields++) {
+		if ((eq = strchr(*fields, '=')) == NULL)
+			errx(EX_FATAL, "http_upload: field without '=': %s",
+			    *fields);
+		name = xasprintf("%.*s", (int)(eq - *fields), *fields);
+		part = curl_mime_addpart(q.mime);
+		curl_mime_name(part, name);
+		curl_mime_data(part, eq + 1, CURL_ZERO_TERMINATED);
+		free(name);
+	}
+	part = curl_mime_addpart(q.mime);
+	curl_mime_name(part, filefield);
+	if (curl_mime_filedata(part, filepath) != CURLE_OK)
+		errx(EX_FATAL, "out of memory");
+	curl_mime_filename(part, filename);
+	curl_mime_type(part, "application/octet-stream");
+	rv = request(&q, r);
+	curl_mime_free(q.mime);
+	return rv;
+}

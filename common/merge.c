@@ -1,0 +1,623 @@
+/* SPDX-License-Identifier: ISC */
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/merge.h"
+#include "common/ndjson.h"
+#include "common/util.h"
+
+#define GPS_AGREE_M	100.0	/* losers' locations closer than this agree */
+#define GPS_EPS		1e-6	/* a coordinate arrived if within this */
+#define MAX_OFFSET	(18 * 3600)
+
+static const cJSON *
+exif(const cJSON *asset)
+{
+	const cJSON *e = cJSON_GetObjectItemCaseSensitive(asset, "exifInfo");
+
+	return cJSON_IsObject(e) ? e : NULL;
+}
+
+static int
+get_num(const cJSON *obj, const char *key, double *d)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (!cJSON_IsNumber(v))
+		return 0;
+	*d = v->valuedouble;
+	return 1;
+}
+
+static int
+get_gps(const cJSON *asset, double *lat, double *lon)
+{
+	const cJSON *e = exif(asset);
+
+	if (!get_num(e, "latitude", lat) || !get_num(e, "longitude", lon))
+		return 0;
+	/* (0, 0) is what broken writers store for "no location". */
+	return *lat != 0 || *lon != 0;
+}
+
+static int
+has_id(const cJSON *list, const char *id)
+{
+	const cJSON *x;
+
+	if (!cJSON_IsArray(list))
+		return 0;
+	cJSON_ArrayForEach(x, list) {
+		const char *xid = rec_str(x, "id");
+		if (xid && strcmp(xid, id) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Change list entries with this field and value (a string) already? */
+static int
+has_change(const cJSON *changes, const char *field, const char *value)
+{
+	const cJSON *c;
+
+	cJSON_ArrayForEach(c, changes) {
+		const char *f = rec_str(c, "field"), *v = rec_str(c, "value");
+		if (f && v && strcmp(f, field) == 0 && strcmp(v, value) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static cJSON *
+add_change(cJSON *changes, const char *field, cJSON *value, const char *from)
+{
+	cJSON *c = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(c, "field", field);
+	cJSON_AddItemToObject(c, "value", value);
+	cJSON_AddStringToObject(c, "from", from);
+	cJSON_AddItemToArray(changes, c);
+	return c;
+}
+
+static void
+not_moved(cJSON *notmoved, const char *field, const char *from,
+    const char *reason)
+{
+	cJSON *n = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(n, "field", field);
+	cJSON_AddStringToObject(n, "from", from);
+	cJSON_AddStringToObject(n, "reason", reason);
+	cJSON_AddItemToArray(notmoved, n);
+}
+
+double
+merge_distance(double lat1, double lon1, double lat2, double lon2)
+{
+	const double r = 6371008.8, rad = M_PI / 180;
+	double dlat = (lat2 - lat1) * rad, dlon = (lon2 - lon1) * rad, a;
+
+	a = sin(dlat / 2) * sin(dlat / 2) + cos(lat1 * rad) *
+	    cos(lat2 * rad) * sin(dlon / 2) * sin(dlon / 2);
+	return 2 * r * atan2(sqrt(a), sqrt(1 - a));
+}
+
+static void
+plan_gps(const struct merge_in *in, cJSON *changes, cJSON *notmoved)
+{
+	double lat, lon, la, lo, lb, lob;
+	int i, j, first = -1;
+	cJSON *v;
+
+	if (get_gps(in->keeper, &lat, &lon))
+		return;
+	for (i = 0; i < in->nlosers; i++) {
+		if (!get_gps(in->losers[i], &la, &lo))
+			continue;
+		if (first < 0)
+			first = i;
+		for (j = 0; j < i; j++) {
+			if (!get_gps(in->losers[j], &lb, &lob) ||
+			    merge_distance(la, lo, lb, lob) <= GPS_AGREE_M)
+				continue;
+			not_moved(notmoved, "gps", rec_str(in->losers[i], "id"),
+			    "the losers' locations are more than 100 m apart");
+			return;
+		}
+	}
+	if (first < 0)
+		return;
+	get_gps(in->losers[first], &la, &lo);
+	v = cJSON_CreateObject();
+	cJSON_AddNumberToObject(v, "latitude", la);
+	cJSON_AddNumberToObject(v, "longitude", lo);
+	add_change(changes, "gps", v, rec_str(in->losers[first], "id"));
+}
+
+int
+merge_parse_instant(const char *s, long long *ms)
+{
+	struct tm tm;
+	long long frac = 0, scale = 100;
+	int n = 0, oh = 0, om = 0, sign = 0;
+	time_t t;
+
+	if (s == NULL)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(s, "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%n", &tm.tm_year,
+	    &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+	    &n) != 6 || n != 19)
+		return -1;
+	s += n;
+	if (*s == '.') {
+		for (s++; isdigit((unsigned char)*s); s++) {
+			frac += (*s - '0') * scale;
+			scale /= 10;
+		}
+	}
+	if (*s == 'Z')
+		s++;
+	else if (*s == '+' || *s == '-') {
+		sign = *s++ == '-' ? -1 : 1;
+		if (!isdigit((unsigned char)s[0]) ||
+		    !isdigit((unsigned char)s[1]))
+			return -1;
+		oh = (s[0] - '0') * 10 + (s[1] - '0');
+		s += 2;
+		if (*s == ':')
+			s++;
+		if (isdigit((unsigned char)s[0]) &&
+		    isdigit((unsigned char)s[1])) {
+			om = (s[0] - '0') * 10 + (s[1] - '0');
+			s += 2;
+		}
+	}
+	if (*s != '\0' || tm.tm_mon < 1 || tm.tm_mon > 12 ||
+	    tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+	    tm.tm_min > 59 || tm.tm_sec > 60 || oh > 18 || om > 59)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon--;
+	t = timegm(&tm);
+	*ms = ((long long)t - sign * (oh * 3600LL + om * 60)) * 1000 + frac;
+	return 0;
+}
+
+/* "UTC", "UTC+2", "UTC-05:30", "GMT+1", "+02:00", "Z". */
+static int
+fixed_offset(const char *tz, long *off)
+{
+	int h = 0, m = 0, n = 0, sign;
+
+	if (strncmp(tz, "UTC", 3) == 0 || strncmp(tz, "GMT", 3) == 0)
+		tz += 3;
+	if (*tz == '\0' || strcmp(tz, "Z") == 0) {
+		*off = 0;
+		return 0;
+	}
+	if (*tz != '+' && *tz != '-')
+		return -1;
+	sign = *tz++ == '-' ? -1 : 1;
+	if (sscanf(tz, "%2d%n", &h, &n) != 1 || !isdigit((unsigned char)*tz))
+		return -1;
+	tz += n;
+	if (*tz == ':')
+		tz++;
+	if (*tz != '\0') {
+		if (sscanf(tz, "%2d%n", &m, &n) != 1 || n != 2 ||
+		    tz[n] != '\0')
+			return -1;
+	}
+	if (h > 18 || m > 59)
+		return -1;
+	*off = sign * (h * 3600L + m * 60L);
+	return 0;
+}
+
+/* An IANA name, looked up in the system's time zone database. */
+static int
+iana_offset(const char *tz, long long ms, long *off)
+{
+	const char *dir = getenv("TZDIR"), *p;
+	char *path, *old = NULL;
+	struct stat st;
+	struct tm tm;
+	time_t t;
+	int ok;
+
+	if (!isalpha((unsigned char)*tz) || strstr(tz, ".."))
+		return -1;
+	for (p = tz; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("/_+-", *p))
+			return -1;
+	path = xasprintf("%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo",
+	    tz);
+	ok = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	free(path);
+	if (!ok)
+		return -1;
+	if (getenv("TZ"))
+		old = xstrdup(getenv("TZ"));
+	setenv("TZ", tz, 1);
+	tzset();
+	t = (time_t)(ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000));
+	ok = localtime_r(&t, &tm) != NULL;
+	if (old) {
+		setenv("TZ", old, 1);
+		free(old);
+	} else
+		unsetenv("TZ");
+	tzset();
+	if (!ok)
+		return -1;
+	*off = tm.tm_gmtoff;
+	return 0;
+}
+
+int
+merge_zone_offset(const char *tz, long long ms, long *off)
+{
+	if (tz == NULL)
+		return -1;
+	if (fixed_offset(tz, off) == 0 || iana_offset(tz, ms, off) == 0)
+		return 0;
+	return -1;
+}
+
+/*
+ * The loser's capture time as ISO 8601 with the offset of its own time
+ * zone: exifInfo.timeZone if it names a fixed offset or a zone in the
+ * database; else the difference between localDateTime (its wall clock
+ * written as UTC) and dateTimeOriginal; else UTC.
+ */
+static char *
+render_date(const cJSON *asset, long long ms)
+{
+	const char *tz = rec_str(exif(asset), "timeZone");
+	long long local, loc;
+	long off;
+	time_t t;
+	struct tm tm;
+	char z[16];
+
+	if (merge_zone_offset(tz, ms, &off) < 0) {
+		if (merge_parse_instant(rec_str(asset, "localDateTime"),
+		    &loc) == 0 && llabs(loc - ms) <= MAX_OFFSET * 1000LL)
+			off = (loc - ms) / 1000;
+		else
+			off = 0;
+	}
+	if (labs(off) > MAX_OFFSET)
+		off = 0;
+	off = (off >= 0 ? off + 30 : off - 30) / 60 * 60;
+	local = ms + off * 1000LL;
+	t = (time_t)(local >= 0 ? local / 1000 : -((-local + 999) / 1000));
+	gmtime_r(&t, &tm);
+	snprintf(z, sizeof(z), "%c%02d:%02d", off < 0 ? '-' : '+',
+	    (int)(labs(off) / 3600 % 100), (int)(labs(off) % 3600 / 60));
+	return xasprintf("%04d-%02d-%02dT%02d:%02d:%02d.%03lld%s",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, local - (long long)t * 1000, z);
+}
+
+static void
+plan_date(const struct merge_in *in, cJSON *changes, cJSON *notmoved)
+{
+	long long ms, first_ms = 0;
+	int i, first = -1;
+	char *s;
+
+	if (merge_parse_instant(rec_str(exif(in->keeper), "dateTimeOriginal"),
+	    &ms) == 0)
+		return;
+	for (i = 0; i < in->nlosers; i++) {
+		if (merge_parse_instant(rec_str(exif(in->losers[i]),
+		    "dateTimeOriginal"), &ms) < 0)
+			continue;
+		if (first < 0) {
+			first = i;
+			first_ms = ms;
+		} else if (llabs(ms - first_ms) >= 1000) {
+			not_moved(notmoved, "dateTimeOriginal",
+			    rec_str(in->losers[i], "id"),
+			    "the losers' capture times differ");
+			return;
+		}
+	}
+	if (first < 0)
+		return;
+	s = render_date(in->losers[first], first_ms);
+	add_change(changes, "dateTimeOriginal", cJSON_CreateString(s),
+	    rec_str(in->losers[first], "id"));
+	free(s);
+}
+
+/* Append text's non-blank lines not yet contained in *acc. */
+static int
+merge_lines(char **acc, const char *text)
+{
+	const char *p = text, *e;
+	size_t len;
+	char *line, *n;
+	int added = 0;
+
+	while (*p) {
+		e = p + strcspn(p, "\n");
+		while (p < e && isspace((unsigned char)*p))
+			p++;
+		len = e - p;
+		while (len > 0 && isspace((unsigned char)p[len - 1]))
+			len--;
+		if (len > 0) {
+			line = xasprintf("%.*s", (int)len, p);
+			if (strstr(*acc, line) == NULL) {
+				n = xasprintf("%s%s%s", *acc, **acc ? "\n" : "",
+				    line);
+				free(*acc);
+				*acc = n;
+				added = 1;
+			}
+			free(line);
+		}
+		p = *e ? e + 1 : e;
+	}
+	return added;
+}
+
+static int
+blank(const char *s)
+{
+	for (; s && *s; s++)
+		if (!isspace((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+static void
+plan_description(const struct merge_in *in, cJSON *changes)
+{
+	const char *kd = rec_str(exif(in->keeper), "description"), *d;
+	const char *from = NULL;
+	char *acc;
+	int i;
+
+	acc = xstrdup(blank(kd) ? "" : kd);
+	for (i = 0; i < in->nlosers; i++) {
+		d = rec_str(exif(in->losers[i]), "description");
+		if (blank(d))
+			continue;
+		if (*acc == '\0') {
+			/* The keeper has none: the first one verbatim. */
+			free(acc);
+			acc = xstrdup(d);
+			from = rec_str(in->losers[i], "id");
+		} else if (merge_lines(&acc, d) && from == NULL)
+			from = rec_str(in->losers[i], "id");
+	}
+	if (from)
+		add_change(changes, "description", cJSON_CreateString(acc),
+		    from);
+	free(acc);
+}
+
+static void
+plan_flags(const struct merge_in *in, cJSON *changes)
+{
+	const char *kv = rec_str(in->keeper, "visibility"), *v;
+	double kr, r, best = 0;
+	int i, bi = -1, fav = -1, arch = -1;
+
+	for (i = 0; i < in->nlosers; i++) {
+		if (get_num(exif(in->losers[i]), "rating", &r) && r > best &&
+		    r <= 5) {
+			best = r;
+			bi = i;
+		}
+		if (fav < 0 && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+		    in->losers[i], "isFavorite")))
+			fav = i;
+		v = rec_str(in->losers[i], "visibility");
+		if (arch < 0 && v && strcmp(v, "archive") == 0)
+			arch = i;
+	}
+	/* Only a positive rating moves; a keeper's -1 gives way to it. */
+	if (bi >= 0 && (!get_num(exif(in->keeper), "rating", &kr) ||
+	    kr < best))
+		add_change(changes, "rating", cJSON_CreateNumber((int)best),
+		    rec_str(in->losers[bi], "id"));
+	if (fav >= 0 && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+	    in->keeper, "isFavorite")))
+		add_change(changes, "isFavorite", cJSON_CreateTrue(),
+		    rec_str(in->losers[fav], "id"));
+	/* Never hidden or locked; only timeline becomes archive. */
+	if (arch >= 0 && kv && strcmp(kv, "timeline") == 0)
+		add_change(changes, "visibility", cJSON_CreateString("archive"),
+		    rec_str(in->losers[arch], "id"));
+}
+
+/* Tags and albums: the union, by id. */
+static void
+plan_sets(const struct merge_in *in, cJSON *changes)
+{
+	const cJSON *t, *ktags;
+	const char *id;
+	cJSON *c;
+	int i;
+
+	ktags = cJSON_GetObjectItemCaseSensitive(in->keeper, "tags");
+	for (i = 0; i < in->nlosers; i++) {
+		const cJSON *tags = cJSON_GetObjectItemCaseSensitive(
+		    in->losers[i], "tags");
+		if (!cJSON_IsArray(tags))
+			continue;
+		cJSON_ArrayForEach(t, tags) {
+			id = rec_str(t, "id");
+			if (!valid_uuid(id) || has_id(ktags, id) ||
+			    has_change(changes, "tag", id))
+				continue;
+			c = add_change(changes, "tag", cJSON_CreateString(id),
+			    rec_str(in->losers[i], "id"));
+			if (rec_str(t, "value"))
+				cJSON_AddStringToObject(c, "name",
+				    rec_str(t, "value"));
+		}
+	}
+	for (i = 0; i < in->nlosers; i++) {
+		if (in->loser_albums == NULL ||
+		    !cJSON_IsArray(in->loser_albums[i]))
+			continue;
+		cJSON_ArrayForEach(t, in->loser_albums[i]) {
+			id = rec_str(t, "id");
+			if (!valid_uuid(id) || has_id(in->keeper_albums, id) ||
+			    has_change(changes, "album", id))
+				continue;
+			c = add_change(changes, "album", cJSON_CreateString(id),
+			    rec_str(in->losers[i], "id"));
+			if (rec_str(t, "albumName"))
+				cJSON_AddStringToObject(c, "name",
+				    rec_str(t, "albumName"));
+		}
+	}
+}
+
+cJSON *
+merge_plan(const struct merge_in *in, cJSON *notmoved)
+{
+	cJSON *changes = cJSON_CreateArray();
+
+	plan_gps(in, changes, notmoved);
+	plan_date(in, changes, notmoved);
+	plan_description(in, changes);
+	plan_flags(in, changes);
+	plan_sets(in, changes);
+	return changes;
+}
+
+int
+merge_is_asset_field(const cJSON *c)
+{
+	const char *f = rec_str(c, "field");
+
+	return f && strcmp(f, "tag") != 0 && strcmp(f, "album") != 0;
+}
+
+cJSON *
+merge_update_body(const cJSON *changes)
+{
+	const cJSON *c, *v;
+	cJSON *body = NULL;
+	const char *f;
+
+	cJSON_ArrayForEach(c, changes) {
+		if (!merge_is_asset_field(c))
+			continue;
+		if (body == NULL)
+			body = cJSON_CreateObject();
+		f = rec_str(c, "field");
+		v = cJSON_GetObjectItemCaseSensitive(c, "value");
+		if (strcmp(f, "gps") == 0) {
+			/* Immich wants both or neither. */
+			cJSON_AddItemToObject(body, "latitude",
+			    cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(v,
+			    "latitude"), 1));
+			cJSON_AddItemToObject(body, "longitude",
+			    cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(v,
+			    "longitude"), 1));
+		} else
+			cJSON_AddItemToObject(body, f, cJSON_Duplicate(v, 1));
+	}
+	return body;
+}
+
+int
+merge_arrived(const cJSON *c, const cJSON *keeper, const cJSON *albums)
+{
+	const char *f = rec_str(c, "field"), *s;
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, "value");
+	long long a, b;
+	double lat, lon, r;
+
+	if (f == NULL)
+		return 0;
+	if (strcmp(f, "gps") == 0) {
+		double wl, wo;
+		return get_num(v, "latitude", &wl) &&
+		    get_num(v, "longitude", &wo) &&
+		    get_num(exif(keeper), "latitude", &lat) &&
+		    get_num(exif(keeper), "longitude", &lon) &&
+		    fabs(lat - wl) <= GPS_EPS && fabs(lon - wo) <= GPS_EPS;
+	}
+	if (strcmp(f, "dateTimeOriginal") == 0)
+		return merge_parse_instant(v->valuestring, &a) == 0 &&
+		    merge_parse_instant(rec_str(exif(keeper),
+		    "dateTimeOriginal"), &b) == 0 && a == b;
+	if (strcmp(f, "description") == 0)
+		return (s = rec_str(exif(keeper), "description")) != NULL &&
+		    strcmp(s, v->valuestring) == 0;
+	if (strcmp(f, "rating") == 0)
+		return get_num(exif(keeper), "rating", &r) &&
+		    r == v->valuedouble;
+	if (strcmp(f, "isFavorite") == 0)
+		return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(keeper,
+		    "isFavorite"));
+	if (strcmp(f, "visibility") == 0)
+		return (s = rec_str(keeper, "visibility")) != NULL &&
+		    strcmp(s, v->valuestring) == 0;
+	if (strcmp(f, "tag") == 0)
+		return has_id(cJSON_GetObjectItemCaseSensitive(keeper, "tags"),
+		    v->valuestring);
+	if (strcmp(f, "album") == 0)
+		return has_id(albums, v->valuestring);
+	return 0;
+}
+
+/* The keeper's entry of a BulkIdResponseDto[] reply: NULL when added or
+ * already there ("duplicate"), else the reason. */
+const char *
+merge_bulk_failure(const cJSON *reply, const char *keep)
+{
+	const cJSON *e, *hit = NULL;
+	const char *why;
+
+	cJSON_ArrayForEach(e, reply) {
+		const char *id = rec_str(e, "id");
+		if (hit == NULL || (id && strcmp(id, keep) == 0))
+			hit = e;
+	}
+	if (hit == NULL)
+		return "empty reply";
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(hit, "success")))
+		return NULL;
+	why = rec_str(hit, "error");
+	if (why && strcmp(why, "duplicate") == 0)
+		return NULL;
+	return why ? why : "refused";
+}
+
+int
+merge_held(const cJSON *rec, const char *const *accepted, size_t n)
+{
+	const cJSON *r, *review = cJSON_GetObjectItemCaseSensitive(rec,
+	    "review");
+	const char *code;
+	size_t i;
+
+	cJSON_ArrayForEach(r, review) {
+		code = rec_str(r, "code");
+		for (i = 0; code && i < n; i++)
+			if (strcmp(accepted[i], code) == 0)
+				break;
+		if (code == NULL || i == n)
+			return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef IMMICH_MERGE_H
+#define IMMICH_MERGE_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+/*
+ * What a keeper lacks that its losers have, as a list of changes
+ * {field, value, from [, name]}; the rules are in immich-consolidate(1).
+ * Fields: "gps" (value {latitude, longitude}), "dateTimeOriginal"
+ * (ISO 8601 with offset), "description", "rating", "isFavorite",
+ * "visibility", "tag" and "album" (value: the tag's or album's id).
+ */
+struct merge_in {
+	const cJSON	*keeper;	/* AssetResponseDto, fresh */
+	const cJSON	*keeper_albums;	/* AlbumResponseDto[] or NULL */
+	const cJSON	**losers;	/* AssetResponseDto, fresh */
+	const cJSON	**loser_albums;	/* AlbumResponseDto[] per loser */
+	int		 nlosers;
+};
+
+/* The changes (an array, maybe empty); things that could not be moved
+ * are appended to notmoved as {field, from, reason}. */
+cJSON	*merge_plan(const struct merge_in *, cJSON *notmoved);
+/* The PUT /assets/{id} body (UpdateAssetDto) for the asset-field
+ * changes, or NULL when there are none. */
+cJSON	*merge_update_body(const cJSON *changes);
+/* Whether change c is present on the re-read keeper (and its albums). */
+int	 merge_arrived(const cJSON *c, const cJSON *keeper,
+	    const cJSON *keeper_albums);
+/* Whether c is one of the fields sent in the update body. */
+int	 merge_is_asset_field(const cJSON *c);
+
+/* The keeper's entry of a BulkIdResponseDto[] reply (PUT /albums/{id}/assets,
+ * PUT /tags/{id}/assets): NULL when added or already there ("duplicate"),
+ * else the reason. */
+const char *merge_bulk_failure(const cJSON *reply, const char *keep);
+/* 1 when the record's review list holds a code not among accepted[n]. */
+int	 merge_held(const cJSON *rec, const char *const *accepted, size_t n);
+
+/* Helpers, exposed for tests.  An ISO 8601 instant to milliseconds
+ * since the epoch (no offset = UTC); -1 if it is not one. */
+int	 merge_parse_instant(const char *, long long *ms);
+/* The offset in seconds east of UTC of time zone tz at instant ms:
+ * "UTC", "UTC+2", "UTC-05:30", "+02:00" or an IANA name found in the
+ * time zone database.  -1 if tz is neither. */
+int	 merge_zone_offset(const char *tz, long long ms, long *off);
+/* Distance in metres between two points (haversine). */
+double	 merge_distance(double lat1, double lon1, double lat2, double lon2);
+
+#endif

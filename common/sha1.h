@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: ISC */
+#ifndef IMMICH_SHA1_H
+#define IMMICH_SHA1_H
+
+#include <stddef.h>
+
+/*
+ * SHA-1 over OpenSSL's EVP interface, with the digest written the way
+ * Immich writes an asset's checksum: standard base64, padded, 28 chars.
+ */
+#define SHA1_B64LEN	29	/* 28 characters and a NUL */
+
+struct sha1 {
+	void	*ctx;		/* EVP_MD_CTX */
+};
+
+void	 sha1_init(struct sha1 *);
+void	 sha1_reset(struct sha1 *);	/* start again from no bytes */
+void	 sha1_update(struct sha1 *, const void *, size_t);
+/* Writes the base64 digest; the context can then be reset or freed. */
+void	 sha1_final(struct sha1 *, char b64[SHA1_B64LEN]);
+void	 sha1_free(struct sha1 *);
+
+/*
+ * Hash fd from its current offset to its end (or to max bytes when
+ * max >= 0), reading in large chunks.  Adds the bytes read to *bytes
+ * when bytes is not NULL.  Returns 0, or -1 with errno set on a read
+ * error.  Calls tick() (may be NULL) after each chunk with the chunk's
+ * size.
+ */
+int	 sha1_fd(struct sha1 *, int fd, long long max, long long *bytes,
+	    void (*tick)(size_t));
+
+#endif

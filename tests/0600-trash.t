@@ -1,0 +1,225 @@
+#!/bin/sh
+# immich-trash: every precondition holds a loser back on its own; trash
+# disabled, force, batches with a bad id, already trashed, -n, kill -9.
+. "$(dirname "$0")/lib.sh"
+command -v jq >/dev/null && command -v curl >/dev/null ||
+    skip_all "needs jq and curl"
+command -v immich-trash >/dev/null || skip_all "immich-trash not built"
+plan 78
+
+F=$T/f
+CASES="ok nobackup noverified verifiedfalse filegone filesize livenovideo
+liveok notconsolidated noconsolidation dryrunconsolidation review
+keeperintrash nokeeper keepertrashed keepermissing checksum already accept
+cskip disabled force dryrun killed b1 b2 b3 order1 order2"
+# shellcheck disable=SC2086
+python3 "$TESTDIR/trash-fixture.py" "$F" $CASES || exit 1
+. "$F/ids.sh"
+fake_start "$F/lib.json"
+
+# Edit a case's record with jq.
+edit() { jq -c "$2" "$F/$1.ndjson" >"$F/.e" && mv "$F/.e" "$F/$1.ndjson"; }
+mutate() { fake_ctl POST /_fake/mutate "$1" >/dev/null; }
+asset() { fake_state | jq -c --arg id "$1" '.assets[]|select(.id==$id)'; }
+deletes_of() { fake_log_count ".method==\"DELETE\" and
+    (.body.ids|index(\"$1\"))"; }
+held() { printf '%s\n' "$out" | jq -r --arg l "$1" \
+    '.trashed[$l] | if .ok then "ok" else .held end'; }
+trash_case() {
+	c=$1; shift
+	IN=$F/$c.ndjson run immich-trash -q "$@"
+}
+
+# Break exactly one precondition per case.
+edit nobackup "del(.backup[\"$L_nobackup\"])"
+edit noverified "del(.verified)"
+edit verifiedfalse ".verified[\"$L_verifiedfalse\"] =
+    {ok:false, reason:\"checksum mismatch\"}"
+rm "$(jq -r ".backup[\"$L_filegone\"].path" "$F/filegone.ndjson")"
+printf x >>"$(jq -r ".backup[\"$L_filesize\"].path" "$F/filesize.ndjson")"
+edit livenovideo "del(.backup[\"$V_livenovideo\"])"
+edit notconsolidated '.consolidated.confirmed = false'
+edit noconsolidation 'del(.consolidated)'
+edit dryrunconsolidation '.consolidated.dryRun = true'
+for c in review accept; do
+	eval "l=\$L_$c"
+	edit $c ".review = [{code:\"gps-conflict\", asset:\"$l\",
+	    detail:\"the losers disagree\"}]"
+done
+edit keeperintrash ".trash += [\"$K_keeperintrash\"]"
+edit nokeeper 'del(.keep)'
+edit cskip '.consolidated = {changes:[], confirmed:false,
+    skipped:"review flags"}'
+mutate "{\"id\":\"$K_keepertrashed\",\"trash\":true}"
+mutate "{\"id\":\"$K_keepermissing\",\"purge\":true}"
+mutate "{\"id\":\"$L_checksum\",\"content\":\"edited on the server\"}"
+mutate "{\"id\":\"$L_already\",\"trash\":true}"
+
+# The table: case, expected code for the loser, expected exit status.
+while read -r c want st; do
+	eval "l=\$L_$c"
+	trash_case "$c"
+	is "$(held "$l") $rc" "$want $st" "$c: $want, exit $st"
+	if [ "$want" = ok ]; then
+		is "$(asset "$l" | jq -r .isTrashed)" true "$c: loser trashed"
+	else
+		is "$(asset "$l" | jq -r '.isTrashed') $(deletes_of "$l")" \
+		    "$( [ $c = already ] && echo true || echo false) 0" \
+		    "$c: no DELETE for the loser"
+	fi
+done <<'TABLE'
+ok ok 0
+liveok ok 0
+nobackup no-backup 1
+noverified not-verified 1
+verifiedfalse not-verified 1
+filegone file-missing 1
+filesize file-missing 1
+livenovideo no-backup 1
+notconsolidated not-consolidated 1
+noconsolidation not-consolidated 1
+dryrunconsolidation not-consolidated 1
+review review 1
+keeperintrash is-keeper 1
+nokeeper no-keeper 1
+keepertrashed keeper-trashed 1
+keepermissing keeper-missing 1
+checksum checksum-changed 1
+already ok 0
+TABLE
+
+# Details of a few.
+trash_case keeperintrash
+is "$(held "$K_keeperintrash")" is-keeper "the keeper in the trash list: held"
+is "$(asset "$K_keeperintrash" | jq -r .isTrashed)" false "keeper not trashed"
+trash_case ok
+is "$(printf '%s' "$out" | jq -c '.trashed|to_entries[0].value')" \
+    '{"ok":true,"alreadyTrashed":true}' "rerun: already trashed"
+is "$(printf '%s' "$out" | jq -c 'del(.trashed)')" \
+    "$(jq -c . "$F/ok.ndjson")" "every other key passes through unchanged"
+is "$(asset "$L_already" | jq -r .trashCount) $(deletes_of "$L_already")" \
+    "1 0" "already-trashed loser not deleted again (trashCount 1)"
+like "$(IN=$F/checksum.ndjson run immich-trash; echo "$err")" \
+    "asset $L_checksum: held back \(checksum-changed\)" \
+    "the reason is said on stderr"
+is "$(asset "$K_keepertrashed" | jq -r .isTrashed)" true \
+    "(the trashed keeper is left alone)"
+
+# Options that accept a reason on purpose.
+trash_case accept -a gps-conflict,other
+is "$(held "$L_accept") $rc" "ok 0" "-a accepts the review code"
+trash_case cskip
+is "$(held "$L_cskip")" not-consolidated "skipped consolidation: held"
+trash_case cskip -C
+is "$(held "$L_cskip") $rc" "ok 0" "-C: trashed without consolidation"
+is "$(printf '%s' "$out" | jq -r ".trashed[\"$L_cskip\"].consolidationSkipped")" \
+    true "-C is recorded as consolidationSkipped"
+
+# -n sends no DELETE.
+n0=$(fake_log_count '.method=="DELETE"')
+trash_case dryrun -n
+is "$(printf '%s' "$out" | jq -c ".trashed[\"$L_dryrun\"]") $rc" \
+    '{"ok":true,"dryRun":true} 0' "-n: would be trashed"
+is "$(fake_log_count '.method=="DELETE"')" "$n0" "-n: no DELETE sent"
+is "$(asset "$L_dryrun" | jq -r .isTrashed)" false "-n: loser untouched"
+
+# Trash disabled on the server.
+fake_ctl POST /_fake/config '{"features":{"trash":false}}' >/dev/null
+trash_case disabled
+is "$rc $out" "2 " "trash disabled: refused with exit 2, no output"
+like "$err" "trash is disabled.*(for good|permanent).*-F" \
+    "the refusal explains and names -F"
+is "$(deletes_of "$L_disabled")" 0 "trash disabled: no DELETE"
+trash_case disabled -n
+is "$rc" 0 "trash disabled, -n: reports only"
+trash_case force -F
+is "$(held "$L_force") $rc" "ok 0" "-F: deleted"
+is "$(fake_log_count ".method==\"DELETE\" and .body.force==true and
+    (.body.ids|index(\"$L_force\"))")" 1 "-F sends force true"
+is "$(asset "$L_force" | jq -r .purged)" true "-F: purged"
+fake_ctl POST /_fake/config '{"features":{"trash":true}}' >/dev/null
+is "$(fake_log_count '.method=="DELETE" and .body.force!=false' )" 1 \
+    "force is false in every other DELETE"
+
+# Never POST /trash/empty.
+is "$(fake_state | jq .trashEmptyCalls) $(fake_log_count '.path|test("/trash/empty")')" \
+    "0 0" "never calls POST /trash/empty"
+
+# A batch with one bad id: b2's loser vanishes after its check.
+d0=$(fake_log_count '.method=="DELETE"')
+mkfifo "$F/.pipe"
+{
+	cat "$F/b1.ndjson" "$F/b2.ndjson" "$F/b3.ndjson"
+	i=0
+	while [ "$(fake_log_count ".path==\"/api/assets/$L_b3\"")" -lt 1 ] &&
+	    [ $i -lt 200 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	mutate "{\"id\":\"$L_b2\",\"purge\":true}"
+} >"$F/.pipe" &
+IN=$F/.pipe run immich-trash -q -b 10
+wait
+is "$rc" 1 "batch with a bad id: exit 1"
+is "$(held "$L_b1") $(held "$L_b2") $(held "$L_b3")" "ok error ok" \
+    "the bad id is isolated, the others trashed"
+like "$(printf '%s\n' "$out" | jq -r ".trashed[\"$L_b2\"].detail")" \
+    "DELETE /api/assets: HTTP 400: Not found" "with the server's message"
+is "$(printf '%s\n' "$out" | jq -r '.errors[]?|.stage+" "+.asset')" \
+    "immich-trash $L_b2" "and an error in its record"
+is "$(printf '%s\n' "$out" | jq -r .duplicateId | tr '\n' ' ')" \
+    "$(cat "$F/b1.ndjson" "$F/b2.ndjson" "$F/b3.ndjson" | jq -r .duplicateId | tr '\n' ' ')" \
+    "records come out in input order"
+is "$(fake_log_count '.method=="DELETE"')" $((d0 + 5)) \
+    "isolation: 1 batch of 3, then 1 + (2: then 1 + 1)"
+is "$(asset "$L_b1" | jq -r .isTrashed)$(asset "$L_b3" | jq -r .isTrashed)" \
+    truetrue "b1 and b3 in the trash"
+
+# Batches: -b 1 flushes after every record; order kept.
+d0=$(fake_log_count '.method=="DELETE"')
+cat "$F/order1.ndjson" "$F/order2.ndjson" >"$F/orders"
+IN=$F/orders run immich-trash -q -b 1
+is "$rc $(fake_log_count '.method=="DELETE"')" "0 $((d0 + 2))" \
+    "-b 1: one DELETE per record"
+is "$(printf '%s\n' "$out" | jq -r .trash[0] | tr '\n' ' ')" \
+    "$L_order1 $L_order2 " "-b 1: order kept"
+
+# kill -9 after the DELETE was sent: the rerun does not delete again.
+fake_ctl POST /_fake/faults '[{"method":"DELETE","path":"^/api/assets$",
+    "action":"delay","seconds":1.5}]' >/dev/null
+r0=$(fake_state | jq .requests)
+immich-trash -q <"$F/killed.ndjson" >"$F/killed.out" 2>&1 &
+pid=$!
+i=0
+while [ "$(fake_state | jq .requests)" -lt $((r0 + 4 + i / 10)) ] &&
+    [ $i -lt 100 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+# features, keeper, loser, DELETE (+1 per state poll above)
+kill -9 $pid
+wait $pid 2>/dev/null
+is "$(wc -c <"$F/killed.out" | tr -d ' ')" 0 "killed before any output"
+i=0
+while [ "$(asset "$L_killed" | jq -r .isTrashed)" != true ] && [ $i -lt 100 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+is "$(asset "$L_killed" | jq -r .trashCount)" 1 "the DELETE arrived once"
+trash_case killed
+is "$(printf '%s' "$out" | jq -c ".trashed[\"$L_killed\"]") $rc" \
+    '{"ok":true,"alreadyTrashed":true} 0' "rerun after kill -9: already trashed"
+is "$(asset "$L_killed" | jq -r .trashCount)" 1 "and not deleted again"
+
+# Bad input.
+printf '%s\n' '{"trash":' '{"keep":"x"}' >"$F/bad"
+IN=$F/bad run immich-trash -q
+is "$rc" 1 "bad lines: exit 1"
+like "$err" "stdin:1: invalid JSON" "bad JSON named by line"
+like "$err" "stdin:2: no \"trash\" list" "missing trash list named by line"
+is "$(printf '%s' "$out" | jq -c '.errors[0].stage')" '"immich-trash"' \
+    "the record with a missing field still goes out, with its error"
+run immich-trash -b 0
+is "$rc" 2 "-b 0: usage error"
+run immich-trash -x
+like "$rc $err" '^2 .*usage: immich-trash' "unknown option: usage"

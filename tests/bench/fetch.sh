@@ -1,0 +1,199 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# Benchmark: immich-fetch and immich-verify against reference tools in the
+# same run, on loopback.  nginx (Debian's) serves generated files the way
+# Immich does, at /api/assets/<id>/original, plus GET /api/assets/<id> (a
+# static JSON per id) and GET /api/albums (an empty list).
+#   (a) FETCH_N files of FETCH_MB MiB (default 200 x 5): one `curl -K`
+#       process with every URL (connection reused, no hashing, no fsync)
+#       vs immich-fetch reading one plan record that lists them all (the
+#       pipeline's case: the record carries the metadata, so each asset
+#       costs its download plus GET /api/albums), and vs immich-fetch with
+#       the ids as operands (adds GET /api/assets/<id> per asset).
+#   (b) one FETCH_BIG_MB MiB file (default 2048): throughput of curl and
+#       immich-fetch, and immich-fetch's peak RSS (target < 16 MiB).
+#   (c) immich-verify vs `openssl dgst -sha1` over the files of (a), from
+#       the page cache.
+# immich-fetch fsyncs every file (and its directory) and curl does not:
+# that is part of what is measured.  Medians of FETCH_RUNS (3) runs; the
+# ratios are the figures to read (targets: fetch >= 0.85 of curl, verify
+# >= 0.90 of openssl).  Work files go under TMPDIR (default /tmp).
+set -u
+N=${FETCH_N:-200} MB=${FETCH_MB:-5} BIG=${FETCH_BIG_MB:-2048}
+RUNS=${FETCH_RUNS:-3}
+here=$(cd "$(dirname "$0")" && pwd)
+
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+	IMMICH_DEPS_EXTRA=nginx-light sh "$here/../../.ci/install-deps" ||
+	    { echo "fetch: SKIP: nginx is not installed"; exit 0; }
+fi
+NGINX=$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
+for c in curl openssl python3 jq immich-fetch immich-verify; do
+	command -v $c >/dev/null 2>&1 ||
+	    { echo "fetch: SKIP: needs $c on PATH"; exit 0; }
+done
+
+d=$(mktemp -d "${TMPDIR:-/tmp}/fetch-bench.XXXXXX") || exit 1
+npid=
+cleanup() {
+	[ -n "$npid" ] && kill "$npid" 2>/dev/null && wait "$npid" 2>/dev/null
+	rm -rf "$d"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+mkdir -p "$d/files" "$d/meta" "$d/logs"
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+user=
+[ "$(id -u)" = 0 ] && user="user root;"
+cat >"$d/nginx.conf" <<EOF
+$user
+worker_processes 1;
+pid $d/nginx.pid;
+error_log $d/logs/error.log;
+events { worker_connections 64; }
+http {
+	access_log off;
+	sendfile on;
+	tcp_nopush on;
+	keepalive_requests 1000000;
+	keepalive_timeout 120s;
+	client_body_temp_path $d/logs/body;
+	types { }
+	default_type application/octet-stream;
+	server {
+		listen 127.0.0.1:$port;
+		location ~ ^/api/assets/([0-9a-f-]+)/original\$ {
+			alias $d/files/\$1;
+		}
+		location ~ ^/api/assets/([0-9a-f-]+)\$ {
+			default_type application/json;
+			alias $d/meta/\$1.json;
+		}
+		location = /api/albums {
+			default_type application/json;
+			return 200 '[]';
+		}
+	}
+}
+EOF
+
+uuid() { python3 -c 'import uuid,sys
+for _ in range(int(sys.argv[1])): print(uuid.uuid4())' "$1"; }
+sha() { openssl dgst -sha1 -binary "$1" | openssl base64; }
+# meta ID: the asset's JSON (served, and used in the plan record).
+meta() {
+	f=$d/files/$1
+	printf '{"id":"%s","type":"IMAGE","originalFileName":"%s.jpg","checksum":"%s","libraryId":null,"livePhotoVideoId":null,"exifInfo":{"fileSizeInByte":%s}}\n' \
+	    "$1" "$1" "$(sha "$f")" "$(wc -c <"$f" | tr -d ' ')" >"$d/meta/$1.json"
+}
+med() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+now() { date +%s.%N; }
+# timeit CMD...: seconds (and the command's status in $trc).
+timeit() {
+	t0=$(now); "$@"; trc=$?; t1=$(now)
+	echo "$t0 $t1" | awk '{ printf "%.3f\n", $2 - $1 }'
+}
+mibs() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.0f", b / 1048576 / s }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b / a }'; }
+
+echo "fetch: generating $N files of $MB MiB and one of $BIG MiB in $d"
+uuid "$N" >"$d/ids"
+while read -r id; do
+	head -c $((MB * 1048576)) /dev/urandom >"$d/files/$id"
+	meta "$id"
+done <"$d/ids"
+bigid=$(uuid 1)
+head -c $((BIG * 1048576)) /dev/urandom >"$d/files/$bigid"
+meta "$bigid"
+
+"$NGINX" -e "$d/logs/error.log" -p "$d" -c "$d/nginx.conf" \
+    -g 'daemon off;' 2>>"$d/logs/error.log" &
+npid=$!
+i=0
+until curl -sf -o /dev/null "http://127.0.0.1:$port/api/albums"; do
+	i=$((i + 1))
+	if [ $i -gt 50 ]; then
+		echo "fetch: SKIP: nginx did not start:"; cat "$d/logs/error.log"
+		exit 0
+	fi
+	sleep 0.1
+done
+
+export IMMICH_INSTANCE_URL="http://127.0.0.1:$port" IMMICH_API_KEY=bench
+export IMMICH_RATE=0 IMMICH_INFLIGHT=0 IMMICH_RATE_FILE="$d/rate.state"
+base=$IMMICH_INSTANCE_URL/api/assets
+
+# The plan record (one group whose losers are all the files) and curl's
+# config file.
+cat "$d"/meta/*.json | grep -v "$bigid" | jq -cs '{duplicateId:"bench",
+    assets:., keep:"none", trash:[.[].id], why:"bench", review:[]}' \
+    >"$d/plan.ndjson"
+jq -c "{duplicateId:\"big\", assets:[.], keep:\"none\", trash:[.id]}" \
+    "$d/meta/$bigid.json" >"$d/big.ndjson"
+while read -r id; do
+	printf 'url = "%s/%s/original"\noutput = "%s/curl/%s"\n' \
+	    "$base" "$id" "$d" "$id"
+done <"$d/ids" >"$d/curl.cfg"
+printf 'url = "%s/%s/original"\noutput = "%s/curl/%s"\n' "$base" "$bigid" \
+    "$d" "$bigid" >"$d/curl-big.cfg"
+bytes=$((N * MB * 1048576))
+bigbytes=$((BIG * 1048576))
+
+# (a) many files.
+: >"$d/t.curl"; : >"$d/t.rec"; : >"$d/t.ids"
+r=1
+while [ $r -le "$RUNS" ]; do
+	rm -rf "$d/curl" "$d/out"; mkdir -p "$d/curl"; sync
+	timeit curl -sS -f -K "$d/curl.cfg" >>"$d/t.curl"
+	[ $trc = 0 ] || { echo "fetch: curl failed"; exit 1; }
+	rm -rf "$d/curl"; sync
+	timeit sh -c "immich-fetch -q -d '$d/out' <'$d/plan.ndjson' >'$d/fetched.ndjson'" >>"$d/t.rec"
+	[ $trc = 0 ] || { echo "fetch: immich-fetch failed"; exit 1; }
+	rm -rf "$d/out"; sync
+	timeit sh -c "immich-fetch -q -d '$d/out' \$(cat '$d/ids') >/dev/null" >>"$d/t.ids"
+	[ $trc = 0 ] || { echo "fetch: immich-fetch (ids) failed"; exit 1; }
+	r=$((r + 1))
+done
+tc=$(med <"$d/t.curl") tr=$(med <"$d/t.rec") ti=$(med <"$d/t.ids")
+printf 'fetch: (a) %d x %d MiB: curl -K %.2f s (%s MiB/s); immich-fetch plan record %.2f s (%s MiB/s, ratio %s); ids as operands %.2f s (%s MiB/s, ratio %s)\n' \
+    "$N" "$MB" "$tc" "$(mibs $bytes $tc)" "$tr" "$(mibs $bytes $tr)" \
+    "$(ratio "$tr" "$tc")" "$ti" "$(mibs $bytes $ti)" "$(ratio "$ti" "$tc")"
+
+# (c) verify the files immich-fetch wrote (warm cache) vs openssl.
+rm -rf "$d/out"
+immich-fetch -q -d "$d/out" <"$d/plan.ndjson" >"$d/fetched.ndjson" ||
+    { echo "fetch: immich-fetch failed"; exit 1; }
+cat "$d"/out/*-* >/dev/null
+: >"$d/t.ossl"; : >"$d/t.ver"
+r=1
+while [ $r -le "$RUNS" ]; do
+	timeit sh -c "openssl dgst -sha1 '$d'/out/*-*.jpg >/dev/null" >>"$d/t.ossl"
+	timeit sh -c "immich-verify -q <'$d/fetched.ndjson' >'$d/verified.ndjson'" >>"$d/t.ver"
+	[ $trc = 0 ] || { echo "fetch: immich-verify failed"; exit 1; }
+	r=$((r + 1))
+done
+to=$(med <"$d/t.ossl") tv=$(med <"$d/t.ver")
+printf 'fetch: (c) verify %d x %d MiB: openssl dgst -sha1 %.2f s (%s MiB/s); immich-verify %.2f s (%s MiB/s, ratio %s)\n' \
+    "$N" "$MB" "$to" "$(mibs $bytes $to)" "$tv" "$(mibs $bytes $tv)" \
+    "$(ratio "$tv" "$to")"
+rm -rf "$d/out" "$d/curl"
+
+# (b) one big file: throughput and peak RSS.
+: >"$d/t.bcurl"; : >"$d/t.bfetch"; : >"$d/rss"
+r=1
+while [ $r -le "$RUNS" ]; do
+	mkdir -p "$d/curl"; sync
+	timeit curl -sS -f -K "$d/curl-big.cfg" >>"$d/t.bcurl"
+	rm -rf "$d/curl"; sync
+	timeit sh -c "/usr/bin/time -o '$d/rss.one' -f %M immich-fetch -q \
+	    -d '$d/out' <'$d/big.ndjson' >/dev/null" >>"$d/t.bfetch"
+	cat "$d/rss.one" >>"$d/rss"
+	rm -rf "$d/out"; sync
+	r=$((r + 1))
+done
+tb=$(med <"$d/t.bcurl") tf=$(med <"$d/t.bfetch")
+rss=$(sort -n "$d/rss" | tail -1)
+printf 'fetch: (b) 1 x %d MiB: curl %.2f s (%s MiB/s); immich-fetch %.2f s (%s MiB/s, ratio %s); immich-fetch peak RSS %.1f MiB (max of %d runs)\n' \
+    "$BIG" "$tb" "$(mibs $bigbytes $tb)" "$tf" "$(mibs $bigbytes $tf)" \
+    "$(ratio "$tf" "$tb")" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')" "$RUNS"
