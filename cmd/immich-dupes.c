@@ -262,8 +262,11 @@ sink_start(void *arg, long long off, long long total)
 	struct jsplit *js = arg;
 
 	(void)off;
-	if (js->off > 0)	/* a restart would repeat groups */
+	if (js->off > 0) {	/* a restart would repeat groups */
+		snprintf(fatal, sizeof(fatal), "the response restarted after "
+		    "%ld groups", js->count);
 		return -1;
+	}
 	prog.total_bytes = total > 0 ? total : 0;
 	return 0;
 }

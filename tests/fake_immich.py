@@ -1439,9 +1439,11 @@ def r_original(h, p, q, b):
     path_uuid(p['id'])
     a = ST.visible(p['id'])
     if a is None:
-        if ST.errorStyle == 'v2':
+        x = ST.assets.get(p['id'])
+        if ST.errorStyle == 'v2' or (x is not None and not x['purged']):
+            # a foreign or locked asset fails the access check
             raise bad('Not found or no asset.download access')
-        raise ApiError(404, 'Not Found')
+        raise ApiError(404, 'Not Found')   # v3: unknown or purged
     if a['_missing'] or a['isOffline']:
         raise ApiError(404, 'Not Found')
     blob = a['_blob']

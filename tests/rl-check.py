@@ -39,17 +39,20 @@ def times(paths):
 def window(rate, burst, slack, paths):
     t = times(paths)
     n = len(t)
-    worst = None  # (excess, count, length)
+    worst = None  # (excess, count, length, i, j)
+    need = 0.0  # the least slack that would pass
     for i in range(n):
         for j in range(i + burst, n):
             count = j - i + 1
+            need = max(need, (count - burst) / rate - (t[j] - t[i]))
             allowed = burst + rate * (t[j] - t[i] + slack)
             excess = count - allowed
             if worst is None or excess > worst[0]:
                 worst = (excess, count, t[j] - t[i], i, j)
     span = t[-1] - t[0] if n > 1 else 0.0
     achieved = (n - burst) / span if span > 0 else float("inf")
-    print("n=%d span=%.3fs rate=%.2f/s" % (n, span, achieved))
+    print("n=%d span=%.3fs rate=%.2f/s slack needed %.1fms" %
+          (n, span, achieved, need * 1e3))
     if worst is not None:
         print("worst window: %d requests in %.4fs (#%d at +%.4fs to #%d),"
               " allowed %.2f" % (worst[1], worst[2], worst[3] + 1,

@@ -96,6 +96,8 @@ main(int argc, char *argv[])
 	if (chunk) {
 		split(in, len, chunk, max, &o);
 		fputs(o.s, stdout);
+		free(o.s);
+		free(in);
 		return 0;
 	}
 	split(in, len, 1, max, &first);
@@ -106,5 +108,8 @@ main(int argc, char *argv[])
 			    c, o.s, first.s);
 	}
 	fputs(first.s, stdout);
+	free(first.s);
+	free(o.s);
+	free(in);
 	return 0;
 }

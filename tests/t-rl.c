@@ -12,7 +12,9 @@
  *   t-rl -c			print "<boot id> <now ns>" and exit
  *   t-rl -g PATH N		N GET requests through http_json (which
  *				takes the rate limit itself); the server's
- *				log measures them; exit 1 unless all got 2xx
+ *				log measures them; exit 1 unless all got 2xx.
+ *				A GET /server/version comes first, so the
+ *				connection is set up before the N requests
  *
  * -w gives up after secs seconds with exit status 4 ("timed out").
  * Settings come from the environment, as for the real tools; rl_init is
@@ -126,10 +128,12 @@ main(int argc, char *argv[])
 		usage();
 	if (get != NULL) {
 		http_init();
-		for (long long i = 0; i < n; i++) {
-			if (http_json("GET", get, NULL, &r) == -1 ||
+		for (long long i = -1; i < n; i++) {
+			const char *p = i < 0 ? "/server/version" : get;
+
+			if (http_json("GET", p, NULL, &r) == -1 ||
 			    r.status / 100 != 2)
-				errx(1, "GET %s: %ld %s", get, r.status, r.msg);
+				errx(1, "GET %s: %ld %s", p, r.status, r.msg);
 			http_free(&r);
 		}
 		return 0;

@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * immich-review: a page to look at before acting.  Reads plan records
+ * (or a later stage's) and writes DIR/index.html, one card per group:
+ * the photos side by side, the keeper and each loser's fate, their
+ * metadata with differences marked, the review reasons, and what
+ * consolidation will move onto the keeper.  Every record goes on to
+ * stdout unchanged, so it can sit in a pipeline.
+ *
+ * The page works offline: each asset's thumbnail is fetched once
+ * (GET /assets/{id}/thumbnail) into DIR/thumbs/ID.jpg, written to a
+ * temporary name and renamed, and one already there is not fetched
+ * again.  Cards are written as records arrive, to index.html.tmp, which
+ * is renamed at the end: one record is in memory at a time.  The page
+ * itself is in common/page.c.
+ */
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "common/env.h"
+#include "common/http.h"
+#include "common/ndjson.h"
+#include "common/page.h"
+#include "common/progress.h"
+#include "common/util.h"
+
+static int aflag, nflag, qflag;
+static int tfd = -1;		/* DIR/thumbs */
+static int gone;		/* the server stopped answering */
+static long nfetched, nmissing, nfailed;
+static cJSON *albums;		/* this record's: {id: AlbumResponseDto[]} */
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: immich-review [-anq] -o dir\n");
+	exit(EX_USAGE);
+}
+
+struct tsink {
+	int	 fd;
+	int	 err;		/* errno of a failed write */
+};
+
+static int
+t_start(void *arg, long long off, long long total)
+{
+	struct tsink *t = arg;
+
+	(void)off;
+	(void)total;
+	if (ftruncate(t->fd, 0) == -1 || lseek(t->fd, 0, SEEK_SET) == -1) {
+		t->err = errno;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+t_data(void *arg, const char *buf, size_t len)
+{
+	struct tsink *t = arg;
+	ssize_t w;
+
+	while (len > 0) {
+		if ((w = write(t->fd, buf, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			t->err = errno;
+			return -1;
+		}
+		buf += w;
+		len -= w;
+		prog.bytes += w;
+	}
+	return 0;
+}
+
+static int
+has_thumb(void *arg, const char *id)
+{
+	char name[64];
+
+	(void)arg;
+	if (!valid_uuid(id))
+		return 0;
+	snprintf(name, sizeof(name), "%s.jpg", id);
+	return faccessat(tfd, name, F_OK, 0) == 0;
+}
+
+/* No reply after every retry: say so once; the page is finished without
+ * the thumbnails still to come. */
+static void
+unreachable(const char *what, const struct http_resp *r)
+{
+	warnx("%s: %s; no more requests (the page is written without them)",
+	    what, r->msg);
+	gone = 1;
+}
+
+static void
+fetch_thumb(const char *id)
+{
+	struct tsink t = { -1, 0 };
+	struct http_sink sink = { t_start, t_data, &t };
+	struct http_resp r;
+	char name[64], tmp[72], *path;
+	struct stat st;
+	int rc;
+
+	if (nflag || gone || !valid_uuid(id) || has_thumb(NULL, id))
+		return;
+	snprintf(name, sizeof(name), "%s.jpg", id);
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
+	if ((t.fd = openat(tfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0644)) == -1)
+		err(EX_FATAL, "thumbs/%s", tmp);
+	path = xasprintf("/assets/%s/thumbnail", id);
+	rc = http_stream(path, 0, 0, &sink, &r);
+	if (t.err) {
+		errno = t.err;
+		err(EX_FATAL, "thumbs/%s", tmp);
+	}
+	if (fstat(t.fd, &st) == -1 || close(t.fd) == -1)
+		err(EX_FATAL, "thumbs/%s", tmp);
+	if (rc == -1 && r.status == 0) {
+		unreachable("GET /api/assets/{id}/thumbnail", &r);
+		nfailed++;
+	} else if (r.status == 404 || (rc == 0 && r.status / 100 == 2 &&
+	    st.st_size == 0))
+		nmissing++;	/* the page shows a placeholder */
+	else if (rc == -1 || r.status / 100 != 2) {
+		warnx("GET /api%s: HTTP %ld: %s", path, r.status, r.msg);
+		nfailed++;
+	} else {
+		if (renameat(tfd, tmp, tfd, name) == -1)
+			err(EX_FATAL, "thumbs/%s", name);
+		nfetched++;
+		free(path);
+		http_free(&r);
+		return;
+	}
+	unlinkat(tfd, tmp, 0);
+	free(path);
+	http_free(&r);
+}
+
+/* -a: the asset's albums, kept for this record only. */
+static void
+fetch_albums(const char *id)
+{
+	struct http_resp r;
+	char *path;
+	cJSON *j;
+
+	if (gone || !valid_uuid(id) ||
+	    cJSON_GetObjectItemCaseSensitive(albums, id))
+		return;
+	path = xasprintf("/albums?assetId=%s", id);
+	if (http_json("GET", path, NULL, &r) == -1 && r.status == 0)
+		unreachable("GET /api/albums", &r);
+	else if (r.status != 200) {
+		warnx("GET /api%s: HTTP %ld: %s", path, r.status, r.msg);
+		nfailed++;
+	} else if ((j = cJSON_ParseWithLength(r.body, r.len)) == NULL ||
+	    !cJSON_IsArray(j)) {
+		warnx("GET /api%s: reply is not a JSON array", path);
+		cJSON_Delete(j);
+		nfailed++;
+	} else
+		cJSON_AddItemToObject(albums, id, j);
+	free(path);
+	http_free(&r);
+}
+
+static const cJSON *
+get_albums(void *arg, const char *id)
+{
+	(void)arg;
+	return cJSON_GetObjectItemCaseSensitive(albums, id);
+}
+
+static void
+fetch(const cJSON *rec)
+{
+	const cJSON *a, *assets = cJSON_GetObjectItemCaseSensitive(rec,
+	    "assets");
+
+	if (!cJSON_IsArray(assets))
+		return;
+	cJSON_ArrayForEach(a, assets) {
+		prog.assets++;
+		fetch_thumb(rec_str(a, "id"));
+		if (aflag)
+			fetch_albums(rec_str(a, "id"));
+		progress_tick();
+	}
+}
+
+static FILE *
+open_page(const char *dir, char **tmp)
+{
+	char *t;
+	FILE *fp;
+
+	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
+		err(EX_USAGE, "%s", dir);
+	t = xasprintf("%s/thumbs", dir);
+	if (mkdir(t, 0755) == -1 && errno != EEXIST)
+		err(EX_FATAL, "%s", t);
+	if ((tfd = open(t, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		err(EX_FATAL, "%s", t);
+	free(t);
+	*tmp = xasprintf("%s/index.html.tmp", dir);
+	if ((fp = fopen(*tmp, "w")) == NULL)
+		err(EX_FATAL, "%s", *tmp);
+	return fp;
+}
+
+static void
+close_page(FILE *fp, const char *dir, const char *tmp)
+{
+	char *path = xasprintf("%s/index.html", dir);
+
+	if (fflush(fp) == EOF || ferror(fp) || fsync(fileno(fp)) == -1 ||
+	    fclose(fp) == EOF) {
+		warn("%s", tmp);
+		unlink(tmp);
+		exit(EX_FATAL);
+	}
+	if (rename(tmp, path) == -1)
+		err(EX_FATAL, "%s", path);
+	free(path);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct page_ctx ctx = { has_thumb, NULL, NULL };
+	struct page_stats st = { 0, 0, 0, 0 };
+	struct ndjson_in in;
+	const char *dir = NULL;
+	char *tmp, *extra;
+	cJSON *rec;
+	FILE *fp;
+	int ch, rc;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	while ((ch = getopt(argc, argv, "anqo:")) != -1) {
+		switch (ch) {
+		case 'a':
+			aflag = 1;
+			break;
+		case 'n':
+			nflag = 1;
+			break;
+		case 'o':
+			dir = optarg;
+			break;
+		case 'q':
+			qflag = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || dir == NULL || (aflag && nflag))
+		usage();
+	if (!nflag) {
+		env_get();
+		http_init();
+	}
+	if (aflag)
+		ctx.albums = get_albums;
+	fp = open_page(dir, &tmp);
+	progress_init(qflag);
+	page_head(fp);
+	ndjson_open(&in, stdin, "stdin");
+	while ((rc = ndjson_next(&in, &rec)) != 0) {
+		if (rc == -1) {
+			prog.failed++;
+			continue;
+		}
+		prog.records++;
+		albums = cJSON_CreateObject();
+		fetch(rec);
+		page_card(fp, rec, &ctx, &st);
+		ndjson_emit(rec);
+		cJSON_Delete(rec);
+		cJSON_Delete(albums);
+		albums = NULL;
+	}
+	ndjson_close(&in);
+	page_foot(fp, &st);
+	close_page(fp, dir, tmp);
+	ndjson_finish();
+	extra = xasprintf("%ld thumbnails fetched, %ld missing, %ld failed; "
+	    "%ld groups, %ld held for review: %s/index.html", nfetched,
+	    nmissing, nfailed, st.groups, st.held, dir);
+	progress_end(http_requests(), extra);
+	free(extra);
+	free(tmp);
+	if (gone)
+		return EX_FATAL;
+	return prog.failed || nfailed ? EX_SOME : EX_DONE;
+}

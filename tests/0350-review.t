@@ -1,0 +1,210 @@
+#!/bin/sh
+# immich-review: the page for a fake library with every kind of group,
+# thumbnails fetched once, records passed on, text escaped; then the page
+# in headless Chromium (DOM after the script ran, a screenshot, and the
+# network log: no request leaves the page's folder).  The browser part is
+# skipped with a reason when Chromium is missing and cannot be installed
+# (as root, apt-get install chromium; IMMICH_TEST_NO_INSTALL=1 stops it).
+# REVIEW_SHOT=FILE keeps the screenshot.
+. "$(dirname "$0")/lib.sh"
+plan 50
+
+skip() { _n=$((_n + 1)); echo "ok $_n # SKIP $*"; }
+count() { grep -o -- "$1" "$2" | wc -l | tr -d ' '; }
+
+# The "every kind" library, plus: HTML in a loser's description and in a
+# file name, a thumbnail that answers 404, and a group of 12.
+python3 "$TESTDIR/mklib.py" --kinds >"$T/kinds.json" || exit 1
+python3 - "$T/kinds.json" >"$T/lib.json" <<'EOF' || exit 1
+import json, random, sys, uuid
+lib = json.load(open(sys.argv[1]))
+rng = random.Random(7)
+uid = lambda: str(uuid.UUID(int=rng.getrandbits(128), version=4))
+g = lib['groups']
+members = lambda k: [a for a in lib['assets'] if a.get('duplicateId') == g[k]]
+lo = [a for a in members('plain') if a['label'].endswith('/loser')][0]
+lo['exifInfo']['description'] = (
+    "<script>document.title='pwned'</script><img src=x onerror=\""
+    "document.documentElement.setAttribute('data-pwned',1)\"> & 'q'")
+lo['originalFileName'] = '<b id="inj">x</b>.jpg'
+members('triple')[2]['thumbnail'] = False
+big = uid()
+for i in range(12):
+    lib['assets'].append({'id': uid(), 'label': 'large/%d' % i,
+        'originalFileName': 'BIG_%02d.jpg' % i, 'size': 20000 + 100 * i,
+        'seed': str(i), 'width': 4000, 'height': 3000, 'duplicateId': big,
+        'exifInfo': {'dateTimeOriginal': '2020-01-01T10:00:00.000Z'}})
+json.dump(lib, sys.stdout)
+EOF
+fake_start "$T/lib.json"
+immich-dupes -q >"$T/plan.ndjson" || exit 1
+groups=$(wc -l <"$T/plan.ndjson" | tr -d ' ')
+nassets=$(jq -s '[.[].assets[]] | length' "$T/plan.ndjson")
+nheld=$(jq -s 'map(select(.review != [])) | length' "$T/plan.ndjson")
+P=$T/page
+
+run immich-review
+is "$rc" 2 "no -o: usage error"
+run immich-review -a -n -o "$P"
+is "$rc" 2 "-a and -n together: usage error"
+
+IN=$T/plan.ndjson run immich-review -o "$P"
+is "$rc" 0 "review of $groups groups exits 0"
+jq -c . "$T/plan.ndjson" >"$T/want"
+printf '%s\n' "$out" | jq -c . >"$T/got"
+cmp -s "$T/want" "$T/got"
+ok $? "records pass through unchanged"
+is "$(fake_log_count '.path | test("/thumbnail$")')" "$nassets" \
+    "one thumbnail request per asset ($nassets)"
+is "$(ls "$P/thumbs" | wc -l | tr -d ' ')" "$((nassets - 1))" \
+    "every thumbnail stored but the one that answered 404"
+is "$(find "$P" -name '*tmp*' | wc -l | tr -d ' ')" 0 "no temporary file left"
+like "$err" "$nassets thumbnails fetched|$((nassets - 1)) thumbnails fetched, 1 missing" \
+    "summary counts the missing thumbnail"
+H=$P/index.html
+is "$(count '<article class="g' "$H")" "$groups" "one card per group"
+
+: >"$FAKE_LOG"
+IN=$T/plan.ndjson run immich-review -q -o "$P"
+is "$rc:$err" "0:" "rerun exits 0 quietly"
+is "$(fake_log_count '.path | test("/thumbnail$")')" 1 \
+    "rerun asks only for the thumbnail that was missing"
+
+# The page: self-contained and escaped.
+unlike "$(grep -o "https\?://.\{0,20\}" "$H")" . "no http(s) URL anywhere in the page"
+srcs=$(grep -o ' \(src\|href\|srcset\|action\)="[^"]*"' "$H" | sort -u)
+unlike "$srcs" '="([^t]|t[^h])' "every src is thumbs/... (no other URL)"
+like "$(grep -o '<meta http-equiv="Content-Security-Policy"[^>]*>' "$H")" \
+    "default-src 'none'; img-src 'self' data:; style-src 'sha256-[^']+'; script-src 'sha256-" \
+    "Content-Security-Policy: nothing but the hashed style and script"
+grep -rqF "$IMMICH_API_KEY" "$P"
+is "$?" 1 "the API key is nowhere in the folder"
+grep -q '&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;&lt;img src=x onerror=&quot;' "$H"
+ok $? "HTML in a description is escaped"
+unlike "$(grep -o '<script>document\|<img src=x\|<b id="inj">' "$H")" '.' \
+    "no injected markup in the page"
+like "$(grep -o '&lt;b id=&quot;inj&quot;&gt;x&lt;/b&gt;.jpg' "$H" | head -1)" \
+    'inj' "HTML in a file name is escaped"
+is "$(count 'no thumbnail' "$H")" 1 "a 404 thumbnail shows a placeholder"
+is "$(sed -n '/data-n="BIG_00/,/<\/article>/p' "$H" | grep -c '<figure')" 12 \
+    "the group of 12 has 12 photos"
+like "$(cat "$H")" 'class="b v">▶ 0:13<' "a video shows its duration"
+like "$(cat "$H")" 'class="b l">LIVE<' "a live photo has its badge"
+like "$(cat "$H")" 'Consolidation will copy onto the keeper:</b><ul><li>location 48.85840, 2.29450' \
+    "what consolidation will move is shown"
+is "$(count 'class="a k"' "$H")" "$groups" "one keeper marked per card"
+
+# -n: no server needed, the stored thumbnails are used.
+: >"$FAKE_LOG"
+IN=$T/plan.ndjson run env -u IMMICH_INSTANCE_URL -u IMMICH_API_KEY \
+    immich-review -n -o "$P"
+is "$rc" 0 "-n works without server settings"
+is "$(fake_log_count 'true')" 0 "-n makes no request"
+is "$(count '<img ' "$H")" "$((nassets - 1))" "-n shows the stored thumbnails"
+
+# Bad lines, hostile ids, later stages.
+head -n 1 "$T/plan.ndjson" | jq -c '.assets[0].id = "../../../x" |
+    .assets[0].originalFileName = "../../x"' >"$T/hostile"
+{ echo '{"broken'; cat "$T/hostile"; } >"$T/bad.ndjson"
+: >"$FAKE_LOG"
+IN=$T/bad.ndjson run immich-review -q -o "$T/p2"
+is "$rc" 1 "a bad line: exit 1"
+like "$err" '^immich-review: stdin:1: ' "the bad line is named"
+is "$(count '<article class="g' "$T/p2/index.html")" 1 "the good record still has its card"
+is "$(fake_log_count 'true')" 1 "no request for an id that is not a UUID"
+is "$(ls "$T" | grep -c '^x')" 0 "nothing written outside the folder"
+sed -n '2p' "$T/plan.ndjson" | jq -c '. as $r | .consolidated = {changes:
+    [{field: "description", value: "Eiffel tower", from: .trash[0]}],
+    confirmed: true} | .trashed = {(.trash[0]): {ok: true}} |
+    .errors = [{stage: "immich-fetch", asset: .trash[0],
+    message: "HTTP 500: boom"}]' >"$T/later.ndjson"
+IN=$T/later.ndjson run immich-review -n -q -o "$T/p3"
+H3=$T/p3/index.html
+like "$(cat "$H3")" 'class="f">trashed<' "a later stage's result is the fate shown"
+like "$(cat "$H3")" 'copied onto the keeper \(confirmed\)' "consolidation's result is shown"
+like "$(cat "$H3")" 'immich-fetch: [^<]*: HTTP 500: boom' "errors are shown"
+
+# -a: albums, and consolidation's album move.
+: >"$FAKE_LOG"
+grep "$(jq -r .groups[\"loser-metadata\"] "$T/lib.json")" "$T/plan.ndjson" >"$T/lm"
+IN=$T/lm run immich-review -a -q -o "$T/p4"
+is "$(fake_log_count '.path == "/api/albums"')" 2 "-a: one album request per asset"
+like "$(cat "$T/p4/index.html")" '<li>album Paris 2019 <i>' "-a: the album move is shown"
+
+# The server gone: the page is still written, without thumbnails; exit 3.
+fake_stop
+IN=$T/plan.ndjson run env IMMICH_RETRIES=1 immich-review -q -o "$T/p5"
+is "$rc" 3 "server unreachable: exit 3"
+is "$(count 'no thumbnail' "$T/p5/index.html"):$(echo "$err" | wc -l | tr -d ' ')" \
+    "$nassets:1" "the page is written anyway, and it says so once"
+
+# ---- In Chromium.
+CHROME=$(command -v chromium || command -v chromium-browser || true)
+if [ -z "$CHROME" ] && [ "$(id -u)" = 0 ] && [ "${IMMICH_TEST_NO_INSTALL:-0}" != 1 ] &&
+    command -v apt-get >/dev/null 2>&1; then
+	diag "installing chromium (apt-get install chromium)"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends chromium >"$T/apt.log" 2>&1 ||
+	    diag "apt-get install chromium failed"
+	CHROME=$(command -v chromium || true)
+fi
+if [ -z "$CHROME" ]; then
+	for i in 1 2 3 4 5 6 7 8 9 10 11; do
+		skip "chromium is not installed (apt-get install chromium)"
+	done
+	exit 0
+fi
+# Every host name resolves to nothing: no test ever reaches the network.
+chrome() {
+	timeout 180 "$CHROME" --headless --no-sandbox --disable-gpu \
+	    --disable-quic --no-first-run --disable-background-networking \
+	    --disable-component-update --disable-sync \
+	    --user-data-dir="$(mktemp -d "$T/chrome.XXXXXX")" \
+	    --host-resolver-rules='MAP * ~NOTFOUND' "$@" 2>>"$T/chrome.err"
+}
+chrome --log-net-log="$T/net.json" --dump-dom "file://$H" >"$T/dom.html"
+D=$T/dom.html
+like "$(grep -o 'data-ready="[0-9]*"' "$D")" '[0-9]' "the page's script ran"
+is "$(grep -o '<title>[^<]*' "$D")" "<title>Immich duplicates: review" \
+    "the injected script did not run (title unchanged)"
+unlike "$(grep -o ' data-pwned=.\{0,9\}\|<b id="inj">' "$D")" '.' \
+    "no injected element or attribute in the DOM"
+grep -q '&lt;script&gt;document.title=.pwned.&lt;/script&gt;' "$D"
+ok $? "the injected script is shown as text"
+is "$(count '<article class="g' "$D")" "$groups" "DOM: one card per group"
+is "$(count 'class="a k"' "$D")" "$groups" "DOM: one keeper per card"
+missing=
+for c in $(jq -r '.review[].code' "$T/plan.ndjson" | sort -u); do
+	grep -q "<li><b>$c</b> " "$D" || missing="$missing $c"
+done
+is "$missing" "" "DOM: every review reason is shown"
+like "$(cat "$D")" "<option value=\"held\">held for review \\($nheld\\)</option>" \
+    "DOM: the filter counts $nheld groups held for review"
+python3 - "$T/net.json" >"$T/netbad" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+types = {v: k for k, v in d['constants']['logEventTypes'].items()}
+for e in d['events']:
+    p = e.get('params') or {}
+    # The browser's own requests have no origin; the page's have one.
+    if (types.get(e['type']) == 'URL_REQUEST_START_JOB' and 'url' in p
+            and p.get('initiator') != 'not an origin'):
+        print(p.get('method'), p.get('url'), p.get('initiator'))
+EOF
+is "$(cat "$T/netbad")" "" "no request from the page left its folder"
+chrome --dump-dom "file://$H#c:gps-conflict" >"$T/dom2.html"
+shown=$(python3 -c '
+import html.parser, sys
+class P(html.parser.HTMLParser):
+    n = 0
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "article" and "hidden" not in a:
+            self.n += 1
+p = P(); p.feed(open(sys.argv[1]).read()); print(p.n)' "$T/dom2.html")
+is "$shown" 1 "the filter shows only the gps-conflict group"
+SHOT=${REVIEW_SHOT:-$T/shot.png}
+chrome --window-size=1280,2400 --screenshot="$SHOT" "file://$H" >/dev/null
+[ "$(head -c 4 "$SHOT" | od -An -c | tr -d ' ')" = '211PNG' ] &&
+    [ "$(wc -c <"$SHOT")" -gt 20000 ]
+ok $? "a screenshot was taken ($SHOT)"
