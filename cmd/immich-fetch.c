@@ -16,7 +16,6 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +50,7 @@ static const struct ndjson_in *curin;
 struct dl {
 	int	 fd;
 	struct sha1 h;
+	struct sha1_pipe *pipe;	/* writes to fd and hashes on a thread */
 	long long size;		/* bytes in the .part file */
 	int	 werr;		/* errno of a failed write, or 0 */
 	int	 nospace;	/* the reply is larger than the free space */
@@ -355,7 +355,8 @@ sink_start(void *arg, long long offset, long long total)
 			return -1;
 		}
 		/* Start again from offset (0 when the Range was ignored). */
-		if (ftruncate(d->fd, offset) == -1 ||
+		if (sha1_pipe_drain(d->pipe) == -1 ||
+		    ftruncate(d->fd, offset) == -1 ||
 		    lseek(d->fd, 0, SEEK_SET) == -1) {
 			d->werr = errno;
 			return -1;
@@ -387,22 +388,11 @@ static int
 sink_data(void *arg, const char *buf, size_t len)
 {
 	struct dl *d = arg;
-	size_t left = len;
-	const char *p = buf;
-	ssize_t n;
 
-	while (left > 0) {
-		n = write(d->fd, p, left);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			d->werr = errno;
-			return -1;
-		}
-		p += n;
-		left -= n;
+	if (sha1_pipe_feed(d->pipe, buf, len) == -1) {
+		d->werr = errno;
+		return -1;
 	}
-	sha1_update(&d->h, buf, len);
 	d->size += len;
 	prog.bytes += len;
 	progress_tick();
@@ -496,6 +486,7 @@ download(const char *id, long long size, char *part, int *fdp,
 		return 0;
 	}
 	sink.arg = &d;
+	d.pipe = sha1_pipe_new(&d.h, fd);
 	snprintf(path, sizeof(path), "/assets/%s/original", id);
 	rv = http_stream(path, d.size, 1, &sink, &r);
 	if (rv == 0 && r.status == 416 && d.size > 0) {
@@ -507,6 +498,10 @@ download(const char *id, long long size, char *part, int *fdp,
 		d.size = 0;
 		rv = http_stream(path, 0, 1, &sink, &r);
 	}
+	/* Everything received is in the file (a resume needs it). */
+	if (sha1_pipe_drain(d.pipe) == -1 && !d.werr)
+		d.werr = errno;
+	sha1_pipe_free(d.pipe);
 	if (rv == 0 && r.status >= 200 && r.status < 300)
 		unreachable = 0;
 	if (d.nospace || d.werr) {
@@ -544,7 +539,8 @@ download(const char *id, long long size, char *part, int *fdp,
 	return 0;
 }
 
-/* Write DIR/ID.json atomically. */
+/* Write the sidecar to DIR/.tmp/ID.json.part and fsync it; the caller
+ * renames it into place. */
 static void
 write_sidecar(const char *id, const char *file, const cJSON *asset,
     cJSON *albums, long long bytes, const char *sha, const char *checksum,
@@ -552,7 +548,8 @@ write_sidecar(const char *id, const char *file, const cJSON *asset,
 {
 	const cJSON *tags, *t;
 	cJSON *sc, *tl;
-	char name[64], tmp[64], *s, *at;
+	char tmp[64], *s, *at;
+	size_t len;
 
 	sc = cJSON_CreateObject();
 	cJSON_AddItemToObject(sc, "asset", cJSON_Duplicate(asset, 1));
@@ -581,15 +578,12 @@ write_sidecar(const char *id, const char *file, const cJSON *asset,
 	if ((s = cJSON_Print(sc)) == NULL)
 		errx(EX_FATAL, "out of memory");
 	cJSON_Delete(sc);
-	snprintf(name, sizeof(name), "%s.json", id);
 	snprintf(tmp, sizeof(tmp), "%s.json.part", id);
 	open_tmpdir();
-	{
-		size_t len = strlen(s);
-		s[len] = '\n';
-		if (fs_write_atomic(dirfd, name, tmpfd, tmp, s, len + 1) == -1)
-			write_fatal(name, errno);
-	}
+	len = strlen(s);
+	s[len] = '\n';		/* in place of the NUL */
+	if (fs_write_file(tmpfd, tmp, s, len + 1) == -1)
+		write_fatal(tmp, errno);
 	free(s);
 }
 
@@ -603,11 +597,13 @@ static cJSON *
 fetch_asset(const char *id, const cJSON *asset, const char *livePhotoOf,
     cJSON **used)
 {
-	char sha[SHA1_B64LEN], part[64], *safe, *name = NULL;
+	char sha[SHA1_B64LEN], part[64], scname[64], sctmp[64], *safe;
+	char *name = NULL;
 	const char *want, *checksum;
 	cJSON *fresh = NULL, *albums = NULL, *e = NULL;
 	long long size, bytes = 0;
 	int fd = -1, external, have, resumed = 0, restarted = 0;
+	int downloaded = 0;
 
 	*used = NULL;
 	prog.assets++;
@@ -691,22 +687,29 @@ done:
 	if (close(fd) == -1)
 		write_fatal(part, errno);
 	fd = -1;
-	if (renameat(tmpfd, part, dirfd, name) == -1) {
+	downloaded = 1;
+
+sidecar:
+	if (livePhotoOf == NULL && (albums = get_albums(id)) == NULL)
+		goto fail;	/* a complete .part is kept: no new download */
+	external = external && strcmp(sha, checksum) != 0;
+	write_sidecar(id, name, asset, albums, bytes, sha, checksum, external,
+	    livePhotoOf);
+	/* The original first: a sidecar means its file is complete. */
+	if (downloaded && renameat(tmpfd, part, dirfd, name) == -1) {
 		rec_error(currec, curin, id, "rename %s/.tmp/%s to %s: %s",
 		    dirpath, part, name, strerror(errno));
 		goto fail;
 	}
+	snprintf(scname, sizeof(scname), "%s.json", id);
+	snprintf(sctmp, sizeof(sctmp), "%s.json.part", id);
+	if (renameat(tmpfd, sctmp, dirfd, scname) == -1)
+		write_fatal(scname, errno);
 	if (fs_syncdir(dirfd) == -1)
 		write_fatal(".", errno);
-	ndown++;
-
-sidecar:
-	if (livePhotoOf == NULL && (albums = get_albums(id)) == NULL)
-		goto fail;
-	write_sidecar(id, name, asset, albums, bytes, sha, checksum,
-	    external && strcmp(sha, checksum) != 0, livePhotoOf);
-	e = make_entry(name, id, bytes, sha, checksum,
-	    external && strcmp(sha, checksum) != 0, livePhotoOf);
+	if (downloaded)
+		ndown++;
+	e = make_entry(name, id, bytes, sha, checksum, external, livePhotoOf);
 	*used = fresh ? fresh : cJSON_Duplicate(asset, 1);
 	fresh = NULL;
 fail:

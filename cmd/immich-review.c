@@ -100,10 +100,10 @@ has_thumb(void *arg, const char *id)
 /* No reply after every retry: say so once; the page is finished without
  * the thumbnails still to come. */
 static void
-unreachable(const char *what, const struct http_resp *r)
+unreachable(const char *path, const struct http_resp *r)
 {
-	warnx("%s: %s; no more requests (the page is written without them)",
-	    what, r->msg);
+	warnx("GET /api%s: %s; no more requests (the page is written "
+	    "without them)", path, r->msg);
 	gone = 1;
 }
 
@@ -133,7 +133,7 @@ fetch_thumb(const char *id)
 	if (fstat(t.fd, &st) == -1 || close(t.fd) == -1)
 		err(EX_FATAL, "thumbs/%s", tmp);
 	if (rc == -1 && r.status == 0) {
-		unreachable("GET /api/assets/{id}/thumbnail", &r);
+		unreachable(path, &r);
 		nfailed++;
 	} else if (r.status == 404 || (rc == 0 && r.status / 100 == 2 &&
 	    st.st_size == 0))
@@ -167,7 +167,7 @@ fetch_albums(const char *id)
 		return;
 	path = xasprintf("/albums?assetId=%s", id);
 	if (http_json("GET", path, NULL, &r) == -1 && r.status == 0)
-		unreachable("GET /api/albums", &r);
+		unreachable(path, &r);
 	else if (r.status != 200) {
 		warnx("GET /api%s: HTTP %ld: %s", path, r.status, r.msg);
 		nfailed++;

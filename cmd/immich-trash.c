@@ -4,11 +4,12 @@
  * loser that passes every precondition: backed up and verified (its
  * live-photo video too) with the file still on disk, the group's
  * consolidation confirmed, no unresolved review flag, not the keeper,
- * and, re-read from the server just before: the keeper there and not
- * trashed, the loser's checksum the one backed up.  Losers already in
- * the trash are reported and not deleted again.  Deletes in batches
- * (DELETE /assets, force false), isolating ids the server refuses.
- * Adds "trashed" to each record.
+ * and, asked of the server just before: the keeper there and not
+ * trashed, the loser's checksum the one backed up (one bulk checksum
+ * check per batch, and GET /assets/{id} for whatever it does not
+ * settle).  Losers already in the trash are reported and not deleted
+ * again.  Deletes in batches (DELETE /assets, force false), isolating
+ * ids the server refuses.  Adds "trashed" to each record.
  */
 #include <sys/stat.h>
 
@@ -26,7 +27,7 @@
 #include "common/progress.h"
 #include "common/util.h"
 
-static int nflag, qflag, Cflag, Fflag;
+static int nflag, qflag, Cflag, Fflag, Gflag;
 static long batch = 250;
 static char **accept_codes;
 static size_t naccept;
@@ -35,15 +36,23 @@ static size_t naccept;
 struct pend {
 	cJSON	*rec;
 	cJSON	*trashed;	/* the record's "trashed" (owned by rec) */
+	const char *keep;	/* the keeper's id (owned by rec) */
 	size_t	 lineno;
 	int	 failed;
+	int	 kstate;	/* keeper on the server: 0 unknown, 1 fine,
+				 * -1 held (kcode, kdetail) */
+	const char *kcode;
+	char	*kdetail;
 };
 
-/* A loser that passed every check, to be deleted with the batch. */
+/* A loser that passed the checks made from the record alone. */
 struct cand {
 	char	*id;
+	const char *sum;	/* checksum the backup was made against */
 	size_t	 pend;		/* index into pends */
 	int	 cskip;		/* consolidation skipped (-C) */
+	int	 state;		/* 0 to check, 1 fine on the server, 2 to
+				 * delete, -1 done (held or already trashed) */
 };
 
 static struct pend *pends;
@@ -57,7 +66,7 @@ static int status = EX_DONE;
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: immich-trash [-CFnq] [-a code,...] "
+	fprintf(stderr, "usage: immich-trash [-CFGnq] [-a code,...] "
 	    "[-b batch]\n");
 	exit(EX_USAGE);
 }
@@ -101,11 +110,11 @@ is_true(const cJSON *o, const char *key)
 }
 
 static void
-hold(cJSON *trashed, const char *id, const char *code, const char *fmt, ...)
+hold(struct pend *p, const char *id, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static void
-hold(cJSON *trashed, const char *id, const char *code, const char *fmt, ...)
+hold(struct pend *p, const char *id, const char *code, const char *fmt, ...)
 {
 	cJSON *e = cJSON_CreateObject();
 	va_list ap;
@@ -118,10 +127,11 @@ hold(cJSON *trashed, const char *id, const char *code, const char *fmt, ...)
 	cJSON_AddFalseToObject(e, "ok");
 	cJSON_AddStringToObject(e, "held", code);
 	cJSON_AddStringToObject(e, "detail", d);
-	rec_set(trashed, id, e);
+	rec_set(p->trashed, id, e);
+	p->failed = 1;
 	if (!qflag)
 		warnx("%s:%zu: asset %s: held back (%s): %s", in.name,
-		    in.lineno, id, code, d);
+		    p->lineno, id, code, d);
 	free(d);
 	nheld++;
 }
@@ -286,15 +296,17 @@ get_asset(const char *id, cJSON **a, char **msg)
 }
 
 static void
-add_cand(const char *id, size_t p, int cskip)
+add_cand(const char *id, const char *sum, size_t p, int cskip)
 {
 	if (ncand == candcap) {
 		candcap = candcap ? candcap * 2 : 64;
 		cands = xrealloc(cands, candcap * sizeof(*cands));
 	}
 	cands[ncand].id = xstrdup(id);
+	cands[ncand].sum = sum;
 	cands[ncand].pend = p;
 	cands[ncand].cskip = cskip;
+	cands[ncand].state = 0;
 	ncand++;
 }
 
@@ -312,34 +324,38 @@ listed(const cJSON *trash, const char *id, const cJSON *upto)
 	return 0;
 }
 
-/* Check every loser of one record; queue the ones that may go. */
+/*
+ * Check every loser of one record against the record itself (backup,
+ * verification, file, consolidation, review, keeper) and queue the ones
+ * that pass for the server checks and the delete, made with the batch.
+ */
 static void
 check_record(cJSON *rec)
 {
 	const cJSON *trash = obj_get(rec, "trash"), *t;
 	const char *keep = rec_str(rec, "keep"), *cwhy, *code;
-	cJSON *trashed = cJSON_CreateObject(), *ka = NULL, *la;
-	char *review, *detail, *msg;
+	cJSON *trashed = cJSON_CreateObject();
+	struct pend *pp;
+	char *review, *detail;
 	size_t p = npend;
-	int keeper_state = 0;	/* 0 unread, 1 fine, -1 held */
-	const char *kcode = NULL;
-	char *kdetail = NULL;
-	int kind, cskip;
+	int cskip;
 
 	if (npend == pendcap) {
 		pendcap = pendcap ? pendcap * 2 : 64;
 		pends = xrealloc(pends, pendcap * sizeof(*pends));
 	}
-	pends[p].rec = rec;
-	pends[p].lineno = in.lineno;
-	pends[p].failed = 0;
+	pp = &pends[p];
+	memset(pp, 0, sizeof(*pp));
+	pp->rec = rec;
+	pp->lineno = in.lineno;
+	pp->keep = keep;
 	npend++;
 	rec_set(rec, "trashed", trashed);
-	pends[p].trashed = trashed;
+	pp->trashed = trashed;
 
 	if (!cJSON_IsArray(trash)) {
 		rec_error(rec, &in, NULL, "no \"trash\" list in the record");
-		pends[p].failed = 1;
+		pp->failed = 1;
 		return;
 	}
 	review = unresolved_review(rec);
@@ -352,38 +368,36 @@ check_record(cJSON *rec)
 		if (id == NULL || !valid_uuid(id)) {
 			rec_error(rec, &in, id, "\"trash\" holds something "
 			    "that is not an asset id");
-			pends[p].failed = 1;
+			pp->failed = 1;
 			continue;
 		}
 		if (listed(trash, id, t))
 			continue;
 		prog.assets++;
 		if (keep == NULL || !valid_uuid(keep)) {
-			hold(trashed, id, "no-keeper", "the record names no "
-			    "keeper");
+			hold(pp, id, "no-keeper", "the record names no keeper");
 			continue;
 		}
 		if (strcmp(id, keep) == 0) {
-			hold(trashed, id, "is-keeper", "this is the keeper");
+			hold(pp, id, "is-keeper", "this is the keeper");
 			continue;
 		}
 		if (listed(trash, keep, NULL)) {
-			hold(trashed, id, "is-keeper", "the keeper %s is in "
-			    "the trash list too: the group would be emptied",
-			    keep);
+			hold(pp, id, "is-keeper", "the keeper %s is in the "
+			    "trash list too: the group would be emptied", keep);
 			continue;
 		}
 		if (review) {
-			hold(trashed, id, "review", "unresolved review flags: "
-			    "%s", review);
+			hold(pp, id, "review", "unresolved review flags: %s",
+			    review);
 			continue;
 		}
 		if (cwhy && !Cflag) {
-			hold(trashed, id, "not-consolidated", "%s", cwhy);
+			hold(pp, id, "not-consolidated", "%s", cwhy);
 			continue;
 		}
 		if ((code = check_backup(rec, id, "", &detail, &sum))) {
-			hold(trashed, id, code, "%s", detail);
+			hold(pp, id, code, "%s", detail);
 			free(detail);
 			continue;
 		}
@@ -392,83 +406,184 @@ check_record(cJSON *rec)
 			code = check_backup(rec, vid, what, &detail, NULL);
 			free(what);
 			if (code) {
-				hold(trashed, id, code, "%s", detail);
+				hold(pp, id, code, "%s", detail);
 				free(detail);
 				continue;
 			}
 		}
-
-		/* Now what the server says: the keeper first, once. */
-		if (keeper_state == 0) {
-			kind = get_asset(keep, &ka, &msg);
-			keeper_state = -1;
-			if (kind == 0) {
-				kcode = "keeper-missing";
-				kdetail = xasprintf("the keeper %s is no longer "
-				    "on the server (%s)", keep, msg);
-			} else if (kind < 0) {
-				kcode = "error";
-				kdetail = xasprintf("keeper %s: %s", keep, msg);
-			} else if (is_true(ka, "isTrashed")) {
-				kcode = "keeper-trashed";
-				kdetail = xasprintf("the keeper %s is in the "
-				    "trash", keep);
-			} else
-				keeper_state = 1;
-			free(msg);
-			cJSON_Delete(ka);
-		}
-		if (keeper_state < 0) {
-			hold(trashed, id, kcode, "%s", kdetail);
-			continue;
-		}
-		kind = get_asset(id, &la, &msg);
-		if (kind <= 0) {
-			hold(trashed, id, kind == 0 ? "loser-missing" :
-			    "error", "%s", msg);
-			free(msg);
-			continue;
-		}
-		if (is_true(la, "isTrashed")) {
-			cJSON *e = cJSON_CreateObject();
-			cJSON_AddTrueToObject(e, "ok");
-			cJSON_AddTrueToObject(e, "alreadyTrashed");
-			rec_set(trashed, id, e);
-			nalready++;
-			cJSON_Delete(la);
-			continue;
-		}
-		if (rec_str(la, "checksum") == NULL ||
-		    strcmp(rec_str(la, "checksum"), sum) != 0) {
-			hold(trashed, id, "checksum-changed", "the server's "
-			    "checksum is now %s, the backup is of %s",
-			    rec_str(la, "checksum") ? rec_str(la, "checksum")
-			    : "(none)", sum);
-			cJSON_Delete(la);
-			continue;
-		}
-		/* A live-photo video linked since the backup was made. */
-		vid = rec_str(la, "livePhotoVideoId");
-		if (vid && (code = check_backup(rec, vid, "live-photo video: ",
-		    &detail, NULL))) {
-			hold(trashed, id, code, "%s (linked on the server)",
-			    detail);
-			free(detail);
-			cJSON_Delete(la);
-			continue;
-		}
-		cJSON_Delete(la);
-		add_cand(id, p, cskip);
+		add_cand(id, sum, p, cskip);
 	}
-	/* Any loser held back fails the record. */
-	cJSON_ArrayForEach(t, trashed)
-		if (!is_true(t, "ok"))
-			pends[p].failed = 1;
 	free(review);
-	free(kdetail);
 }
 
-/* Delete the queued losers, then write the queued records in order. */
+/*
+ * One POST /assets/bulk-upload-check for the batch: for each checksum,
+ * the asset of the user that has it and whether it is trashed.  A keeper
+ * found under its own id and not trashed is fine; so is a loser, which
+ * proves its checksum is still the one backed up.  Anything else is read
+ * with GET /assets/{id} to say exactly what it is.
+ */
+static void
+bulk_check(void)
+{
+	cJSON *body, *items, *it, *o = NULL, *res, *r;
+	struct http_resp hr;
+	char *b, key[32];
+	size_t i, n = 0;
+	const char *ks;
+
+	if (Gflag || ncand == 0)
+		return;
+	body = cJSON_CreateObject();
+	items = cJSON_AddArrayToObject(body, "assets");
+	for (i = 0; i < ncand; i++) {
+		struct pend *p = &pends[cands[i].pend];
+
+		it = cJSON_CreateObject();
+		snprintf(key, sizeof(key), "l%zu", i);
+		cJSON_AddStringToObject(it, "id", key);
+		cJSON_AddStringToObject(it, "checksum", cands[i].sum);
+		cJSON_AddItemToArray(items, it);
+		n++;
+		ks = rec_str(rec_asset(p->rec, p->keep), "checksum");
+		if (ks && (i == 0 || cands[i - 1].pend != cands[i].pend)) {
+			it = cJSON_CreateObject();
+			snprintf(key, sizeof(key), "k%zu", cands[i].pend);
+			cJSON_AddStringToObject(it, "id", key);
+			cJSON_AddStringToObject(it, "checksum", ks);
+			cJSON_AddItemToArray(items, it);
+			n++;
+		}
+	}
+	if ((b = cJSON_PrintUnformatted(body)) == NULL)
+		errx(EX_FATAL, "out of memory");
+	cJSON_Delete(body);
+	memset(&hr, 0, sizeof(hr));
+	if (http_json("POST", "/assets/bulk-upload-check", b, &hr) != 0 ||
+	    hr.status != 200 ||
+	    (o = cJSON_ParseWithLength(hr.body, hr.len)) == NULL ||
+	    !cJSON_IsArray(res = obj_get(o, "results"))) {
+		if (!qflag)
+			warnx("POST /api/assets/bulk-upload-check: %s%s: "
+			    "reading each asset instead", hr.status ? "" :
+			    "no reply: ", hr.msg[0] ? hr.msg :
+			    "unreadable reply");
+		free(b);
+		http_free(&hr);
+		cJSON_Delete(o);
+		return;
+	}
+	free(b);
+	http_free(&hr);
+	cJSON_ArrayForEach(r, res) {
+		const char *id = rec_str(r, "id"), *aid = rec_str(r, "assetId");
+		const char *act = rec_str(r, "action");
+		char *end;
+		unsigned long k;
+
+		if (id == NULL || (id[0] != 'l' && id[0] != 'k') || aid == NULL ||
+		    act == NULL || strcmp(act, "reject") != 0 ||
+		    !cJSON_IsFalse(obj_get(r, "isTrashed")))
+			continue;
+		k = strtoul(id + 1, &end, 10);
+		if (*end != '\0')
+			continue;
+		if (id[0] == 'l' && k < ncand &&
+		    strcmp(aid, cands[k].id) == 0)
+			cands[k].state = 1;
+		else if (id[0] == 'k' && k < npend && pends[k].keep &&
+		    strcmp(aid, pends[k].keep) == 0)
+			pends[k].kstate = 1;
+	}
+	cJSON_Delete(o);
+}
+
+/* The keeper of p, read from the server unless already known. */
+static void
+check_keeper(struct pend *p)
+{
+	cJSON *ka;
+	char *msg;
+	int kind;
+
+	if (p->kstate != 0)
+		return;
+	kind = get_asset(p->keep, &ka, &msg);
+	p->kstate = -1;
+	if (kind == 0) {
+		p->kcode = "keeper-missing";
+		p->kdetail = xasprintf("the keeper %s is no longer on the "
+		    "server (%s)", p->keep, msg);
+	} else if (kind < 0) {
+		p->kcode = "error";
+		p->kdetail = xasprintf("keeper %s: %s", p->keep, msg);
+	} else if (is_true(ka, "isTrashed")) {
+		p->kcode = "keeper-trashed";
+		p->kdetail = xasprintf("the keeper %s is in the trash",
+		    p->keep);
+	} else
+		p->kstate = 1;
+	free(msg);
+	cJSON_Delete(ka);
+}
+
+/* The server checks of one loser: sets c->state to 2 (delete) or -1. */
+static void
+check_loser(cJSON *rec, struct pend *p, struct cand *c)
+{
+	cJSON *la, *e;
+	const char *vid, *code, *sum;
+	char *msg, *detail;
+	int kind, fine = c->state == 1;
+
+	check_keeper(p);
+	c->state = -1;
+	if (p->kstate < 0) {
+		hold(p, c->id, p->kcode, "%s", p->kdetail);
+		return;
+	}
+	if (fine) {
+		c->state = 2;
+		return;
+	}
+	kind = get_asset(c->id, &la, &msg);
+	if (kind <= 0) {
+		hold(p, c->id, kind == 0 ? "loser-missing" : "error", "%s",
+		    msg);
+		free(msg);
+		return;
+	}
+	if (is_true(la, "isTrashed")) {
+		e = cJSON_CreateObject();
+		cJSON_AddTrueToObject(e, "ok");
+		cJSON_AddTrueToObject(e, "alreadyTrashed");
+		rec_set(p->trashed, c->id, e);
+		nalready++;
+		cJSON_Delete(la);
+		return;
+	}
+	sum = rec_str(la, "checksum");
+	if (sum == NULL || strcmp(sum, c->sum) != 0) {
+		hold(p, c->id, "checksum-changed", "the server's checksum is "
+		    "now %s, the backup is of %s", sum ? sum : "(none)",
+		    c->sum);
+		cJSON_Delete(la);
+		return;
+	}
+	/* A live-photo video linked since the backup was made. */
+	vid = rec_str(la, "livePhotoVideoId");
+	if (vid && (code = check_backup(rec, vid, "live-photo video: ",
+	    &detail, NULL))) {
+		hold(p, c->id, code, "%s (linked on the server)", detail);
+		free(detail);
+		cJSON_Delete(la);
+		return;
+	}
+	cJSON_Delete(la);
+	c->state = 2;
+}
+
+/* Check the batch on the server, delete it, then write the records. */
 static void
 flush(void)
 {
@@ -476,29 +591,37 @@ flush(void)
 	struct bulk_res *res;
 	const char **ids;
 	cJSON *extra, *e;
-	size_t i, j, n;
+	size_t i, j, n, nd = 0;
 
+	bulk_check();
+	for (i = 0; i < ncand; i++)
+		check_loser(pends[cands[i].pend].rec, &pends[cands[i].pend],
+		    &cands[i]);
 	res = xcalloc(ncand ? ncand : 1, sizeof(*res));
 	ids = xcalloc(ncand ? ncand : 1, sizeof(*ids));
-	for (i = 0; i < ncand; i++) {
-		ids[i] = cands[i].id;
-		res[i].status = 204;
-	}
-	if (!nflag && ncand > 0) {
+	for (i = 0; i < ncand; i++)
+		if (cands[i].state == 2) {
+			ids[nd] = cands[i].id;
+			res[nd++].status = 204;
+		}
+	if (!nflag && nd > 0) {
 		extra = cJSON_CreateObject();
 		cJSON_AddBoolToObject(extra, "force", Fflag);
-		for (i = 0; i < ncand; i += n) {
-			n = ncand - i < (size_t)batch ? ncand - i :
-			    (size_t)batch;
+		for (i = 0; i < nd; i += n) {
+			n = nd - i < (size_t)batch ? nd - i : (size_t)batch;
 			bulk_ids("DELETE", "/assets", extra, ids + i, n,
 			    res + i);
 		}
 		cJSON_Delete(extra);
 	}
-	for (i = 0; i < ncand; i++) {
+	for (i = 0, j = 0; i < ncand; i++) {
 		struct pend *p = &pends[cands[i].pend];
 
-		if (res[i].status >= 200 && res[i].status <= 299) {
+		if (cands[i].state != 2) {
+			free(cands[i].id);
+			continue;
+		}
+		if (res[j].status >= 200 && res[j].status <= 299) {
 			e = cJSON_CreateObject();
 			cJSON_AddTrueToObject(e, "ok");
 			if (nflag)
@@ -515,14 +638,15 @@ flush(void)
 			e = cJSON_CreateObject();
 			cJSON_AddFalseToObject(e, "ok");
 			cJSON_AddStringToObject(e, "held", "error");
-			cJSON_AddStringToObject(e, "detail", res[i].msg);
+			cJSON_AddStringToObject(e, "detail", res[j].msg);
 			rec_set(p->trashed, cands[i].id, e);
-			rec_error(p->rec, &at, cands[i].id, "%s", res[i].msg);
+			rec_error(p->rec, &at, cands[i].id, "%s", res[j].msg);
 			p->failed = 1;
 			nheld++;
 		}
-		free(res[i].msg);
+		free(res[j].msg);
 		free(cands[i].id);
+		j++;
 	}
 	free(res);
 	free(ids);
@@ -534,6 +658,7 @@ flush(void)
 			status = EX_SOME;
 		}
 		cJSON_Delete(pends[j].rec);
+		free(pends[j].kdetail);
 		progress_tick();
 	}
 	npend = 0;
@@ -579,7 +704,7 @@ main(int argc, char *argv[])
 	int ch, rv;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((ch = getopt(argc, argv, "a:b:CFnq")) != -1) {
+	while ((ch = getopt(argc, argv, "a:b:CFGnq")) != -1) {
 		switch (ch) {
 		case 'a':
 			parse_accept(optarg);
@@ -595,6 +720,9 @@ main(int argc, char *argv[])
 			break;
 		case 'F':
 			Fflag = 1;
+			break;
+		case 'G':
+			Gflag = 1;
 			break;
 		case 'n':
 			nflag = 1;

@@ -146,15 +146,14 @@ fs_avail(int fd)
 }
 
 int
-fs_write_atomic(int dirfd, const char *name, int tmpdirfd,
-    const char *tmpname, const char *buf, size_t len)
+fs_write_file(int dirfd, const char *name, const char *buf, size_t len)
 {
 	ssize_t n;
 	int fd, e;
 
-	if (unlinkat(tmpdirfd, tmpname, 0) == -1 && errno != ENOENT)
+	if (unlinkat(dirfd, name, 0) == -1 && errno != ENOENT)
 		return -1;
-	fd = openat(tmpdirfd, tmpname,
+	fd = openat(dirfd, name,
 	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd == -1)
 		return -1;
@@ -174,17 +173,31 @@ fs_write_atomic(int dirfd, const char *name, int tmpdirfd,
 		fd = -1;
 		goto fail;
 	}
-	fd = -1;
-	if (renameat(tmpdirfd, tmpname, dirfd, name) == -1)
-		goto fail;
-	return fs_syncdir(dirfd);
+	return 0;
 fail:
 	e = errno;
 	if (fd != -1)
 		close(fd);
-	unlinkat(tmpdirfd, tmpname, 0);
+	unlinkat(dirfd, name, 0);
 	errno = e;
 	return -1;
+}
+
+int
+fs_write_atomic(int dirfd, const char *name, int tmpdirfd,
+    const char *tmpname, const char *buf, size_t len)
+{
+	int e;
+
+	if (fs_write_file(tmpdirfd, tmpname, buf, len) == -1)
+		return -1;
+	if (renameat(tmpdirfd, tmpname, dirfd, name) == -1) {
+		e = errno;
+		unlinkat(tmpdirfd, tmpname, 0);
+		errno = e;
+		return -1;
+	}
+	return fs_syncdir(dirfd);
 }
 
 char *

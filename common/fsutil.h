@@ -31,6 +31,13 @@ int	 fs_syncdir(int dirfd);
 long long fs_avail(int fd);
 
 /*
+ * Write buf to a new file dirfd/name (O_EXCL, O_NOFOLLOW, 0600, replacing
+ * a stale one) and fsync it.  0, or -1 with errno set (file removed).
+ */
+int	 fs_write_file(int dirfd, const char *name, const char *buf,
+	    size_t len);
+
+/*
  * Write buf to dirfd/name atomically: to tmpdirfd/tmpname (O_EXCL,
  * O_NOFOLLOW, 0600, replacing a stale one), fsync, rename into place,
  * fsync dirfd.  Returns 0, or -1 with errno set (the temporary file is

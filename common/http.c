@@ -8,6 +8,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -499,6 +500,8 @@ header_cb(char *p, size_t size, size_t nmemb, void *arg)
 	v = line + (v - p);
 	*v++ = '\0';
 	v += strspn(v, " \t");
+	for (vl = strlen(v); vl > 0 && (v[vl - 1] == ' ' || v[vl - 1] == '\t');)
+		v[--vl] = '\0';
 	if (strcasecmp(line, "Retry-After") == 0)
 		q->retry_after = parse_retry_after(v);
 	else if (strcasecmp(line, "Content-Length") == 0)
@@ -546,6 +549,7 @@ write_cb(char *p, size_t size, size_t nmemb, void *arg)
 static CURLcode
 attempt(struct req *q)
 {
+	struct sigaction ign, old;
 	char *url, range[48];
 	CURLcode rc;
 
@@ -624,9 +628,20 @@ attempt(struct req *q)
 		break;
 	}
 
+	/*
+	 * With CURLOPT_NOSIGNAL libcurl leaves SIGPIPE alone; a write to a
+	 * reset connection by a TLS library that does not ask for
+	 * MSG_NOSIGNAL would kill the process.  Ignore it for the transfer,
+	 * as libcurl itself does without NOSIGNAL.
+	 */
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
 	rl_acquire();
 	nrequests++;
+	sigaction(SIGPIPE, &ign, &old);
 	rc = curl_easy_perform(h);
+	sigaction(SIGPIPE, &old, NULL);
 	rl_release();
 	free(url);
 	if (q->status == 0 && rc == CURLE_OK)
@@ -740,6 +755,23 @@ fatal_reply(const struct req *q)
 	    q->status, msg, hint);
 }
 
+/* Cut an incomplete UTF-8 sequence left at the end by a truncation. */
+static void
+utf8_trim(char *s)
+{
+	size_t n = strlen(s), i = n, need;
+
+	while (i > 0 && n - i < 4 && ((unsigned char)s[i - 1] & 0xc0) == 0x80)
+		i--;
+	if (i == 0 || (unsigned char)s[i - 1] < 0xc0)
+		return;
+	i--;
+	need = (unsigned char)s[i] >= 0xf0 ? 4 :
+	    (unsigned char)s[i] >= 0xe0 ? 3 : 2;
+	if (n - i < need)
+		s[i] = '\0';
+}
+
 static void
 give_back(struct req *q, struct http_resp *r)
 {
@@ -831,13 +863,15 @@ request(struct req *q, struct http_resp *r)
 			}
 			retry = 1;
 		}
+		utf8_trim(what);
 		if (!retry || n >= retries) {
 			if (retry)
 				snprintf(r->msg, sizeof(r->msg),
-				    "%s (gave up after %d attempts)", what,
-				    n + 1);
+				    "%s (gave up after %d attempt%s)", what,
+				    n + 1, n > 0 ? "s" : "");
 			else
 				snprintf(r->msg, sizeof(r->msg), "%s", what);
+			utf8_trim(r->msg);
 			r->status = q->status;
 			if (q->kind != K_STREAM || !q->started)
 				give_back(q, r);

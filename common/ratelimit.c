@@ -13,7 +13,9 @@
  * tolerance tau = (burst - 1) T, a request at time now may go at
  * max(tat, now) - tau; it reserves that slot by writing max(tat, now) + T.
  * The file is locked (flock LOCK_EX) only to read and write that line: a
- * process reserves, unlocks, and only then sleeps until its slot.
+ * process reserves, unlocks, and only then sleeps until its slot, so
+ * waiters queue in the order they came and no one sleeps holding the lock.
+ * Over any t seconds at most burst + rate * t requests are let through.
  *
  * A process reserves only when its slot is at most RL_QUEUE intervals
  * away (else it sleeps unlocked and looks again), so a valid file never
@@ -24,7 +26,10 @@
  *
  * In flight: slot files <state>.slot.0 .. N-1.  Holding a slot is holding
  * flock(LOCK_EX) on it; the kernel drops the lock when a process dies, so
- * a killed process frees its slot at once.
+ * a killed process frees its slot at once.  A process looking for a slot
+ * first takes <state>.queue (blocking), so only one looks at a time and a
+ * process that gives a slot back and wants another queues behind those
+ * already waiting instead of taking it straight back.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -60,6 +65,7 @@ static ssize_t	 statelen;	/* bytes read from it last */
 static char	*statepath;	/* for messages */
 static char	 bootid[40] = "-";
 static int	*slotfd;
+static int	 queuefd = -1;
 static int	 nslots;
 static int	 held[RL_HELD];
 static int	 nheld;
@@ -232,6 +238,9 @@ rl_init(const char *key)
 	    0x9e3779b97f4a7c15ULL;
 	if (rng == 0)
 		rng = 1;
+	if (rate > 0 && rate < 0.001)
+		errx(EX_USAGE, "IMMICH_RATE: '%g' is too slow: give at least "
+		    "0.001 requests per second, or 0 for no limit", rate);
 	if (rate > 0) {
 		interval = (int64_t)(1e9 / rate + 0.5);
 		if (interval < 1)
@@ -263,6 +272,11 @@ rl_init(const char *key)
 			free(name);
 			free(shown);
 		}
+		name = xasprintf("%s.queue", base);
+		shown = xasprintf("%s.queue", statepath);
+		queuefd = open_file(dirfd, name, shown);
+		free(name);
+		free(shown);
 	}
 	if (dirfd != AT_FDCWD)
 		close(dirfd);
@@ -277,12 +291,14 @@ acquire_slot(void)
 	int64_t backoff = 2000000;	/* 2 ms, doubling to 20 ms */
 	int start, i, s;
 
+	lock(queuefd, LOCK_EX);
 	for (;;) {
 		start = (int)(rnd() % (uint64_t)nslots);
 		for (i = 0; i < nslots; i++) {
 			s = (start + i) % nslots;
 			if (flock(slotfd[s], LOCK_EX | LOCK_NB) == 0) {
 				held[nheld++] = s;
+				lock(queuefd, LOCK_UN);
 				return;
 			}
 			if (errno != EWOULDBLOCK && errno != EINTR)
@@ -394,7 +410,7 @@ acquire_rate(void)
  * in-flight slot past it; several such processes would all send at once
  * when slots free, exceeding the rate.  In this order a request is sent
  * as soon as its rate slot comes, and the number of reservations waiting
- * is at most the number of in-flight slots.
+ * is at most the number of in-flight slots (well under RL_QUEUE).
  */
 void
 rl_acquire(void)

@@ -3,7 +3,9 @@
 
 #include <err.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -83,4 +85,166 @@ sha1_fd(struct sha1 *h, int fd, long long max, long long *bytes,
 			tick(n);
 	}
 	return 0;
+}
+
+#define PIPE_NBUF	4
+#define PIPE_BUFSZ	(512 * 1024)
+
+struct sha1_pipe {
+	struct sha1 *h;
+	int	 fd;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t ready;	/* a buffer for the thread */
+	pthread_cond_t done;	/* the thread finished one */
+	char	*buf[PIPE_NBUF];
+	size_t	 len[PIPE_NBUF];
+	int	 head, count;	/* buffers [head, head+count) are the thread's */
+	int	 quit;
+	int	 werr;		/* errno of a failed write */
+	/* The feeding side's own, not shared: */
+	int	 fillidx;	/* the buffer being filled */
+	size_t	 fill;		/* bytes in it */
+};
+
+static void *
+pipe_main(void *arg)
+{
+	struct sha1_pipe *p = arg;
+	const char *b;
+	size_t n, off;
+	ssize_t w;
+	int werr;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (p->count == 0 && !p->quit)
+			pthread_cond_wait(&p->ready, &p->mu);
+		if (p->count == 0)
+			break;
+		b = p->buf[p->head];
+		n = p->len[p->head];
+		werr = p->werr;
+		pthread_mutex_unlock(&p->mu);
+		for (off = 0; p->fd >= 0 && !werr && off < n; off += w) {
+			w = write(p->fd, b + off, n - off);
+			if (w < 0) {
+				w = 0;
+				if (errno != EINTR)
+					werr = errno;
+			}
+		}
+		sha1_update(p->h, b, n);
+		pthread_mutex_lock(&p->mu);
+		p->werr = werr;
+		p->head = (p->head + 1) % PIPE_NBUF;
+		p->count--;
+		pthread_cond_signal(&p->done);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+struct sha1_pipe *
+sha1_pipe_new(struct sha1 *h, int fd)
+{
+	struct sha1_pipe *p = xcalloc(1, sizeof(*p));
+	int i;
+
+	p->h = h;
+	p->fd = fd;
+	for (i = 0; i < PIPE_NBUF; i++)
+		p->buf[i] = xmalloc(PIPE_BUFSZ);
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->ready, NULL);
+	pthread_cond_init(&p->done, NULL);
+	if ((errno = pthread_create(&p->th, NULL, pipe_main, p)) != 0)
+		err(EX_FATAL, "pthread_create");
+	return p;
+}
+
+/* Hand the buffer being filled to the thread; wait for a free one.
+ * 0, or -1 with errno set when a write has failed. */
+static int
+pipe_push(struct sha1_pipe *p)
+{
+	int werr;
+
+	pthread_mutex_lock(&p->mu);
+	if (p->fill > 0) {
+		p->len[p->fillidx] = p->fill;
+		p->count++;
+		p->fillidx = (p->fillidx + 1) % PIPE_NBUF;
+		p->fill = 0;
+		pthread_cond_signal(&p->ready);
+	}
+	while (p->count == PIPE_NBUF)
+		pthread_cond_wait(&p->done, &p->mu);
+	werr = p->werr;
+	pthread_mutex_unlock(&p->mu);
+	if (werr) {
+		errno = werr;
+		return -1;
+	}
+	return 0;
+}
+
+int
+sha1_pipe_feed(struct sha1_pipe *p, const void *data, size_t len)
+{
+	const char *s = data;
+	size_t n;
+
+	while (len > 0) {
+		/* The thread never touches the buffer being filled. */
+		n = PIPE_BUFSZ - p->fill;
+		if (n > len)
+			n = len;
+		memcpy(p->buf[p->fillidx] + p->fill, s, n);
+		p->fill += n;
+		s += n;
+		len -= n;
+		if (p->fill == PIPE_BUFSZ && pipe_push(p) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+sha1_pipe_drain(struct sha1_pipe *p)
+{
+	int werr;
+
+	pipe_push(p);
+	pthread_mutex_lock(&p->mu);
+	while (p->count > 0)
+		pthread_cond_wait(&p->done, &p->mu);
+	werr = p->werr;
+	pthread_mutex_unlock(&p->mu);
+	if (werr) {
+		errno = werr;
+		return -1;
+	}
+	return 0;
+}
+
+void
+sha1_pipe_free(struct sha1_pipe *p)
+{
+	int i;
+
+	if (p == NULL)
+		return;
+	sha1_pipe_drain(p);
+	pthread_mutex_lock(&p->mu);
+	p->quit = 1;
+	pthread_cond_signal(&p->ready);
+	pthread_mutex_unlock(&p->mu);
+	pthread_join(p->th, NULL);
+	pthread_mutex_destroy(&p->mu);
+	pthread_cond_destroy(&p->ready);
+	pthread_cond_destroy(&p->done);
+	for (i = 0; i < PIPE_NBUF; i++)
+		free(p->buf[i]);
+	free(p);
 }

@@ -31,4 +31,20 @@ void	 sha1_free(struct sha1 *);
 int	 sha1_fd(struct sha1 *, int fd, long long max, long long *bytes,
 	    void (*tick)(size_t));
 
+/*
+ * A second thread that writes to fd (when fd >= 0) and hashes what it is
+ * fed, so that receiving, writing and hashing overlap.  Bytes are copied
+ * into a few large buffers (2 MiB in all); feed blocks when they are all
+ * in use.  After drain the thread is idle and the struct sha1 may be used
+ * directly (reset, final) until the next feed.
+ */
+struct sha1_pipe;
+
+struct sha1_pipe *sha1_pipe_new(struct sha1 *, int fd);
+/* 0, or -1 with errno set when a write has failed. */
+int	 sha1_pipe_feed(struct sha1_pipe *, const void *, size_t);
+/* Wait until everything fed is written and hashed: 0, or -1 and errno. */
+int	 sha1_pipe_drain(struct sha1_pipe *);
+void	 sha1_pipe_free(struct sha1_pipe *);
+
 #endif

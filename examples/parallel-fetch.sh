@@ -20,8 +20,10 @@
 # Exit status: 0 when every job succeeded, 1 when some records failed (see
 # their "errors"), 3 otherwise (as the tools' own table in immich(7)).
 set -u
-[ $# -ge 2 ] && [ $# -le 3 ] || {
-	echo "usage: parallel-fetch.sh plan.ndjson dir [jobs]" >&2; exit 2; }
+if [ $# -lt 2 ] || [ $# -gt 3 ]; then
+	echo "usage: parallel-fetch.sh plan.ndjson dir [jobs]" >&2
+	exit 2
+fi
 plan=$1 dir=$2 jobs=${3:-4}
 [ -r "$plan" ] || { echo "parallel-fetch.sh: $plan: cannot read" >&2; exit 2; }
 command -v parallel >/dev/null ||

@@ -18,14 +18,17 @@
 # Exit status: 0 when every id was backed up, 1 when some failed (see the
 # records' "errors"), 3 when a process stopped early or xargs failed.
 set -u
-[ $# -ge 1 ] && [ $# -le 2 ] || {
-	echo "usage: xargs-fetch.sh dir [jobs] < ids" >&2; exit 2; }
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then
+	echo "usage: xargs-fetch.sh dir [jobs] < ids" >&2
+	exit 2
+fi
 dir=$1 jobs=${2:-4}
 out=$(mktemp -d "${TMPDIR:-/tmp}/xargs-fetch.XXXXXX") || exit 3
 trap 'rm -rf "$out"' EXIT
 trap 'exit 130' INT TERM
 
 # sh -c gets the dir and the output folder first, then the ids.
+# shellcheck disable=SC2016
 xargs -P "$jobs" -n "${CHUNK:-16}" sh -c '
 	d=$1 o=$2; shift 2
 	f=$(mktemp "$o/part.XXXXXX") || exit 255

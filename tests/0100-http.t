@@ -8,7 +8,7 @@
 
 command -v t-http >/dev/null || skip_all "t-http not built (make testbins)"
 command -v jq >/dev/null || skip_all "jq not installed"
-plan 83
+plan 85
 
 KEY=SECRET-KEY-must-not-leak
 A=0b6f2a52-8c55-4f6e-9d1f-3b2a4c5d6e7f
@@ -128,6 +128,15 @@ is "$(nsince)" 3 "... after IMMICH_RETRIES=2 retries, 3 requests"
 like "$out" 'msg: HTTP 503 Service Unavailable.*gave up after 3 attempts' \
     "... and says why"
 like "$err" 'attempt 3 of 3' "... the last warning says attempt 3 of 3"
+
+# A long message in UTF-8 is cut at a character boundary.
+long=$(python3 -c 'print("é" * 400 + "x")')
+faults "{\"path\":\"^/api/users/me$\",\"action\":\"status\",\"status\":503,\"body\":{\"message\":\"$long\"}}"
+th env IMMICH_RETRIES=0 t-http GET /users/me
+printf '%s\n' "$out" | grep '^msg:' >"$T/long"
+python3 -c 'import sys; open(sys.argv[1], "rb").read().decode("utf-8")' "$T/long"
+ok $? "a long UTF-8 message is cut at a character boundary"
+like "$(cat "$T/long")" '^msg: HTTP 503 Service Unavailable: éé.*' "... and still says what happened"
 
 # Nothing listens: connection refused.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

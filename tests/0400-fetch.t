@@ -196,24 +196,26 @@ original "$P" | cmp -s - "$d/$P-plain.jpg"
 ok $? "a complete partial file, size unknown: bytes identical"
 
 # kill -9 in the middle of a download: no final file; the rerun resumes.
+# (Received bytes reach the file in 512 KiB blocks: stall after 1.1 MB.)
 d=$T/killed
-fake_ctl POST /_fake/faults '{"path":"/original$","action":"stall","afterBytes":50000,"seconds":30}' >/dev/null
-immich-fetch -q -d "$d" <"$T/plan-p.ndjson" >/dev/null 2>&1 &
+plan_for "$B" >"$T/plan-b.ndjson"
+fake_ctl POST /_fake/faults '{"path":"/original$","action":"stall","afterBytes":1100000,"seconds":30}' >/dev/null
+immich-fetch -q -d "$d" <"$T/plan-b.ndjson" >/dev/null 2>&1 &
 kpid=$!
 i=0
-while [ "$(stat -c %s "$d/.tmp/$P.part" 2>/dev/null || echo 0)" -lt 50000 ] &&
+while [ "$(stat -c %s "$d/.tmp/$B.part" 2>/dev/null || echo 0)" -lt 1048576 ] &&
     [ $i -lt 100 ]; do
 	sleep 0.1; i=$((i + 1))
 done
 kill -9 $kpid; wait $kpid 2>/dev/null
 fake_ctl DELETE /_fake/faults >/dev/null
-test ! -e "$d/$P-plain.jpg" && test ! -e "$d/$P.json"
+test ! -e "$d/$B-big.jpg" && test ! -e "$d/$B.json"
 ok $? "kill -9 mid-download: no final file, no sidecar"
 : >"$FAKE_LOG"
-IN=$T/plan-p.ndjson run immich-fetch -d "$d"
-is "$rc $(jq -r 'select(.path|endswith("/original")) | .range' "$FAKE_LOG")" \
-    "0 bytes=50000-" "kill -9 mid-download: the rerun resumes with Range"
-original "$P" | cmp -s - "$d/$P-plain.jpg"
+IN=$T/plan-b.ndjson run immich-fetch -d "$d"
+like "$rc $(jq -r 'select(.path|endswith("/original")) | .range' "$FAKE_LOG")" \
+    "^0 bytes=(1048576|1572864)-\$" "kill -9 mid-download: the rerun resumes with Range"
+original "$B" | cmp -s - "$d/$B-big.jpg"
 ok $? "kill -9 mid-download: bytes identical after the rerun"
 
 # A file at the final name that does not match: replaced, and said so.

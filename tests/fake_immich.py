@@ -82,6 +82,8 @@ ENDPOINTS (under /api; 3.x bodies {"message"} or {"message":"Validation failed",
   DELETE /assets {ids,force}  (all-or-nothing; force=false trashes (again:
                                deletedAt and trashCount), force=true purges)
   POST /assets                (multipart upload; 201 created / 200 duplicate)
+  POST /assets/bulk-upload-check {assets:[{id, checksum}]} (reject/duplicate
+                               with assetId, isTrashed; else accept)
   GET  /assets/{id}/original  (Range, 206, 416, ETag, If-None-Match → 304)
   GET  /assets/{id}/thumbnail (a 1x1 JPEG)
   POST /trash/restore/assets {ids} → {count: len(ids)}; POST /trash/restore;
@@ -143,7 +145,9 @@ FAULT RULES
                    flipped
      "close"      close without any reply (not processed unless "process":
                    true; "rst": true closes with a TCP RST instead of a FIN)
-     "delay"      {"seconds": S} sleep before answering normally
+     "delay"      {"seconds": S} sleep before answering normally; with
+                   "after": true the request is processed first (the state
+                   changes, the journal is written) and the reply is held
   The reset, short, stall and wrongbytes actions process the request (the
   state changes) and damage the reply.  Rules are matched in order; a rule is
   used up after "times" applications.
@@ -1593,6 +1597,44 @@ def r_upload(h, p, q, b):
     return Resp(201, obj={'id': aid, 'status': 'created'})
 
 
+@route('POST', '/assets/bulk-upload-check', 'asset.upload')
+def r_bulk_upload_check(h, p, q, b):
+    # (added by helper "trash") Like the server's bulkUploadCheck: every
+    # asset of the user with that checksum (base64 or hex), trashed ones
+    # included, any library; the last one wins when several match.
+    check_body_object(b)
+    items = b.get('assets')
+    if not isinstance(items, list) or not all(
+            isinstance(x, dict) and isinstance(x.get('id'), str) and
+            isinstance(x.get('checksum'), str) for x in items):
+        c = Check()
+        c.add(['assets'], 'invalid_type', 'Invalid input',
+              'assets must be an array of {id, checksum}')
+        c.raise_if()
+    by = {}
+    for i in ST.order:
+        a = ST.assets.get(i)
+        if a is None or a['purged'] or a['_owner'] != 'me':
+            continue
+        by[ST.checksum(a)] = a
+    out = []
+    for x in items:
+        ck = x['checksum']
+        if len(ck) == 40:
+            try:
+                ck = base64.b64encode(bytes.fromhex(ck)).decode()
+            except ValueError:
+                pass
+        a = by.get(ck)
+        if a is None:
+            out.append({'id': x['id'], 'action': 'accept'})
+        else:
+            out.append({'id': x['id'], 'action': 'reject',
+                        'reason': 'duplicate', 'assetId': a['id'],
+                        'isTrashed': a['deletedAt'] is not None})
+    return Resp(obj={'results': out})
+
+
 @route('GET', '/albums', 'album.read')
 def r_albums(h, p, q, b):
     aid = q.get('assetId')
@@ -2120,7 +2162,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if fault:
             entry['fault'] = action
         try:
-            if action == 'delay':
+            if action == 'delay' and not fault.get('after'):
                 time.sleep(float(fault.get('seconds', 1)))
             if action == 'close' and not fault.get('process'):
                 entry['status'] = 0
@@ -2151,6 +2193,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     os.unlink(self.form[1][1])
                 if action == 'status':
                     resp = self.fault_resp(fault)
+                if action == 'delay' and fault.get('after'):
+                    time.sleep(float(fault.get('seconds', 1)))
                 if action == 'close':
                     entry['status'] = 0
                     self.close_connection = True

@@ -14,7 +14,8 @@
 #       immich-fetch, and immich-fetch's peak RSS (target < 16 MiB).
 #   (c) immich-verify vs `openssl dgst -sha1` over the files of (a), from
 #       the page cache.
-# immich-fetch fsyncs every file (and its directory) and curl does not:
+# immich-fetch fsyncs every file, its sidecar and the directory (three
+# fsyncs per asset) and curl does not:
 # that is part of what is measured.  Medians of FETCH_RUNS (3) runs; the
 # ratios are the figures to read (targets: fetch >= 0.85 of curl, verify
 # >= 0.90 of openssl).  Work files go under TMPDIR (default /tmp).

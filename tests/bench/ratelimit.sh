@@ -19,8 +19,8 @@ med() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 one() {	# label, then environment assignments
 	label=$1; shift
-	set -- $(env "$@" t-rl -b "$n") "$@"
-	s1=$1 p1=$2; shift 2
+	r=$(env "$@" t-rl -b "$n")
+	s1=${r% *} p1=${r#* }
 	i=1
 	while [ $i -le 8 ]; do
 		env "$@" t-rl -b "$n" >"$d/out.$i" &

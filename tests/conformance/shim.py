@@ -271,6 +271,7 @@ class Front(http.server.BaseHTTPRequestHandler):
 			self.wfile.flush()
 			self.close_connection = True
 			if resp["damage"] == "reset":
+				time.sleep(0.1)	# the bytes first, then the RST
 				self.connection.setsockopt(socket.SOL_SOCKET,
 				    socket.SO_LINGER, struct.pack("ii", 1, 0))
 			else:
@@ -322,7 +323,7 @@ def fetch_upstream(ent):
 	f = tempfile.SpooledTemporaryFile(max_size=SPOOL)
 	try:
 		while True:
-			chunk = r.read(65536)
+			chunk = r.read1(65536)
 			if not chunk:
 				break
 			f.write(chunk)
@@ -335,6 +336,11 @@ def fetch_upstream(ent):
 		out["damage"] = "error: %s" % e
 	c.close()
 	out["size"] = f.tell()
+	# http.client's read(n) returns b"" at an early EOF, without raising.
+	if out["damage"] is None and out["length"] is not None and \
+	    r.status not in (204, 304) and ent["method"] != "HEAD" and \
+	    out["size"] < int(out["length"]):
+		out["damage"] = "short"
 	out["body"] = f
 	return out
 

@@ -1,0 +1,131 @@
+#!/bin/sh
+# immich-restore: back from the trash (checked with isTrashed), or, when
+# the asset was purged, uploaded again from the backup with its metadata.
+. "$(dirname "$0")/lib.sh"
+command -v jq >/dev/null && command -v curl >/dev/null ||
+    skip_all "needs jq and curl"
+command -v immich-trash >/dev/null && command -v immich-restore >/dev/null ||
+    skip_all "immich-trash or immich-restore not built"
+plan 32
+
+F=$T/f
+python3 "$TESTDIR/trash-fixture.py" "$F" fromtrash purged liveboth held \
+    lying operand forced || exit 1
+. "$F/ids.sh"
+fake_start "$F/lib.json"
+mutate() { fake_ctl POST /_fake/mutate "$1" >/dev/null; }
+asset() { fake_state | jq -c --arg id "$1" '.assets[]|select(.id==$id)'; }
+res() { printf '%s\n' "$out" | jq -c --arg l "$1" '.restored[$l] // empty'; }
+# The sidecars carry the server's tag id, as immich-fetch writes them.
+tag=$(fake_state | jq -r '.tags[]|select(.value=="Trips/Paris")|.id')
+for f in "$F"/backup/*.json "$F"/*.ndjson; do
+	sed "s/000007a6-0000-4000-8000-000000000001/$tag/g" "$f" >"$F/.s" &&
+	    mv "$F/.s" "$f"
+done
+n_live=$(fake_state | jq '[.assets[]|select(.purged|not)]|length')
+
+# Trash everything first (held: a review flag keeps it).
+jq -c '.review = [{code:"gps-conflict"}]' "$F/held.ndjson" >"$F/.h" &&
+    mv "$F/.h" "$F/held.ndjson"
+for c in fromtrash purged liveboth held lying operand; do
+	immich-trash -q <"$F/$c.ndjson" >"$F/$c.done"
+done
+immich-trash -q -F <"$F/forced.ndjson" >"$F/forced.done"
+is "$(asset "$L_fromtrash" | jq -r .isTrashed)" true "(trashed)"
+
+# From the trash.
+IN=$F/fromtrash.done run immich-restore -q
+is "$rc $(res "$L_fromtrash")" '0 {"ok":true,"how":"trash"}' \
+    "restored from the trash"
+is "$(asset "$L_fromtrash" | jq -r .isTrashed)" false "isTrashed false"
+is "$(fake_log_count ".method==\"POST\" and .path==\"/api/trash/restore/assets\"
+    and .body.ids==[\"$L_fromtrash\"]")" 1 "POST /trash/restore/assets {ids}"
+is "$(printf '%s' "$out" | jq -c 'del(.restored)')" \
+    "$(jq -c . "$F/fromtrash.done")" "every other key passes through"
+
+# The server's count is not trusted: a restore that did nothing fails.
+fake_ctl POST /_fake/faults '[{"path":"^/api/trash/restore/assets$",
+    "action":"status","status":200,"body":{"count":1}}]' >/dev/null
+IN=$F/lying.done run immich-restore -q
+is "$rc $(res "$L_lying" | jq -r .ok)" "1 false" \
+    "count 1 but still trashed: not restored, exit 1"
+like "$(res "$L_lying" | jq -r .detail)" "still in the trash" "says why"
+IN=$F/lying.done run immich-restore -q
+is "$rc $(res "$L_lying" | jq -r .how)" "0 trash" "second try restores"
+
+# Held losers are not restored.
+IN=$F/held.done run immich-restore -q
+is "$rc $(printf '%s' "$out" | jq -c .restored)" '0 {}' \
+    "a held loser is not in restored"
+
+# Operands.
+run immich-restore -q "$L_operand"
+is "$rc $(res "$L_operand")" '0 {"ok":true,"how":"trash"}' "restore by id"
+is "$(asset "$L_operand" | jq -r .isTrashed)" false "operand: isTrashed false"
+run immich-restore -q not-an-id
+is "$rc" 2 "a bad operand: usage error"
+
+# Purged: uploaded again from the backup, metadata put back.
+mutate "{\"id\":\"$L_purged\",\"purge\":true}"
+IN=$F/purged.done run immich-restore -q
+new=$(res "$L_purged" | jq -r .newId)
+is "$rc $(res "$L_purged" | jq -r '.ok, .how' | tr '\n' ' ')" "0 true upload " \
+    "purged: uploaded again"
+a=$(asset "$new")
+is "$(printf '%s' "$a" | jq -r .checksum)" \
+    "$(jq -r ".backup[\"$L_purged\"].sha1" "$F/purged.ndjson")" \
+    "the new asset's checksum is the backup's SHA-1"
+is "$(printf '%s' "$a" | jq -r .originalFileName)" "IMG_2-copy.jpg" \
+    "original file name"
+is "$(printf '%s' "$a" | jq -r .fileCreatedAt)" "2023-05-01T10:00:00.000Z" \
+    "file dates"
+is "$(printf '%s' "$a" | jq -c '[.exifInfo.description, .exifInfo.rating,
+    .isFavorite, .exifInfo.latitude, .exifInfo.longitude]')" \
+    '["caption of purged",4,true,48.85,2.35]' \
+    "description, rating, favorite, GPS put back"
+is "$(printf '%s' "$a" | jq -r .exifInfo.dateTimeOriginal)" \
+    "2023-05-01T10:00:00.000Z" "date put back"
+is "$(printf '%s' "$a" | jq -r '.albums|index("'"$ALBUM"'") != null')" true \
+    "album put back"
+is "$(printf '%s' "$a" | jq -r '[.tags[].value]|join(",")')" "Trips/Paris" \
+    "tag put back"
+like "$(fake_log_count '.method=="POST" and .path=="/api/assets" and
+    .body.deviceAssetId==null and .body.filename=="IMG_2-copy.jpg" and
+    .body.assetData.sha1 != null')" '^[1-9]' \
+    "3.x upload: filename, no deviceAssetId"
+
+# A live photo with its video, both purged.
+mutate "{\"id\":\"$L_liveboth\",\"purge\":true}"
+is "$(asset "$V_liveboth" | jq -r .purged)" true "(the video went with it)"
+IN=$F/liveboth.done run immich-restore -q
+r=$(res "$L_liveboth")
+is "$rc $(printf '%s' "$r" | jq -r .how)" "0 upload" "live photo uploaded"
+nv=$(printf '%s' "$r" | jq -r .newVideoId)
+is "$(asset "$(printf '%s' "$r" | jq -r .newId)" | jq -r .livePhotoVideoId)" \
+    "$nv" "still linked to its new video"
+is "$(asset "$nv" | jq -r .checksum)" \
+    "$(jq -r ".backup[\"$V_liveboth\"].sha1" "$F/liveboth.ndjson")" \
+    "video byte-identical"
+
+# Deleted with -F: gone, uploaded again.
+IN=$F/forced.done run immich-restore -q
+is "$rc $(res "$L_forced" | jq -r .how)" "0 upload" "force-deleted: uploaded"
+
+# A backup file that changed on disk is never uploaded.
+p=$(jq -r ".backup[\"$L_purged\"].path" "$F/purged.ndjson")
+fake_ctl POST /_fake/mutate "{\"id\":\"$new\",\"purge\":true}" >/dev/null
+printf 'tampered' >"$p"
+u0=$(fake_log_count '.method=="POST" and .path=="/api/assets"')
+IN=$F/purged.done run immich-restore -q
+is "$rc $(res "$L_purged" | jq -r .ok)" "1 false" "changed backup: fails"
+like "$(res "$L_purged" | jq -r .detail)" "SHA-1 .* not the backup's" \
+    "and says the file changed"
+is "$(fake_log_count '.method=="POST" and .path=="/api/assets"')" "$u0" \
+    "and uploads nothing"
+
+# Back to the starting set (what was purged came back under new ids).
+is "$(fake_state | jq '[.assets[]|select((.purged|not) and (.isTrashed|not))]|length')" \
+    "$((n_live - 1))" "every asset back but the tampered one"
+is "$(fake_state | jq .trashEmptyCalls)" 0 "never empties the trash"
+is "$(fake_log_count '.path|test("/trash/empty|/trash/restore$")')" 0 \
+    "only restores the ids it was given"

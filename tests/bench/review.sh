@@ -1,0 +1,92 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# Benchmark: immich-review on REVIEW_BENCH_N groups (default 10000, 2-4
+# assets each, made by dupes-gen.py and immich-dupes -f in a temporary
+# directory), every thumbnail present (so every card has its <img>s), -n
+# (no server).  Reports the time to write the page and its size, then the
+# time for headless Chromium to open it:
+#   ready  performance.now() when the page's script has run at the end of
+#          the document (every card parsed, filters built), read back from
+#          the DOM dump: the time until the page is usable;
+#   wall   chromium --dump-dom wall time, minus the same for an empty page
+#          (the browser's own start-up), median of REVIEW_BENCH_RUNS (3).
+# Target (issue 11): the 10,000-group page opens in under 2 s.
+# Needs immich-dupes and immich-review on PATH (make bench), python3 and
+# chromium (skipped with a message without it).
+set -u
+n=${REVIEW_BENCH_N:-10000}
+runs=${REVIEW_BENCH_RUNS:-3}
+here=$(cd "$(dirname "$0")" && pwd)
+CHROME=$(command -v chromium || command -v chromium-browser || true)
+d=$(mktemp -d "${TMPDIR:-/tmp}/review-bench.XXXXXX") || exit 1
+trap 'rm -rf "$d"' EXIT
+
+now() { python3 -c 'import time; print("%.3f" % time.monotonic())'; }
+med() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+python3 "$here/dupes-gen.py" "$n" >"$d/dup.json" || exit 1
+immich-dupes -q -f "$d/dup.json" >"$d/plan.ndjson" || exit 1
+assets=$(python3 -c '
+import json, sys
+print(sum(len(json.loads(l)["assets"]) for l in open(sys.argv[1])))' \
+    "$d/plan.ndjson")
+# A 160x120 PNG for every asset, as a server's thumbnails would be.
+mkdir -p "$d/page/thumbs"
+python3 - "$d/plan.ndjson" "$d/page/thumbs" <<'EOF'
+import json, os, struct, sys, zlib
+def chunk(t, b):
+    return (struct.pack('>I', len(b)) + t + b +
+            struct.pack('>I', zlib.crc32(t + b) & 0xffffffff))
+raw = b''.join(b'\0' + bytes((x * 2 % 256, y * 2 % 256, 160)) * 1
+               for y in range(120) for x in [0])
+rows = b''.join(b'\0' + b''.join(bytes((x % 256, y * 2 % 256, 160))
+                for x in range(0, 320, 2)) for y in range(120))
+png = (b'\x89PNG\r\n\x1a\n' +
+       chunk(b'IHDR', struct.pack('>IIBBBBB', 160, 120, 8, 2, 0, 0, 0)) +
+       chunk(b'IDAT', zlib.compress(rows)) + chunk(b'IEND', b''))
+for line in open(sys.argv[1]):
+    for a in json.loads(line)['assets']:
+        with open(os.path.join(sys.argv[2], a['id'] + '.jpg'), 'wb') as f:
+            f.write(png)
+EOF
+
+t0=$(now)
+immich-review -n -q -o "$d/page" <"$d/plan.ndjson" >/dev/null || exit 1
+t1=$(now)
+bytes=$(wc -c <"$d/page/index.html" | tr -d ' ')
+echo "immich-review -n: $n groups, $assets assets:" \
+    "$(echo "$t1 - $t0" | bc) s, page $((bytes / 1024 / 1024)) MiB" \
+    "($((bytes / assets)) bytes per asset)"
+
+if [ -z "$CHROME" ]; then
+	echo "chromium not installed: open time not measured" \
+	    "(apt-get install chromium)"
+	exit 0
+fi
+printf '<!DOCTYPE html><title>empty</title>\n' >"$d/empty.html"
+# Every host name resolves to nothing: the browser never reaches out.
+chrome() {
+	"$CHROME" --headless --no-sandbox --disable-gpu --disable-quic \
+	    --no-first-run --disable-background-networking \
+	    --disable-component-update --disable-sync \
+	    --user-data-dir="$(mktemp -d "$d/ud.XXXXXX")" \
+	    --host-resolver-rules='MAP * ~NOTFOUND' --dump-dom "$1" \
+	    2>/dev/null >"$d/dom.html"
+}
+: >"$d/empty.t"; : >"$d/page.t"; : >"$d/ready"
+i=0
+while [ $i -lt "$runs" ]; do
+	t0=$(now); chrome "file://$d/empty.html"; t1=$(now)
+	echo "$t1 - $t0" | bc >>"$d/empty.t"
+	t0=$(now); chrome "file://$d/page/index.html"; t1=$(now)
+	echo "$t1 - $t0" | bc >>"$d/page.t"
+	grep -o 'data-ready="[0-9]*"' "$d/dom.html" | tr -dc '0-9' >>"$d/ready"
+	echo >>"$d/ready"
+	i=$((i + 1))
+done
+cards=$(grep -c '^<article class="g' "$d/dom.html")
+e=$(med <"$d/empty.t"); p=$(med <"$d/page.t"); r=$(med <"$d/ready")
+echo "chromium, median of $runs: ready ${r} ms after navigation start;" \
+    "dump-dom ${p} s vs ${e} s for an empty page:" \
+    "$(echo "$p - $e" | bc) s for the page ($cards cards in the DOM)"
+echo "target: under 2 s: $(echo "$r < 2000" | bc | sed 's/1/met/; s/0/NOT met/')"

@@ -1,0 +1,66 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# make conformance: runs every end-to-end test (each tests/*.t that starts
+# the fake server; override the list with T=...) with IMMICH_CONFORMANCE=1,
+# through one shared Prism over the real Immich OpenAPI spec, and prints
+#   conformance: N requests validated, V violations (E exempt) in F test files
+# Without the spec (IMMICH_SPEC, default ../shared/immich/ beside the
+# checkout) it says so and skips.  The immich-* binaries must be on PATH.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 1
+IMMICH_SPEC=${IMMICH_SPEC:-$top/../shared/immich/immich-openapi-specs.json}
+if [ ! -f "$IMMICH_SPEC" ]; then
+	echo "conformance: SKIPPED: no OpenAPI spec at $IMMICH_SPEC" \
+	    "(set IMMICH_SPEC)"
+	exit 0
+fi
+sh tests/conformance/setup.sh || {
+	echo "conformance: FAILED: could not install Prism" >&2
+	exit 1
+}
+files=
+for f in ${T:-tests/*.t}; do
+	grep -q '^[^#]*fake_start' "$f" && files="$files $f"
+done
+[ -n "$files" ] || { echo "conformance: no end-to-end tests found"; exit 1; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/immich-conformance.XXXXXX") || exit 1
+pid=
+trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
+start=$(date +%s)
+python3 tests/conformance/shim.py --spec "$IMMICH_SPEC" \
+    --prism tests/conformance/node_modules/.bin/prism \
+    --port-file "$tmp/port" --prism-log "$tmp/prism.log" \
+    --watch-pid $$ 2>"$tmp/shim.err" &
+pid=$!
+while [ ! -s "$tmp/port" ]; do
+	if ! kill -0 $pid 2>/dev/null; then
+		echo "conformance: FAILED: Prism did not start" >&2
+		cat "$tmp/shim.err" "$tmp/prism.log" >&2
+		exit 1
+	fi
+	sleep 0.2
+done
+echo "conformance: Prism $(tests/conformance/node_modules/.bin/prism \
+    --version) up in $(($(date +%s) - start)) s; spec $IMMICH_SPEC"
+IMMICH_CONFORMANCE=1
+IMMICH_CONFORMANCE_CTL=http://127.0.0.1:$(cat "$tmp/port")
+IMMICH_CONFORMANCE_SUMMARY=$tmp/summary
+export IMMICH_SPEC IMMICH_CONFORMANCE IMMICH_CONFORMANCE_CTL \
+    IMMICH_CONFORMANCE_SUMMARY
+: >"$tmp/summary"
+# shellcheck disable=SC2086
+prove ${PROVEFLAGS:-} $files </dev/null
+rc=$?
+set -- $files
+awk -v files=$# -v secs=$(($(date +%s) - start)) '
+	{ req += $2; val += $3; vio += $4; ex += $5; n++ }
+	END {
+		printf "conformance: %d requests validated, %d violations" \
+		    " (%d exempt, %d not validated) in %d of %d test files," \
+		    " %d s\n", val, vio, ex, req - val, n, files, secs
+	}' "$tmp/summary"
+[ "$(awk '{ v += $4 } END { print v + 0 }' "$tmp/summary")" = 0 ] || rc=1
+exit $rc
