@@ -4,11 +4,12 @@
 PREFIX	?= /usr/local
 BINDIR	 = $(PREFIX)/bin
 MANDIR	 = $(PREFIX)/share/man
+VERSION	 = 0.1
 OBJ	?= obj
 BIN	?= bin
 
 CFLAGS	?= -g -O2 -fstack-protector-strong -D_FORTIFY_SOURCE=2
-override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wwrite-strings \
+override CFLAGS += -std=c11 -D_GNU_SOURCE -DVERSION=\"$(VERSION)\" -Wall -Wextra -Wwrite-strings \
 	-I. $(shell pkg-config --cflags libcurl libcjson 2>/dev/null)
 override CPPFLAGS += -MMD -MP
 LDLIBS	+= $(shell pkg-config --libs libcurl libcjson 2>/dev/null || \
@@ -52,6 +53,13 @@ check: deps
 
 testbins: $(TESTC)
 
+# The end-to-end tests again, through Prism over the real Immich OpenAPI
+# spec (tests/conformance/run.sh; IMMICH_SPEC overrides the spec's path).
+conformance: deps
+	@$(MAKE) --no-print-directory all testbins
+	PATH="$(abspath $(OBJ))/t:$(abspath $(BIN)):$$PATH" T='$(T)' \
+	    sh tests/conformance/run.sh </dev/null
+
 # AddressSanitizer + UBSan build, tested as a whole.
 asan:
 	@$(MAKE) --no-print-directory check OBJ=obj-asan BIN=bin-asan \
@@ -82,5 +90,5 @@ uninstall:
 clean:
 	rm -rf $(OBJ) $(BIN) obj-asan bin-asan
 
-.PHONY: all check testbins asan demo bench install uninstall clean deps
+.PHONY: all check conformance testbins asan demo bench install uninstall clean deps
 .SECONDARY:

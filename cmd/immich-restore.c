@@ -5,15 +5,14 @@
  * checks that each is out of the trash.  An asset that is gone from the
  * server (purged, or deleted with force) is uploaded again from its
  * backup file, after checking the file's SHA-1, and its metadata
- * (description, rating, favorite, GPS, date, visibility, albums, tags;
- * the same rules as immich-consolidate) is put back from the backup's
- * sidecar; its live-photo video too.  Adds "restored" to each record.
+ * (description, rating, favorite, GPS, date and time zone, archive,
+ * albums, tags) is put back from the backup's sidecar; its live-photo
+ * video too.  Adds "restored" to each record.
  */
-#include <sys/stat.h>
-
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -300,67 +299,168 @@ tag_add(const char *tag, const char *asset, char **msg)
 	return rv;
 }
 
+static const cJSON *
+exif(const cJSON *a)
+{
+	const cJSON *e = obj_get(a, "exifInfo");
+
+	return cJSON_IsObject(e) ? e : NULL;
+}
+
 /*
- * Put the backed-up metadata back on the new asset fresh: the changes
- * immich-consolidate would make with the old asset as the only loser.
- * Returns the number of changes that failed or did not arrive (each
- * recorded as an error), or -1 when the final re-read failed.
+ * The capture time of a backed-up asset as Immich wants it back: the
+ * instant (exifInfo.dateTimeOriginal) written in its own time zone, so
+ * the zone is restored too.  NULL when it has none.
+ */
+static char *
+render_date(const cJSON *a)
+{
+	const char *d = rec_str(exif(a), "dateTimeOriginal");
+	const char *tz = rec_str(exif(a), "timeZone");
+	long long ms, local;
+	long off;
+	time_t t;
+	struct tm tm;
+
+	if (d == NULL || merge_parse_instant(d, &ms) < 0)
+		return NULL;
+	if (tz == NULL || merge_zone_offset(tz, ms, &off) < 0)
+		return xstrdup(d);
+	local = ms + off * 1000LL;
+	t = (time_t)(local >= 0 ? local / 1000 : -((-local + 999) / 1000));
+	gmtime_r(&t, &tm);
+	return xasprintf("%04d-%02d-%02dT%02d:%02d:%02d.%03lld%c%02ld:%02ld",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec, local - (long long)t * 1000,
+	    off < 0 ? '-' : '+', labs(off) / 3600, labs(off) % 3600 / 60);
+}
+
+/*
+ * The PUT /assets/{id} body that gives the new asset the old one's
+ * favorite, visibility (archive), description, rating, GPS and capture
+ * time, all as the sidecar has them: the sidecar is the truth, whatever
+ * the server read from the file (edits made in Immich are not in the
+ * file).
+ */
+static cJSON *
+update_body(const cJSON *old, const char *video)
+{
+	const cJSON *e = exif(old), *lat, *lon, *r;
+	const char *s;
+	cJSON *b = cJSON_CreateObject();
+	char *d;
+
+	cJSON_AddBoolToObject(b, "isFavorite",
+	    cJSON_IsTrue(obj_get(old, "isFavorite")));
+	if ((s = rec_str(old, "visibility")) && strcmp(s, "archive") == 0)
+		cJSON_AddStringToObject(b, "visibility", s);
+	if ((s = rec_str(e, "description")) && *s)
+		cJSON_AddStringToObject(b, "description", s);
+	r = obj_get(e, "rating");
+	if (cJSON_IsNumber(r) && r->valueint != 0 && r->valueint >= -1 &&
+	    r->valueint <= 5)
+		cJSON_AddNumberToObject(b, "rating", r->valueint);
+	lat = obj_get(e, "latitude");
+	lon = obj_get(e, "longitude");
+	if (cJSON_IsNumber(lat) && cJSON_IsNumber(lon) &&
+	    (lat->valuedouble != 0 || lon->valuedouble != 0)) {
+		cJSON_AddNumberToObject(b, "latitude", lat->valuedouble);
+		cJSON_AddNumberToObject(b, "longitude", lon->valuedouble);
+	}
+	if ((d = render_date(old)) != NULL) {
+		cJSON_AddStringToObject(b, "dateTimeOriginal", d);
+		free(d);
+	}
+	if (video)
+		cJSON_AddStringToObject(b, "livePhotoVideoId", video);
+	return b;
+}
+
+/* Which fields of the update body did not arrive on the re-read asset. */
+static char *
+missing_fields(const cJSON *body, const cJSON *a)
+{
+	const cJSON *f, *v;
+	char *out = NULL, *t;
+	long long m1, m2;
+	int bad;
+
+	cJSON_ArrayForEach(f, body) {
+		const char *k = f->string;
+
+		if (strcmp(k, "isFavorite") == 0 || strcmp(k, "visibility") == 0 ||
+		    strcmp(k, "livePhotoVideoId") == 0)
+			v = obj_get(a, k);
+		else
+			v = obj_get(exif(a), k);
+		if (cJSON_IsNumber(f))
+			bad = !cJSON_IsNumber(v) ||
+			    fabs(v->valuedouble - f->valuedouble) > 1e-6;
+		else if (cJSON_IsBool(f))
+			bad = !cJSON_IsBool(v) ||
+			    cJSON_IsTrue(v) != cJSON_IsTrue(f);
+		else if (strcmp(k, "dateTimeOriginal") == 0)
+			bad = merge_parse_instant(cJSON_GetStringValue(v),
+			    &m1) < 0 || merge_parse_instant(f->valuestring,
+			    &m2) < 0 || m1 != m2;
+		else
+			bad = !cJSON_IsString(v) ||
+			    strcmp(v->valuestring, f->valuestring) != 0;
+		if (!bad)
+			continue;
+		t = xasprintf("%s%s%s", out ? out : "", out ? ", " : "", k);
+		free(out);
+		out = t;
+	}
+	return out;
+}
+
+/*
+ * Put the backed-up metadata back on the new asset: its fields, its
+ * albums (the sidecar's) and tags (the asset's, by id).  Returns the
+ * number of things that failed or did not arrive (each recorded as an
+ * error), or -1 when the final re-read failed.  *fresh is replaced by
+ * the re-read asset.
  */
 static int
 put_back(cJSON *rec, const char *id, const char *newid, const cJSON *old,
     const cJSON *albums, const char *video, cJSON **fresh)
 {
-	struct merge_in m;
-	const cJSON *losers[1], *lalbums[1], *c;
-	cJSON *changes, *notmoved = cJSON_CreateArray(), *body, *o, *a;
-	char *path = xasprintf("/assets/%s", newid), *msg;
+	const cJSON *x;
+	cJSON *body, *o, *a;
+	char *path = xasprintf("/assets/%s", newid), *msg, *miss;
 	long st;
 	int bad = 0;
 
-	memset(&m, 0, sizeof(m));
-	losers[0] = old;
-	lalbums[0] = albums;
-	m.keeper = *fresh;
-	m.keeper_albums = NULL;
-	m.losers = losers;
-	m.loser_albums = lalbums;
-	m.nlosers = 1;
-	changes = merge_plan(&m, notmoved);
-	body = merge_update_body(changes);
-	if (video) {
-		if (body == NULL)
-			body = cJSON_CreateObject();
-		cJSON_AddStringToObject(body, "livePhotoVideoId", video);
+	body = update_body(old, video);
+	if ((o = request("PUT", path, body, &st, &msg)) == NULL) {
+		rec_error(rec, cur, id, "%s", msg);
+		free(msg);
+		bad++;
 	}
-	if (body) {
-		if ((o = request("PUT", path, body, &st, &msg)) == NULL) {
-			rec_error(rec, cur, id, "%s", msg);
-			free(msg);
-			bad++;
-		}
-		cJSON_Delete(o);
-		cJSON_Delete(body);
-	}
-	cJSON_ArrayForEach(c, changes) {
-		const char *f = rec_str(c, "field");
-		const char *v = rec_str(c, "value");
-		int rv = 0;
-
-		if (f == NULL || v == NULL)
+	cJSON_Delete(o);
+	cJSON_ArrayForEach(x, albums) {
+		const char *aid = rec_str(x, "id");
+		if (!valid_uuid(aid))
 			continue;
-		if (strcmp(f, "album") == 0)
-			rv = album_add(v, newid, &msg);
-		else if (strcmp(f, "tag") == 0)
-			rv = tag_add(v, newid, &msg);
-		else
-			continue;
-		if (rv < 0) {
-			rec_error(rec, cur, id, "%s", msg);
+		if (album_add(aid, newid, &msg) < 0) {
+			rec_error(rec, cur, id, "album %s: %s", aid, msg);
 			free(msg);
 			bad++;
 		}
 	}
-	/* Re-read: checksum and metadata. */
+	cJSON_ArrayForEach(x, obj_get(old, "tags")) {
+		const char *tid = rec_str(x, "id");
+		if (!valid_uuid(tid))
+			continue;
+		if (tag_add(tid, newid, &msg) < 0) {
+			rec_error(rec, cur, id, "tag %s: %s", rec_str(x,
+			    "value") ? rec_str(x, "value") : tid, msg);
+			free(msg);
+			bad++;
+		}
+	}
+	/* Re-read: everything sent must be there. */
 	if (get_asset(newid, &a, &msg) != 1) {
 		rec_error(rec, cur, id, "%s", msg);
 		free(msg);
@@ -368,26 +468,29 @@ put_back(cJSON *rec, const char *id, const char *newid, const cJSON *old,
 	} else {
 		cJSON_Delete(*fresh);
 		*fresh = a;
-		cJSON_ArrayForEach(c, changes) {
-			if (strcmp(rec_str(c, "field") ? rec_str(c, "field") :
-			    "", "album") == 0)
-				continue;	/* the PUT's reply said */
-			if (!merge_arrived(c, a, NULL)) {
-				rec_error(rec, cur, id, "%s did not arrive on "
-				    "the new asset %s", rec_str(c, "field"),
-				    newid);
+		if ((miss = missing_fields(body, a)) != NULL) {
+			rec_error(rec, cur, id, "did not arrive on the new "
+			    "asset %s: %s", newid, miss);
+			free(miss);
+			bad++;
+		}
+		cJSON_ArrayForEach(x, obj_get(old, "tags")) {
+			const char *tid = rec_str(x, "id"), *y;
+			const cJSON *t;
+			int found = 0;
+			if (!valid_uuid(tid))
+				continue;
+			cJSON_ArrayForEach(t, obj_get(a, "tags"))
+				if ((y = rec_str(t, "id")) && !strcmp(y, tid))
+					found = 1;
+			if (!found) {
+				rec_error(rec, cur, id, "tag %s did not arrive "
+				    "on the new asset %s", tid, newid);
 				bad++;
 			}
 		}
-		if (video && (rec_str(a, "livePhotoVideoId") == NULL ||
-		    strcmp(rec_str(a, "livePhotoVideoId"), video) != 0)) {
-			rec_error(rec, cur, id, "live-photo video %s not "
-			    "linked to the new asset %s", video, newid);
-			bad++;
-		}
 	}
-	cJSON_Delete(changes);
-	cJSON_Delete(notmoved);
+	cJSON_Delete(body);
 	free(path);
 	return bad;
 }

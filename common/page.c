@@ -92,6 +92,13 @@ static const char js[] =
 "var h;try{h=decodeURIComponent(location.hash.slice(1))}catch(e){h=''}"
 "if(h.indexOf('q=')==0)q.value=h.slice(2);else if(h)f.value=h;"
 "if(f.selectedIndex<0)f.selectedIndex=0;"
+"function show(c){[].forEach.call(c.querySelectorAll('img[data-src]'),"
+"function(i){i.src=i.getAttribute('data-src');"
+"i.removeAttribute('data-src')})}"
+"var io=window.IntersectionObserver&&new IntersectionObserver("
+"function(es){es.forEach(function(e){if(e.isIntersecting){"
+"show(e.target);io.unobserve(e.target)}})},{rootMargin:'1000px 0px'});"
+"cs.forEach(function(c){if(io)io.observe(c);else show(c)});"
 "f.onchange=function(){apply();try{history.replaceState(null,'',"
 "f.value?'#'+encodeURIComponent(f.value):location.pathname)}"
 "catch(e){}};q.oninput=function(){clearTimeout(tm);"
@@ -537,9 +544,10 @@ thumb(FILE *fp, const struct group *g, int i)
 	fputs("<div class=\"t\">", fp);
 	if (g->id[i] && valid_uuid(g->id[i]) && g->ctx->has_thumb &&
 	    g->ctx->has_thumb(g->ctx->arg, g->id[i])) {
-		fputs("<img loading=\"lazy\" decoding=\"async\" alt=\"", fp);
-		html_esc(fp, g->name[i]);
-		fputs("\" src=\"thumbs/", fp);
+		/* src is set by the script when the card comes near the
+		 * screen: thousands of <img src> make the page slow to open,
+		 * lazy or not. */
+		fputs("<img alt=\"\" data-src=\"thumbs/", fp);
 		html_esc(fp, g->id[i]);
 		fputs(".jpg\">", fp);
 	} else
@@ -580,7 +588,7 @@ cell(FILE *fp, const struct group *g, char *const *v, int i, int r)
 	if (r == R_DESC || *c)
 		fprintf(fp, " class=\"%s%s%s\"", r == R_DESC ? "p" : "",
 		    r == R_DESC && *c ? " " : "", c);
-	if (x && r != R_DESC && strlen(x) > 24) {	/* all of it on hover */
+	if (x && r != R_DESC && strlen(x) > 30) {	/* all of it on hover */
 		fputs(" title=\"", fp);
 		html_esc(fp, x);
 		fputs("\"", fp);
@@ -614,9 +622,13 @@ figures(FILE *fp, const struct group *g)
 		fprintf(fp, "\n<figure class=\"a %c\">", fate_class(g, i));
 		thumb(fp, g, i);
 		fate(fp, g, i);
-		fputs("<p class=\"n\" title=\"", fp);
-		html_esc(fp, g->name[i]);
-		fputs("\">", fp);
+		fputs("<p class=\"n\"", fp);
+		if (strlen(g->name[i]) > 28) {
+			fputs(" title=\"", fp);
+			html_esc(fp, g->name[i]);
+			fputs("\"", fp);
+		}
+		fputs(">", fp);
 		html_esc(fp, g->name[i]);
 		fputs("</p><dl>", fp);
 		for (r = 0; r < NROW; r++)

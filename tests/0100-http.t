@@ -28,11 +28,13 @@ th() {
 	cat "$T/.err" "$T/.out" >>"$T/all"
 }
 mark() { _mark=$(wc -l <"$FAKE_LOG"); }
-# Waits (up to 3 s) until N requests are logged since mark: the server
-# logs a request after its reply, so a client can be done first.
+# Waits (up to 3 s, or $2 tenths) until N requests are logged since
+# mark: the server logs a request after its reply, so a client can be
+# done first.
 waitlog() {
 	_w=0
-	while [ $(($(wc -l <"$FAKE_LOG") - _mark)) -lt "$1" ] && [ $_w -lt 30 ]
+	while [ $(($(wc -l <"$FAKE_LOG") - _mark)) -lt "$1" ] &&
+	    [ $_w -lt "${2:-30}" ]
 	do
 		sleep 0.1
 		_w=$((_w + 1))
@@ -271,6 +273,7 @@ faults "{\"path\":\"^/api/assets/$A/original\$\",\"action\":\"stall\",\"seconds\
 th env IMMICH_LOW_SPEED_TIME=1 t-http -s "/assets/$A/original" -o "$T/o5"
 like "$out" "sha1 $sum" "a stalled stream is cut (IMMICH_LOW_SPEED_TIME) and retried"
 like "$err" 'transfer cut at byte 0: Operation too slow.*resuming' "... with a warning"
+waitlog 2 50	# the stalled request is logged when its stall ends
 
 mark
 th t-http -r 2000000 -s "/assets/$A/original" -o "$T/o6"

@@ -118,7 +118,7 @@ if [ -w /dev/full ]; then
 	like "$(cat "$T/full.err")" '^t-records: write error: No space left on device$' \
 	    "... with one message"
 	t-records <"$T/k" >/dev/full 2>"$T/full.err"
-	is "$?" 3 "a write error found at the final flush: exit 3"
+	is "$?" 3 "a small output to a full disk: exit 3"
 	like "$(cat "$T/full.err")" '^t-records: write error' "... with a message"
 else
 	for i in 1 2 3 4; do ok 0 "# SKIP no /dev/full"; done

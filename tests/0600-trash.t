@@ -5,13 +5,13 @@
 command -v jq >/dev/null && command -v curl >/dev/null ||
     skip_all "needs jq and curl"
 command -v immich-trash >/dev/null || skip_all "immich-trash not built"
-plan 78
+plan 81
 
 F=$T/f
 CASES="ok nobackup noverified verifiedfalse filegone filesize livenovideo
 liveok notconsolidated noconsolidation dryrunconsolidation review
 keeperintrash nokeeper keepertrashed keepermissing checksum already accept
-cskip disabled force dryrun killed b1 b2 b3 order1 order2"
+cskip disabled force dryrun killed b1 b2 b3 order1 order2 eco1 eco2 ecog"
 # shellcheck disable=SC2086
 python3 "$TESTDIR/trash-fixture.py" "$F" $CASES || exit 1
 . "$F/ids.sh"
@@ -145,22 +145,25 @@ is "$(fake_log_count '.method=="DELETE" and .body.force!=false' )" 1 \
 is "$(fake_state | jq .trashEmptyCalls) $(fake_log_count '.path|test("/trash/empty")')" \
     "0 0" "never calls POST /trash/empty"
 
-# A batch with one bad id: b2's loser vanishes after its check.
+# A batch with one bad id: b2's loser vanishes after the checks, while
+# the server holds the DELETE back.
 d0=$(fake_log_count '.method=="DELETE"')
-mkfifo "$F/.pipe"
-{
-	cat "$F/b1.ndjson" "$F/b2.ndjson" "$F/b3.ndjson"
-	i=0
-	while [ "$(fake_log_count ".path==\"/api/assets/$L_b3\"")" -lt 1 ] &&
-	    [ $i -lt 200 ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
-	mutate "{\"id\":\"$L_b2\",\"purge\":true}"
-} >"$F/.pipe" &
+fake_ctl POST /_fake/faults '[{"method":"DELETE","path":"^/api/assets$",
+    "action":"delay","seconds":1}]' >/dev/null
+r0=$(fake_state | jq .requests)
+cat "$F/b1.ndjson" "$F/b2.ndjson" "$F/b3.ndjson" >"$F/bs"
+immich-trash -q -b 10 <"$F/bs" >"$T/.out" 2>"$T/.err" &
 wpid=$!
-IN=$F/.pipe run immich-trash -q -b 10
+i=0
+while [ "$(fake_state | jq .requests)" -lt $((r0 + 3)) ] && [ $i -lt 200 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+mutate "{\"id\":\"$L_b2\",\"purge\":true}"
 wait $wpid
+rc=$?
+out=$(cat "$T/.out")
+err=$(cat "$T/.err")
 is "$rc" 1 "batch with a bad id: exit 1"
 is "$(held "$L_b1") $(held "$L_b2") $(held "$L_b3")" "ok error ok" \
     "the bad id is isolated, the others trashed"
@@ -192,12 +195,12 @@ r0=$(fake_state | jq .requests)
 immich-trash -q <"$F/killed.ndjson" >"$F/killed.out" 2>&1 &
 pid=$!
 i=0
-while [ "$(fake_state | jq .requests)" -lt $((r0 + 4)) ] &&
+while [ "$(fake_state | jq .requests)" -lt $((r0 + 3)) ] &&
     [ $i -lt 100 ]; do
 	sleep 0.05
 	i=$((i + 1))
 done
-# (4 requests: features, keeper, loser, DELETE; the DELETE is delayed)
+# (3 requests: features, bulk check, DELETE; the DELETE is delayed)
 kill -9 $pid
 wait $pid 2>/dev/null
 is "$(wc -c <"$F/killed.out" | tr -d ' ')" 0 "killed before any output"
@@ -211,6 +214,20 @@ trash_case killed
 is "$(printf '%s' "$out" | jq -c ".trashed[\"$L_killed\"]") $rc" \
     '{"ok":true,"alreadyTrashed":true} 0' "rerun after kill -9: already trashed"
 is "$(asset "$L_killed" | jq -r .trashCount)" 1 "and not deleted again"
+
+# Request economy: one bulk checksum check and one DELETE per batch;
+# -G reads each asset instead.
+r0=$(fake_state | jq .requests)
+cat "$F/eco1.ndjson" "$F/eco2.ndjson" >"$F/ecos"
+IN=$F/ecos run immich-trash -q
+is "$rc $(($(fake_state | jq .requests) - r0))" "0 3" \
+    "two pairs: features, one bulk check, one DELETE"
+is "$(fake_log_count '.path=="/api/assets/bulk-upload-check" and
+    (.body.assets|length)==4')" 1 "the bulk check names both keepers and losers"
+r0=$(fake_state | jq .requests)
+IN=$F/ecog.ndjson run immich-trash -q -G
+is "$rc $(held "$L_ecog") $(($(fake_state | jq .requests) - r0))" "0 ok 4" \
+    "-G: features, GET keeper, GET loser, DELETE"
 
 # Bad input.
 printf '%s\n' '{"trash":' '{"keep":"x"}' >"$F/bad"

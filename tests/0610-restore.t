@@ -6,11 +6,11 @@ command -v jq >/dev/null && command -v curl >/dev/null ||
     skip_all "needs jq and curl"
 command -v immich-trash >/dev/null && command -v immich-restore >/dev/null ||
     skip_all "immich-trash or immich-restore not built"
-plan 32
+plan 34
 
 F=$T/f
 python3 "$TESTDIR/trash-fixture.py" "$F" fromtrash purged liveboth held \
-    lying operand forced || exit 1
+    lying operand forced vtwo || exit 1
 . "$F/ids.sh"
 fake_start "$F/lib.json"
 mutate() { fake_ctl POST /_fake/mutate "$1" >/dev/null; }
@@ -27,7 +27,7 @@ n_live=$(fake_state | jq '[.assets[]|select(.purged|not)]|length')
 # Trash everything first (held: a review flag keeps it).
 jq -c '.review = [{code:"gps-conflict"}]' "$F/held.ndjson" >"$F/.h" &&
     mv "$F/.h" "$F/held.ndjson"
-for c in fromtrash purged liveboth held lying operand; do
+for c in fromtrash purged liveboth held lying operand vtwo; do
 	immich-trash -q <"$F/$c.ndjson" >"$F/$c.done"
 done
 immich-trash -q -F <"$F/forced.ndjson" >"$F/forced.done"
@@ -83,8 +83,8 @@ is "$(printf '%s' "$a" | jq -c '[.exifInfo.description, .exifInfo.rating,
     .isFavorite, .exifInfo.latitude, .exifInfo.longitude]')" \
     '["caption of purged",4,true,48.85,2.35]' \
     "description, rating, favorite, GPS put back"
-is "$(printf '%s' "$a" | jq -r .exifInfo.dateTimeOriginal)" \
-    "2023-05-01T10:00:00.000Z" "date put back"
+is "$(printf '%s' "$a" | jq -r '.exifInfo|.dateTimeOriginal+" "+.timeZone')" \
+    "2023-05-01T10:00:00.000Z UTC+2" "date and time zone put back"
 is "$(printf '%s' "$a" | jq -r '.albums|index("'"$ALBUM"'") != null')" true \
     "album put back"
 is "$(printf '%s' "$a" | jq -r '[.tags[].value]|join(",")')" "Trips/Paris" \
@@ -110,6 +110,18 @@ is "$(asset "$nv" | jq -r .checksum)" \
 # Deleted with -F: gone, uploaded again.
 IN=$F/forced.done run immich-restore -q
 is "$rc $(res "$L_forced" | jq -r .how)" "0 upload" "force-deleted: uploaded"
+
+# An Immich 2.x server needs deviceAssetId and deviceId on upload.
+mutate "{\"id\":\"$L_vtwo\",\"purge\":true}"
+fake_ctl POST /_fake/config '{"errorStyle":"v2"}' >/dev/null
+fake_ctl POST /_fake/faults '[{"path":"^/api/server/version$","action":"status",
+    "status":200,"body":{"major":2,"minor":7,"patch":5}}]' >/dev/null
+IN=$F/vtwo.done run immich-restore -q
+fake_ctl POST /_fake/config '{"errorStyle":"v3"}' >/dev/null
+is "$rc $(res "$L_vtwo" | jq -r .how)" "0 upload" "2.x: uploaded"
+is "$(fake_log_count ".method==\"POST\" and .path==\"/api/assets\" and
+    .body.deviceAssetId==\"immich-restore-$L_vtwo\" and
+    .body.deviceId==\"immich-restore\"")" 1 "2.x: with deviceAssetId and deviceId"
 
 # A backup file that changed on disk is never uploaded.
 p=$(jq -r ".backup[\"$L_purged\"].path" "$F/purged.ndjson")

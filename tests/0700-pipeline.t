@@ -137,15 +137,16 @@ req() { sed -n 's/.* \([0-9][0-9]*\) requests.*/\1/p' "$T/e$1" | tail -n 1; }
 total=0
 for i in 1 2 3 4 5; do total=$((total + $(req $i))); done
 diag "requests: dupes $(req 1), consolidate $(req 2), fetch $(req 3)," \
-    "verify $(req 4), trash $(req 5); $total for $n groups"
+    "verify $(req 4), trash $(req 5); $total for $n groups" \
+    "($(echo "scale=2; $total / $n" | bc 2>/dev/null) per group)"
 plain=$(jq -r '.groups.plain' "$T/lib.json")
 pk=$(jq -r --arg g "$plain" 'select(.duplicateId==$g)|.keep' "$T/done.ndjson")
 pl=$(jq -r --arg g "$plain" 'select(.duplicateId==$g)|.trash[0]' "$T/done.ndjson")
 pr=$(fake_log_count "((.path|test(\"$pk|$pl\")) or
     ((.body|tostring)|test(\"$pk|$pl\")))")
 diag "the plain pair: $pr requests naming it (+ its share of GET /duplicates)"
-ok $([ "$(req 5)" -le $((2 * n + 2)) ]; echo $?) \
-    "immich-trash: at most 2 requests per group + features + batch"
+is "$(req 5)" 3 \
+    "immich-trash: features, one bulk check and one DELETE for the batch"
 
 # A second run changes nothing and deletes nothing again.
 d0=$(fake_log_count '.method=="DELETE"')

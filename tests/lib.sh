@@ -24,6 +24,8 @@ trap 'exit 130' INT TERM
 # and run unlimited unless a test says otherwise.
 export IMMICH_RATE_FILE="$T/rate.state" IMMICH_RATE=0
 export IMMICH_RETRY_DELAY=0.05
+# Loopback traffic must never go through a proxy.
+unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 TESTDIR=$(cd "$(dirname "$0")" && pwd)
 
 if [ "${VALGRIND:-0}" = 1 ]; then
@@ -220,7 +222,8 @@ prism_start() {
 }
 # The extra test: every request went through Prism without a violation.
 # Appends "FILE REQUESTS VALIDATED VIOLATIONS EXEMPT" to
-# $IMMICH_CONFORMANCE_SUMMARY when set.
+# $IMMICH_CONFORMANCE_SUMMARY when set, and the tools' "METHOD PATH"s to
+# $IMMICH_CONFORMANCE_SUMMARY.endpoints.
 prism_check() {
 	if [ -z "$_conf_port" ]; then
 		_n=$((_n + 1))
@@ -233,6 +236,8 @@ prism_check() {
 	set -- $_c
 	if [ -n "${IMMICH_CONFORMANCE_SUMMARY:-}" ]; then
 		echo "${0##*/} $*" >>"$IMMICH_CONFORMANCE_SUMMARY"
+		jq -r 'select(.tool) | "\(.method) \(.path)"' "$CONF_LOG" \
+		    >>"$IMMICH_CONFORMANCE_SUMMARY.endpoints"
 	fi
 	[ "$3" = 0 ]
 	_result $? "conformance: $3 violations in $2 validated requests ($4 exempt)"

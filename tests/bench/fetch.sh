@@ -15,8 +15,10 @@
 #   (c) immich-verify vs `openssl dgst -sha1` over the files of (a), from
 #       the page cache.
 # immich-fetch fsyncs every file, its sidecar and the directory (three
-# fsyncs per asset) and curl does not:
-# that is part of what is measured.  Medians of FETCH_RUNS (3) runs; the
+# fsyncs per asset) and curl does not: that is part of what is measured,
+# and a second reference, "curl+sync", adds the time of `sync FILE...`
+# (coreutils: fsync of each file curl wrote) run right after curl, for the
+# same durability.  Medians of FETCH_RUNS (3) runs; the
 # ratios are the figures to read (targets: fetch >= 0.85 of curl, verify
 # >= 0.90 of openssl).  Work files go under TMPDIR (default /tmp).
 set -u
@@ -90,10 +92,10 @@ meta() {
 }
 med() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 now() { date +%s.%N; }
-# timeit CMD...: seconds (and the command's status in $trc).
+# timeit CMD...: seconds in $el, the command's status in $trc.
 timeit() {
 	t0=$(now); "$@"; trc=$?; t1=$(now)
-	echo "$t0 $t1" | awk '{ printf "%.3f\n", $2 - $1 }'
+	el=$(echo "$t0 $t1" | awk '{ printf "%.3f", $2 - $1 }')
 }
 mibs() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.0f", b / 1048576 / s }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b / a }'; }
@@ -142,24 +144,31 @@ bytes=$((N * MB * 1048576))
 bigbytes=$((BIG * 1048576))
 
 # (a) many files.
-: >"$d/t.curl"; : >"$d/t.rec"; : >"$d/t.ids"
+: >"$d/t.curl"; : >"$d/t.csync"; : >"$d/t.rec"; : >"$d/t.ids"
 r=1
 while [ $r -le "$RUNS" ]; do
 	rm -rf "$d/curl" "$d/out"; mkdir -p "$d/curl"; sync
-	timeit curl -sS -f -K "$d/curl.cfg" >>"$d/t.curl"
+	timeit curl -sS -f -K "$d/curl.cfg"; tcu=$el
 	[ $trc = 0 ] || { echo "fetch: curl failed"; exit 1; }
+	timeit sh -c "sync '$d'/curl/*"; tsy=$el
+	echo "$tcu" >>"$d/t.curl"
+	echo "$tcu $tsy" | awk '{ printf "%.3f\n", $1 + $2 }' >>"$d/t.csync"
 	rm -rf "$d/curl"; sync
-	timeit sh -c "immich-fetch -q -d '$d/out' <'$d/plan.ndjson' >'$d/fetched.ndjson'" >>"$d/t.rec"
+	timeit sh -c "immich-fetch -q -d '$d/out' <'$d/plan.ndjson' >'$d/fetched.ndjson'"; echo "$el" >>"$d/t.rec"
 	[ $trc = 0 ] || { echo "fetch: immich-fetch failed"; exit 1; }
 	rm -rf "$d/out"; sync
-	timeit sh -c "immich-fetch -q -d '$d/out' \$(cat '$d/ids') >/dev/null" >>"$d/t.ids"
+	timeit sh -c "immich-fetch -q -d '$d/out' \$(cat '$d/ids') >/dev/null"; echo "$el" >>"$d/t.ids"
 	[ $trc = 0 ] || { echo "fetch: immich-fetch (ids) failed"; exit 1; }
 	r=$((r + 1))
 done
-tc=$(med <"$d/t.curl") tr=$(med <"$d/t.rec") ti=$(med <"$d/t.ids")
-printf 'fetch: (a) %d x %d MiB: curl -K %.2f s (%s MiB/s); immich-fetch plan record %.2f s (%s MiB/s, ratio %s); ids as operands %.2f s (%s MiB/s, ratio %s)\n' \
-    "$N" "$MB" "$tc" "$(mibs $bytes $tc)" "$tr" "$(mibs $bytes $tr)" \
-    "$(ratio "$tr" "$tc")" "$ti" "$(mibs $bytes $ti)" "$(ratio "$ti" "$tc")"
+tc=$(med <"$d/t.curl") ts=$(med <"$d/t.csync")
+tr=$(med <"$d/t.rec") ti=$(med <"$d/t.ids")
+printf 'fetch: (a) %d x %d MiB: curl -K %.2f s (%s MiB/s); curl+sync %.2f s (%s MiB/s)\n' \
+    "$N" "$MB" "$tc" "$(mibs $bytes $tc)" "$ts" "$(mibs $bytes $ts)"
+printf 'fetch: (a) immich-fetch, plan record: %.2f s (%s MiB/s), ratio %s to curl, %s to curl+sync\n' \
+    "$tr" "$(mibs $bytes $tr)" "$(ratio "$tr" "$tc")" "$(ratio "$tr" "$ts")"
+printf 'fetch: (a) immich-fetch, ids as operands: %.2f s (%s MiB/s), ratio %s to curl, %s to curl+sync\n' \
+    "$ti" "$(mibs $bytes $ti)" "$(ratio "$ti" "$tc")" "$(ratio "$ti" "$ts")"
 
 # (c) verify the files immich-fetch wrote (warm cache) vs openssl.
 rm -rf "$d/out"
@@ -169,8 +178,8 @@ cat "$d"/out/*-* >/dev/null
 : >"$d/t.ossl"; : >"$d/t.ver"
 r=1
 while [ $r -le "$RUNS" ]; do
-	timeit sh -c "openssl dgst -sha1 '$d'/out/*-*.jpg >/dev/null" >>"$d/t.ossl"
-	timeit sh -c "immich-verify -q <'$d/fetched.ndjson' >'$d/verified.ndjson'" >>"$d/t.ver"
+	timeit sh -c "openssl dgst -sha1 '$d'/out/*-*.jpg >/dev/null"; echo "$el" >>"$d/t.ossl"
+	timeit sh -c "immich-verify -q <'$d/fetched.ndjson' >'$d/verified.ndjson'"; echo "$el" >>"$d/t.ver"
 	[ $trc = 0 ] || { echo "fetch: immich-verify failed"; exit 1; }
 	r=$((r + 1))
 done
@@ -181,20 +190,27 @@ printf 'fetch: (c) verify %d x %d MiB: openssl dgst -sha1 %.2f s (%s MiB/s); imm
 rm -rf "$d/out" "$d/curl"
 
 # (b) one big file: throughput and peak RSS.
-: >"$d/t.bcurl"; : >"$d/t.bfetch"; : >"$d/rss"
+: >"$d/t.bcurl"; : >"$d/t.bsync"; : >"$d/t.bfetch"; : >"$d/rss"
 r=1
 while [ $r -le "$RUNS" ]; do
 	mkdir -p "$d/curl"; sync
-	timeit curl -sS -f -K "$d/curl-big.cfg" >>"$d/t.bcurl"
+	timeit curl -sS -f -K "$d/curl-big.cfg"; tcu=$el
+	[ $trc = 0 ] || { echo "fetch: curl failed"; exit 1; }
+	timeit sync "$d/curl/$bigid"; tsy=$el
+	echo "$tcu" >>"$d/t.bcurl"
+	echo "$tcu $tsy" | awk '{ printf "%.3f\n", $1 + $2 }' >>"$d/t.bsync"
 	rm -rf "$d/curl"; sync
 	timeit sh -c "/usr/bin/time -o '$d/rss.one' -f %M immich-fetch -q \
-	    -d '$d/out' <'$d/big.ndjson' >/dev/null" >>"$d/t.bfetch"
+	    -d '$d/out' <'$d/big.ndjson' >/dev/null"; echo "$el" >>"$d/t.bfetch"
+	[ $trc = 0 ] || { echo "fetch: immich-fetch failed"; exit 1; }
 	cat "$d/rss.one" >>"$d/rss"
 	rm -rf "$d/out"; sync
 	r=$((r + 1))
 done
-tb=$(med <"$d/t.bcurl") tf=$(med <"$d/t.bfetch")
+tb=$(med <"$d/t.bcurl") tbs=$(med <"$d/t.bsync") tf=$(med <"$d/t.bfetch")
 rss=$(sort -n "$d/rss" | tail -1)
-printf 'fetch: (b) 1 x %d MiB: curl %.2f s (%s MiB/s); immich-fetch %.2f s (%s MiB/s, ratio %s); immich-fetch peak RSS %.1f MiB (max of %d runs)\n' \
-    "$BIG" "$tb" "$(mibs $bigbytes $tb)" "$tf" "$(mibs $bigbytes $tf)" \
-    "$(ratio "$tf" "$tb")" "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')" "$RUNS"
+printf 'fetch: (b) 1 x %d MiB: curl %.2f s (%s MiB/s); curl+sync %.2f s (%s MiB/s)\n' \
+    "$BIG" "$tb" "$(mibs $bigbytes $tb)" "$tbs" "$(mibs $bigbytes $tbs)"
+printf 'fetch: (b) immich-fetch %.2f s (%s MiB/s), ratio %s to curl, %s to curl+sync; peak RSS %.1f MiB (max of %d runs)\n' \
+    "$tf" "$(mibs $bigbytes $tf)" "$(ratio "$tf" "$tb")" "$(ratio "$tf" "$tbs")" \
+    "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')" "$RUNS"

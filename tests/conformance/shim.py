@@ -29,7 +29,7 @@ the spec's relative server "/api".  So:
 Every request is logged, one JSON line per request, to the session's log:
   {"method", "path", "status" (what the fake answered, or null), "prism"
    (Prism's status), "validated": bool, "violations": [{location, severity,
-   message} or {detail}], "exempt": [reasons]}
+   message}], "exempt": [reasons], "tool": sent by an immich-* binary}
 tests/lib.sh (prism_check) counts them when the test ends.
 
 Exemptions (each is a place where the spec is known to be narrower than the
@@ -151,7 +151,8 @@ class Front(http.server.BaseHTTPRequestHandler):
 		       "body": body, "upstream": sess["upstream"], "resp": None}
 		rec = {"method": self.command, "path": path, "status": None,
 		       "prism": None, "validated": False, "violations": [],
-		       "exempt": []}
+		       "exempt": [], "tool": (self.headers.get("User-Agent")
+		       or "").startswith("immich-dedupe/")}
 		if not path.startswith("/api/"):
 			# Not the API: straight to the fake, unvalidated.
 			ent["resp"] = fetch_upstream(ent)
