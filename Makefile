@@ -49,9 +49,20 @@ check: deps
 	@$(MAKE) --no-print-directory all testbins
 	mandoc -Tlint -Wwarning $(MANS)
 	PATH="$(abspath $(OBJ))/t:$(abspath $(BIN)):$$PATH" \
-	    prove $(PROVEFLAGS) $(T) </dev/null
+	    FUZZ_BUILD="$(abspath $(OBJ))/fuzz" prove $(PROVEFLAGS) $(T) </dev/null
 
 testbins: $(TESTC)
+
+# The long fault, crash and bad-input campaigns (tests/campaign.py), and
+# a longer libFuzzer run (FUZZ_SECONDS per target).
+campaign: deps
+	@$(MAKE) --no-print-directory all testbins
+	PATH="$(abspath $(OBJ))/t:$(abspath $(BIN)):$$PATH" CAMPAIGN_LONG=1 \
+	    BADINPUT_EACH=1 prove -v tests/0810-badinput.t tests/0820-faults.t \
+	    tests/0830-crashes.t </dev/null
+
+fuzz:
+	sh tests/fuzz/run.sh "$(abspath $(OBJ))/fuzz" $${FUZZ_SECONDS:-120}
 
 # The end-to-end tests again, through Prism over the real Immich OpenAPI
 # spec (tests/conformance/run.sh; IMMICH_SPEC overrides the spec's path).
@@ -90,5 +101,6 @@ uninstall:
 clean:
 	rm -rf $(OBJ) $(BIN) obj-asan bin-asan
 
-.PHONY: all check conformance testbins asan demo bench install uninstall clean deps
+.PHONY: all check conformance testbins asan demo bench install uninstall clean deps \
+	campaign fuzz
 .SECONDARY:

@@ -664,6 +664,7 @@ again:
 		    "server's checksum; downloading it again from the start",
 		    id);
 		close(fd);
+		fd = -1;
 		unlinkat(tmpfd, part, 0);
 		restarted = 1;
 		goto again;
@@ -678,16 +679,16 @@ again:
 discard:
 	/* Not a backup: throw it away. */
 	close(fd);
+	fd = -1;
 	unlinkat(tmpfd, part, 0);
 	goto fail;
 
 done:
-	if (fsync(fd) == -1)
-		write_fatal(part, errno);
-	if (close(fd) == -1)
-		write_fatal(part, errno);
-	fd = -1;
 	downloaded = 1;
+#ifdef SYNC_FILE_RANGE_WRITE
+	/* Start writing it out while the sidecar is made. */
+	sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
 
 sidecar:
 	if (livePhotoOf == NULL && (albums = get_albums(id)) == NULL)
@@ -695,6 +696,13 @@ sidecar:
 	external = external && strcmp(sha, checksum) != 0;
 	write_sidecar(id, name, asset, albums, bytes, sha, checksum, external,
 	    livePhotoOf);
+	if (downloaded) {
+		if (fsync(fd) == -1)
+			write_fatal(part, errno);
+		if (close(fd) == -1)
+			write_fatal(part, errno);
+		fd = -1;
+	}
 	/* The original first: a sidecar means its file is complete. */
 	if (downloaded && renameat(tmpfd, part, dirfd, name) == -1) {
 		rec_error(currec, curin, id, "rename %s/.tmp/%s to %s: %s",
@@ -713,6 +721,8 @@ sidecar:
 	*used = fresh ? fresh : cJSON_Duplicate(asset, 1);
 	fresh = NULL;
 fail:
+	if (fd != -1)
+		close(fd);
 	cJSON_Delete(fresh);
 	free(name);
 	return e;

@@ -28,6 +28,8 @@ static const char css[] =
 "border-bottom:1px solid var(--ln)}"
 "#bar h1{font-size:16px;margin:0}#cnt,.gid,dt,footer{color:var(--mut)}"
 "main{padding:10px 16px}footer{padding:0 16px 16px}"
+"html:not(.r) .sc{content-visibility:auto;"
+"contain-intrinsic-size:auto 40000px}"
 ".g{content-visibility:auto;contain-intrinsic-size:auto 430px;"
 "background:var(--card);border:1px solid var(--ln);"
 "border-left:5px solid var(--k);border-radius:6px;margin:0 0 12px;"
@@ -53,18 +55,17 @@ static const char css[] =
 ".h .f{color:var(--h)}"
 ".n{margin:1px 0 4px;font-weight:600;white-space:nowrap;overflow:hidden;"
 "text-overflow:ellipsis}"
-".lg{font-size:12px}.lg span{padding:0 4px}.lg .d{background:var(--d)}"
-".lg .m{background:var(--m)}"
-"dl{display:grid;grid-template-columns:64px 1fr;margin:0;font-size:12px}"
-"dd{margin:0;min-height:1.4em;white-space:nowrap;overflow:hidden;"
-"text-overflow:ellipsis}dd.p{white-space:pre-wrap;height:4.2em;"
-"overflow:auto}dd.d{background:var(--d)}dd.m{background:var(--m)}"
+".lg{font-size:12px}.lg mark{padding:0 4px}"
+".m{display:grid;grid-template-columns:64px 1fr;font-size:12px;"
+"line-height:1.45;white-space:pre}.m>div{overflow:hidden;"
+"text-overflow:ellipsis}.m>div:first-child{color:var(--mut)}"
+"mark{background:var(--d);color:inherit}mark.m{background:var(--m)}"
 ".mv{margin:8px 0 0}.mv ul{margin:2px 0;padding-left:18px}"
 ".er{color:var(--x)}";
 
 static const char js[] =
 "(function(){"
-"var cs=[].slice.call(document.querySelectorAll('main>article')),"
+"var cs=[].slice.call(document.querySelectorAll('main article')),"
 "nm=cs.map(function(c){return c.dataset.n.toLowerCase()}),"
 "f=document.getElementById('f'),q=document.getElementById('q'),"
 "cnt=document.getElementById('cnt'),codes={},held=0,er=0,tm;"
@@ -103,8 +104,10 @@ static const char js[] =
 "f.value?'#'+encodeURIComponent(f.value):location.pathname)}"
 "catch(e){}};q.oninput=function(){clearTimeout(tm);"
 "tm=setTimeout(apply,150)};apply();"
-"document.documentElement.setAttribute('data-ready',"
-"Math.round(performance.now()))})();";
+"var de=document.documentElement,p=performance.getEntriesByType('paint')"
+".filter(function(e){return e.name=='first-contentful-paint'})[0];"
+"de.className='r';de.setAttribute('data-ready',Math.round(performance.now()));"
+"if(p)de.setAttribute('data-fcp',Math.round(p.startTime))})();";
 
 void
 page_head(FILE *fp)
@@ -126,8 +129,8 @@ page_head(FILE *fp)
 	    "<select id=\"f\" aria-label=\"filter\"></select>"
 	    "<input id=\"q\" type=\"search\" placeholder=\"search file names\" "
 	    "aria-label=\"search file names\"><span id=\"cnt\"></span>"
-	    "<span class=\"lg\"><span class=\"d\">differs from the keeper</span> "
-	    "<span class=\"m\">the keeper has none</span></span>"
+	    "<span class=\"lg\"><mark>differs from the keeper</mark> "
+	    "<mark class=\"m\">the keeper has none</mark></span>"
 	    "</header>\n<main>\n", hcss, hjs, css);
 }
 
@@ -140,6 +143,8 @@ page_foot(FILE *fp, const struct page_stats *st)
 
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC",
 	    gmtime_r(&t, &tm));
+	if (st->groups > 0)
+		fputs("</section>\n", fp);
 	fprintf(fp, "</main>\n<footer id=\"sum\" data-groups=\"%ld\" "
 	    "data-held=\"%ld\">%ld groups, %ld held for review, %ld assets; "
 	    "made by immich-review on %s.</footer>\n<script>%s</script>\n"
@@ -579,23 +584,73 @@ cell_class(const struct group *g, char *const *v, int i, int r)
 	return strcmp(x ? x : "", kv ? kv : "") ? "d" : "";
 }
 
+/* One line of the value column: newlines and tabs as spaces, "-" for
+ * none, marked when it differs from the keeper's. */
 static void
-cell(FILE *fp, const struct group *g, char *const *v, int i, int r)
+cell(FILE *fp, const struct group *g, char *const *v, int i, int r,
+    int first)
 {
 	const char *c = cell_class(g, v, i, r), *x = v[i * NROW + r];
+	char *t, *p;
 
-	fprintf(fp, "<dt>%s</dt><dd", row_name[r]);
-	if (r == R_DESC || *c)
-		fprintf(fp, " class=\"%s%s%s\"", r == R_DESC ? "p" : "",
-		    r == R_DESC && *c ? " " : "", c);
-	if (x && r != R_DESC && strlen(x) > 30) {	/* all of it on hover */
+	if (!first)
+		putc('\n', fp);
+	if (*c)
+		fprintf(fp, "<mark%s>", *c == 'm' ? " class=\"m\"" : "");
+	if (x == NULL || *x == '\0')
+		fputs("\xe2\x80\x94", fp);
+	else {
+		t = xstrdup(x);
+		for (p = t; *p; p++)
+			if (*p == '\n' || *p == '\r' || *p == '\t')
+				*p = ' ';
+		html_esc(fp, t);
+		free(t);
+	}
+	if (*c)
+		fputs("</mark>", fp);
+}
+
+/* The asset's metadata: a column of labels and a column of values, one
+ * line each, as two text blocks rather than an element per value (a
+ * page of 10,000 groups opens much faster with fewer elements).  Long
+ * values are cut with an ellipsis and shown whole on hover. */
+static void
+meta(FILE *fp, const struct group *g, char *const *v, const int *has, int i)
+{
+	char *tip = NULL, *t;
+	const char *x;
+	int r, first = 1;
+
+	fputs("<div class=\"m\"><div>", fp);
+	for (r = 0; r < NROW; r++)
+		if (has[r]) {
+			fprintf(fp, "%s%s", first ? "" : "\n", row_name[r]);
+			first = 0;
+		}
+	fputs("</div><div", fp);
+	for (r = 0; r < NROW; r++) {
+		x = v[i * NROW + r];
+		if (!has[r] || x == NULL || strlen(x) <= 30)
+			continue;
+		t = xasprintf("%s%s%s: %s", tip ? tip : "", tip ? "\n" : "",
+		    row_name[r], x);
+		free(tip);
+		tip = t;
+	}
+	if (tip) {
 		fputs(" title=\"", fp);
-		html_esc(fp, x);
+		html_esc(fp, tip);
 		fputs("\"", fp);
+		free(tip);
 	}
 	fputs(">", fp);
-	html_esc(fp, x);
-	fputs("</dd>", fp);
+	for (r = 0, first = 1; r < NROW; r++)
+		if (has[r]) {
+			cell(fp, g, v, i, r, first);
+			first = 0;
+		}
+	fputs("</div></div>", fp);
 }
 
 /* One figure per asset: thumbnail, fate, name, and every metadata row
@@ -630,11 +685,9 @@ figures(FILE *fp, const struct group *g)
 		}
 		fputs(">", fp);
 		html_esc(fp, g->name[i]);
-		fputs("</p><dl>", fp);
-		for (r = 0; r < NROW; r++)
-			if (has[r])
-				cell(fp, g, v, i, r);
-		fputs("</dl></figure>", fp);
+		fputs("</p>", fp);
+		meta(fp, g, v, has, i);
+		fputs("</figure>", fp);
 	}
 	fputs("</div>\n", fp);
 	for (i = 0; i < g->n * NROW; i++)
@@ -912,6 +965,13 @@ page_card(FILE *fp, const cJSON *rec, const struct page_ctx *ctx,
 	err = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(rec,
 	    "errors")) > 0;
 
+	/* Cards come in sections of 100, each skipped as a whole by
+	 * layout while the page loads (the parser lays out the document
+	 * again and again as it grows): a 10,000-card page then opens in
+	 * about half the time.  The script lifts it at the end. */
+	if (st->groups % 100 == 0)
+		fputs(st->groups ? "</section>\n<section class=\"sc\">\n" :
+		    "<section class=\"sc\">\n", fp);
 	fprintf(fp, "<article class=\"g%s\" id=\"g-", g.held ? " h" : "");
 	html_esc(fp, did ? did : "none");
 	fputs("\"", fp);

@@ -3,6 +3,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,7 @@ sha1_fd(struct sha1 *h, int fd, long long max, long long *bytes,
 
 #define PIPE_NBUF	4
 #define PIPE_BUFSZ	(512 * 1024)
+#define PIPE_KICK	(8 * 1024 * 1024)	/* start writeback this often */
 
 struct sha1_pipe {
 	struct sha1 *h;
@@ -112,7 +114,7 @@ pipe_main(void *arg)
 {
 	struct sha1_pipe *p = arg;
 	const char *b;
-	size_t n, off;
+	size_t n, off, unsynced = 0;
 	ssize_t w;
 	int werr;
 
@@ -134,6 +136,13 @@ pipe_main(void *arg)
 					werr = errno;
 			}
 		}
+#ifdef SYNC_FILE_RANGE_WRITE
+		/* Keep little dirty data for the fsync at the end. */
+		if (p->fd >= 0 && !werr && (unsynced += n) >= PIPE_KICK) {
+			sync_file_range(p->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+			unsynced = 0;
+		}
+#endif
 		sha1_update(p->h, b, n);
 		pthread_mutex_lock(&p->mu);
 		p->werr = werr;

@@ -5,13 +5,13 @@
 command -v jq >/dev/null && command -v curl >/dev/null ||
     skip_all "needs jq and curl"
 command -v immich-trash >/dev/null || skip_all "immich-trash not built"
-plan 81
+plan 87
 
 F=$T/f
 CASES="ok nobackup noverified verifiedfalse filegone filesize livenovideo
 liveok notconsolidated noconsolidation dryrunconsolidation review
 keeperintrash nokeeper keepertrashed keepermissing checksum already accept
-cskip disabled force dryrun killed b1 b2 b3 order1 order2 eco1 eco2 ecog"
+cskip disabled force dryrun killed b1 b2 b3 order1 order2 eco1 eco2 ecog twin keepertwin shadiff"
 # shellcheck disable=SC2086
 python3 "$TESTDIR/trash-fixture.py" "$F" $CASES || exit 1
 . "$F/ids.sh"
@@ -38,6 +38,7 @@ edit verifiedfalse ".verified[\"$L_verifiedfalse\"] =
 rm "$(jq -r ".backup[\"$L_filegone\"].path" "$F/filegone.ndjson")"
 printf x >>"$(jq -r ".backup[\"$L_filesize\"].path" "$F/filesize.ndjson")"
 edit livenovideo "del(.backup[\"$V_livenovideo\"])"
+edit shadiff ".verified[\"$L_shadiff\"].sha1 = \"2jmj7l5rSw0yVb/vlWAYkK/YBwk=\""
 edit notconsolidated '.consolidated.confirmed = false'
 edit noconsolidation 'del(.consolidated)'
 edit dryrunconsolidation '.consolidated.dryRun = true'
@@ -54,6 +55,14 @@ mutate "{\"id\":\"$K_keepertrashed\",\"trash\":true}"
 mutate "{\"id\":\"$K_keepermissing\",\"purge\":true}"
 mutate "{\"id\":\"$L_checksum\",\"content\":\"edited on the server\"}"
 mutate "{\"id\":\"$L_already\",\"trash\":true}"
+# The loser changed, and another asset now has its old bytes: the bulk
+# checksum check finds that other asset, which must not count.
+mutate "{\"id\":\"$L_twin\",\"content\":\"edited on the server\"}"
+fake_ctl POST /_fake/add '{"assets":[{"id":"7e1e7e1e-0000-4000-8000-000000000001",
+    "content":"loser of case twin"}]}' >/dev/null
+mutate "{\"id\":\"$K_keepertwin\",\"purge\":true}"
+fake_ctl POST /_fake/add '{"assets":[{"id":"7e1e7e1e-0000-4000-8000-000000000002",
+    "content":"keeper keepertwin, the bigger file xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}]}' >/dev/null
 
 # The table: case, expected code for the loser, expected exit status.
 while read -r c want st; do
@@ -73,6 +82,7 @@ liveok ok 0
 nobackup no-backup 1
 noverified not-verified 1
 verifiedfalse not-verified 1
+shadiff not-verified 1
 filegone file-missing 1
 filesize file-missing 1
 livenovideo no-backup 1
@@ -85,6 +95,8 @@ nokeeper no-keeper 1
 keepertrashed keeper-trashed 1
 keepermissing keeper-missing 1
 checksum checksum-changed 1
+twin checksum-changed 1
+keepertwin keeper-missing 1
 already ok 0
 TABLE
 

@@ -27,9 +27,12 @@ sh tests/conformance/setup.sh || {
 #			errors (so sends invalid requests) and times stalls
 #			at the byte level, which a buffering proxy hides
 #   0200-ratelimit.t	measures request rates at the server: timing only
+#   0210-examples-parallel.t  the same, for parallel jobs: a proxy in
+#			between bunches requests at the server
 #   0800-conformance.t	this mode's own test (breaks the contract on
 #			purpose; runs in make check)
-skip='0010-fake.t 0100-http.t 0200-ratelimit.t 0800-conformance.t'
+skip='0010-fake.t 0100-http.t 0200-ratelimit.t 0210-examples-parallel.t
+    0800-conformance.t'
 files=
 for f in ${T:-tests/*.t}; do
 	case " $skip " in *" ${f##*/} "*) continue;; esac

@@ -38,9 +38,14 @@ the fake injected on purpose):
   - a status the spec does not list, when it is 4xx or 5xx: the spec lists
     no error replies at all, the real server answers 400/401/403/404/... with
     {"message"} (FACTS §1, §2), and injected 429/5xx faults are by design.
-  - GET /assets/{id}/original: 206 (Range), 304 (If-None-Match) and 416
-    answers, and a Content-Type looked up from the file's extension (the
-    spec says only 200 application/octet-stream; FACTS §5).
+  - GET /assets/{id}/original and /thumbnail: 206 (Range), 304
+    (If-None-Match) and 416 answers, and a Content-Type looked up from the
+    file's extension (the spec says only 200 application/octet-stream;
+    FACTS §5; the thumbnail is sent by the same sendFile).
+  - after the fake was made to claim Immich 2.x (GET /server/version with
+    major 2, as tests of 2.x compatibility do): the 3.1 spec does not
+    apply, so requests go straight to the fake, unvalidated, until it
+    claims 3.x again.
   - exifInfo.rating below 1 in a reply: the spec says 1..5, but updates
     accept -1 (rejected) and replies are not validated, and 2.x stored 0
     (FACTS §0, §4).
@@ -85,7 +90,7 @@ STASH_LOCK = threading.Lock()
 IDS = itertools.count(1)
 PRISM_PORT = None
 SPOOL = 64 << 20
-ORIGINAL = re.compile(r"^/assets/[^/]+/original$")
+ORIGINAL = re.compile(r"^/assets/[^/]+/(original|thumbnail)$")
 
 
 def read_body(handler):
@@ -153,10 +158,15 @@ class Front(http.server.BaseHTTPRequestHandler):
 		       "prism": None, "validated": False, "violations": [],
 		       "exempt": [], "tool": (self.headers.get("User-Agent")
 		       or "").startswith("immich-dedupe/")}
+		why = None
 		if not path.startswith("/api/"):
-			# Not the API: straight to the fake, unvalidated.
+			why = "not under /api"
+		elif sess.get("v2"):
+			why = "an Immich 2.x server emulated (the spec is 3.1's)"
+		if why:
+			# Straight to the fake, unvalidated.
 			ent["resp"] = fetch_upstream(ent)
-			rec["exempt"].append("not under /api")
+			rec["exempt"].append(why)
 			rec["status"] = ent["resp"].get("status")
 			self.log(rec)
 			return self.replay(ent["resp"])
@@ -211,9 +221,22 @@ class Front(http.server.BaseHTTPRequestHandler):
 			return self.send_raw(pstatus, [("Content-Type", ptype)],
 			    pdata)
 		rec["status"] = resp.get("status")
+		if path == "/api/server/version" and resp.get("status") == 200:
+			# A test may make the fake claim 2.x (FACTS §0): from
+			# then on, until it claims 3.x again, nothing is
+			# validated against the 3.1 spec.
+			try:
+				resp["body"].seek(0)
+				major = json.load(resp["body"]).get("major")
+				sess["v2"] = isinstance(major, int) and major < 3
+			except (ValueError, AttributeError, KeyError):
+				pass
 		kept, exempt = [], []
 		for v in viol:
 			why = exemption(ent, resp, v)
+			if sess.get("v2"):
+				why = "an Immich 2.x server emulated " \
+				    "(the spec is 3.1's)"
 			if why:
 				exempt.append("%s: %s" % (why, v.get("message")))
 			else:
@@ -227,6 +250,8 @@ class Front(http.server.BaseHTTPRequestHandler):
 		rec["violations"], rec["exempt"] = kept, exempt
 		self.log(rec)
 		if any(v.get("severity") == "Error" for v in kept):
+			if resp.get("live"):
+				resp["live"][0].close()
 			return self.send_raw(pstatus, [("Content-Type", ptype)],
 			    pdata)
 		return self.replay(resp)
@@ -257,6 +282,13 @@ class Front(http.server.BaseHTTPRequestHandler):
 		for k, v in resp["headers"]:
 			if k.lower() not in HOP or k.lower() == "content-length":
 				self.send_header(k, v)
+		live = resp.get("live")
+		if live:
+			if resp["length"] is None:
+				self.send_header("Connection", "close")
+				self.close_connection = True
+			self.end_headers()
+			return self.stream(live, resp["length"])
 		if resp["length"] is None and resp["status"] not in (204, 304):
 			self.send_header("Content-Length", str(resp["size"]))
 		self.end_headers()
@@ -269,14 +301,43 @@ class Front(http.server.BaseHTTPRequestHandler):
 			self.wfile.write(chunk)
 		f.close()
 		if resp.get("damage"):
-			self.wfile.flush()
-			self.close_connection = True
-			if resp["damage"] == "reset":
-				time.sleep(0.1)	# the bytes first, then the RST
-				self.connection.setsockopt(socket.SOL_SOCKET,
-				    socket.SO_LINGER, struct.pack("ii", 1, 0))
-			else:
-				self.connection.shutdown(socket.SHUT_WR)
+			self.cut(resp["damage"])
+
+	def stream(self, live, length):
+		c, r = live
+		n, damage = 0, None
+		try:
+			while True:
+				chunk = r.read1(65536)
+				if not chunk:
+					break
+				self.wfile.write(chunk)
+				self.wfile.flush()
+				n += len(chunk)
+		except http.client.IncompleteRead as e:
+			self.wfile.write(e.partial)
+			damage = "short"
+		except (ConnectionResetError, BrokenPipeError):
+			damage = "reset"
+		except (OSError, http.client.HTTPException):
+			damage = "short"
+		finally:
+			c.close()
+		if damage is None and length is not None and n < int(length):
+			damage = "short"
+		if damage:
+			self.cut(damage)
+
+	def cut(self, damage):
+		"""Ends the connection as the fake did: RST or FIN."""
+		self.wfile.flush()
+		self.close_connection = True
+		if damage == "reset":
+			time.sleep(0.1)		# the bytes first, then the RST
+			self.connection.setsockopt(socket.SOL_SOCKET,
+			    socket.SO_LINGER, struct.pack("ii", 1, 0))
+		else:
+			self.connection.shutdown(socket.SHUT_WR)
 
 
 def exemption(ent, resp, v):
@@ -298,7 +359,7 @@ def exemption(ent, resp, v):
 			return "download %d (FACTS §5: Range/conditional)" % status
 		if msg.startswith("The received media type"):
 			return "download Content-Type from the file's extension " \
-			    "(FACTS §5)"
+			    "(FACTS §5; thumbnails are sent the same way)"
 	return None
 
 
@@ -321,6 +382,13 @@ def fetch_upstream(ent):
 		return out
 	out.update(status=r.status, reason=r.reason,
 	    headers=r.getheaders(), length=r.getheader("Content-Length"))
+	if "json" not in (r.getheader("Content-Type") or "").lower() and \
+	    r.status not in (204, 304) and ent["method"] != "HEAD":
+		# Bytes (a download): Prism gets the headers only, and the
+		# front streams the body as it comes, so the tool sees the
+		# fake's timing (a stall, a kill mid-file) as it would.
+		out["live"] = (c, r)
+		return out
 	f = tempfile.SpooledTemporaryFile(max_size=SPOOL)
 	try:
 		while True:
@@ -378,8 +446,8 @@ class Back(http.server.BaseHTTPRequestHandler):
 				ctype = v.lower()
 			self.send_header(k, v)
 		body = b""
-		if not resp["damage"] and ("json" in ctype) and \
-		    resp["size"] <= SPOOL:
+		if not resp.get("live") and not resp["damage"] and \
+		    "json" in ctype and resp["size"] <= SPOOL:
 			resp["body"].seek(0)
 			body = resp["body"].read()
 		self.send_header("Content-Length", str(len(body)))

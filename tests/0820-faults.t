@@ -1,0 +1,39 @@
+#!/bin/sh
+# The fault campaign (tests/campaign.py faults): the whole pipeline against
+# the fake server with faults at seeded random requests (429 with and
+# without Retry-After, 5xx, resets and short bodies, wrong bytes, stalls
+# longer than IMMICH_LOW_SPEED_TIME, a change applied but its reply lost)
+# and the server killed and restarted mid-run; after each run and after a
+# rerun with the faults off: no loser trashed without a byte-identical
+# backup, no keeper trashed, no review group touched, every group resolved
+# or its losers in place, no temporary file counted as a backup, and the
+# end state that of an uninterrupted run.  First the checker's self-test:
+# each invariant is broken once on purpose and must be flagged.
+# CAMPAIGN_LONG=1 (make campaign): many more runs on a larger library.
+. "$(dirname "$0")/lib.sh"
+command -v jq >/dev/null || skip_all "needs jq"
+for s in dupes consolidate fetch verify trash; do
+	command -v immich-$s >/dev/null || skip_all "immich-$s not built"
+done
+plan 2
+export IMMICH_LOW_SPEED_TIME=1
+if [ "${CAMPAIGN_LONG:-0}" = 1 ]; then
+	set -- --runs "${CAMPAIGN_RUNS:-60}" --library kinds
+else
+	set -- --runs "${CAMPAIGN_RUNS:-6}"
+fi
+
+python3 "$TESTDIR/campaign.py" selftest --dir "$T/self" >"$T/self.out" 2>&1
+rc=$?
+[ $rc = 0 ] || sed 's/^/# /' "$T/self.out"
+diag "$(tail -1 "$T/self.out")"
+ok $rc "the invariant checker flags each broken invariant"
+
+python3 "$TESTDIR/campaign.py" faults --dir "$T/f" \
+    --seed "${CAMPAIGN_SEED:-1}" "$@" >"$T/f.out" 2>&1
+rc=$?
+grep '^#' "$T/f.out"
+grep -v '^#' "$T/f.out" | sed 's/^/# /'
+line=$(grep '^faults:' "$T/f.out")
+like "$line" '^faults: [1-9][0-9]* injected, 0 assets lost, 0 keepers trashed, 0 groups emptied, 0 review groups touched, 0 groups left half done, 0 temporary files counted, .* 0 hangs, end state equal ([0-9]+)/\1$' \
+    "fault campaign: nothing lost (status $rc)"
