@@ -5,13 +5,19 @@
  * change arrived.  Reads plan records (keep, trash, review) and adds
  * "consolidated": {changes: [{field, value, from}], confirmed}.
  *
- * It decides from what the server says now, never from the plan's copy:
- * GET /assets/{id} for the keeper and each loser, GET /albums?assetId=
- * for each loser (and for the keeper only when a loser is in an album).
- * The asset fields then go in one PUT /assets/{keep}, each missing tag in
- * one PUT /tags/{id}/assets and each missing album in one PUT
- * /albums/{id}/assets.  A group with nothing to move costs 1 + 2 * losers
- * requests.  The rules for each field are in common/merge.c.
+ * It decides from what the server says now about the keeper
+ * (GET /assets/{keep}, and GET /albums?assetId={keep} only when a loser
+ * is in an album), so a caption typed on it after planning is kept.  The
+ * losers are taken as the plan saw them (the record's "assets"; one GET
+ * /assets/{id} for a loser missing there) and their albums are read now
+ * (GET /albums?assetId= each) and recorded in "consolidated.albums" for
+ * immich-fetch.  A loser changed after planning is caught by immich-trash,
+ * which compares it with the plan's copy (merge_loser_changed) before
+ * trashing it.  The asset fields then go in one PUT /assets/{keep}, each
+ * missing tag in one PUT /tags/{id}/assets and each missing album in one
+ * PUT /albums/{id}/assets, and the keeper is re-read only when something
+ * was sent.  A group with nothing to move costs 1 + losers requests.  The
+ * rules for each field are in common/merge.c.
  */
 #include <err.h>
 #include <stdio.h>
@@ -205,7 +211,8 @@ check_plan(cJSON *rec, const char **keep, const cJSON **trash)
 }
 
 static void
-result(cJSON *rec, cJSON *changes, int confirmed, cJSON *notmoved)
+result(cJSON *rec, cJSON *changes, int confirmed, cJSON *notmoved,
+    cJSON *albums)
 {
 	cJSON *c = cJSON_CreateObject();
 
@@ -218,40 +225,72 @@ result(cJSON *rec, cJSON *changes, int confirmed, cJSON *notmoved)
 		cJSON_AddItemToObject(c, "notMoved", notmoved);
 	else
 		cJSON_Delete(notmoved);
+	if (albums)
+		cJSON_AddItemToObject(c, "albums", albums);
 	rec_set(rec, "consolidated", c);
 }
 
-/* Fresh copies of the losers and their albums; 0, or -1 on a failure. */
-static int
-read_losers(cJSON *rec, const cJSON *trash, cJSON **assets, cJSON **albums,
-    int *n)
+/* {"<loserId>": [{id, albumName}, ...]} for immich-fetch. */
+static cJSON *
+album_list(const cJSON **losers, cJSON **albums, int n)
 {
-	const cJSON *t;
+	cJSON *all = cJSON_CreateObject(), *list, *o;
+	const cJSON *a;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		list = cJSON_AddArrayToObject(all, rec_str(losers[i], "id"));
+		cJSON_ArrayForEach(a, albums[i]) {
+			if (!valid_uuid(rec_str(a, "id")))
+				continue;
+			o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "id", rec_str(a, "id"));
+			if (rec_str(a, "albumName"))
+				cJSON_AddStringToObject(o, "albumName",
+				    rec_str(a, "albumName"));
+			cJSON_AddItemToArray(list, o);
+		}
+	}
+	return all;
+}
+
+/*
+ * The losers as the plan saw them (read from the server only when the
+ * record has no copy: owned[i] then holds it) and their albums now;
+ * 0, or -1 on a failure.
+ */
+static int
+read_losers(cJSON *rec, const cJSON *trash, const cJSON **losers,
+    cJSON **owned, cJSON **albums, int *n)
+{
+	const cJSON *t, *a;
+	const char *id;
 	int i;
 
 	*n = 0;
 	cJSON_ArrayForEach(t, trash) {
+		id = t->valuestring;
 		for (i = 0; i < *n; i++)
-			if (strcmp(rec_str(assets[i], "id"),
-			    t->valuestring) == 0)
+			if (strcmp(rec_str(losers[i], "id"), id) == 0)
 				break;
 		if (i < *n)
 			continue;	/* listed twice */
-		assets[*n] = get(rec, t->valuestring, "/assets/%s",
-		    t->valuestring);
-		if (assets[*n] == NULL)
-			return -1;
-		(*n)++;
-		if (!valid_uuid(rec_str(assets[*n - 1], "id")) ||
-		    strcmp(rec_str(assets[*n - 1], "id"), t->valuestring)) {
-			rec_error(rec, &in, t->valuestring,
-			    "GET /api/assets: the reply is another asset");
-			return -1;
+		if (!cJSON_IsObject(a = rec_asset(rec, id))) {
+			if ((a = owned[*n] = get(rec, id, "/assets/%s",
+			    id)) == NULL)
+				return -1;
+			if (!valid_uuid(rec_str(a, "id")) ||
+			    strcmp(rec_str(a, "id"), id) != 0) {
+				rec_error(rec, &in, id, "GET /api/assets: the "
+				    "reply is another asset");
+				return -1;
+			}
 		}
-		albums[*n - 1] = get(rec, t->valuestring, "/albums?assetId=%s",
-		    t->valuestring);
+		losers[*n] = a;
+		albums[*n] = get(rec, id, "/albums?assetId=%s", id);
+		(*n)++;
 		if (albums[*n - 1] && !cJSON_IsArray(albums[*n - 1]))
-			rec_error(rec, &in, t->valuestring,
+			rec_error(rec, &in, id,
 			    "GET /api/albums: reply is not a list");
 		if (!cJSON_IsArray(albums[*n - 1]))
 			return -1;
@@ -264,10 +303,10 @@ static int
 consolidate(cJSON *rec)
 {
 	const char *keep;
-	const cJSON *trash;
+	const cJSON *trash, **losers;
 	struct merge_in m = { 0 };
-	cJSON *keeper, **assets, **albums, *kalbums = NULL, *changes;
-	cJSON *notmoved, *c;
+	cJSON *keeper, **owned, **albums, *kalbums = NULL, *changes;
+	cJSON *notmoved, *c, *lists;
 	int i, n, nt, ok = 0, *failed;
 
 	if (check_plan(rec, &keep, &trash) < 0)
@@ -279,21 +318,22 @@ consolidate(cJSON *rec)
 		return -1;
 	}
 	if ((nt = cJSON_GetArraySize(trash)) == 0) {
-		result(rec, NULL, 1, NULL);
+		result(rec, NULL, 1, NULL, cJSON_CreateObject());
 		return 0;
 	}
 	if ((keeper = get(rec, keep, "/assets/%s", keep)) == NULL) {
-		result(rec, NULL, -1, NULL);
+		result(rec, NULL, -1, NULL, NULL);
 		return -1;
 	}
-	assets = xcalloc(nt, sizeof(*assets));
+	losers = xcalloc(nt, sizeof(*losers));
+	owned = xcalloc(nt, sizeof(*owned));
 	albums = xcalloc(nt, sizeof(*albums));
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(keeper,
 	    "isTrashed"))) {
 		rec_error(rec, &in, keep, "the keeper is in the trash");
 		goto fail;
 	}
-	if (read_losers(rec, trash, assets, albums, &n) < 0)
+	if (read_losers(rec, trash, losers, owned, albums, &n) < 0)
 		goto fail;
 	prog.assets += 1 + n;
 	for (i = 0; i < n; i++)
@@ -305,13 +345,14 @@ consolidate(cJSON *rec)
 		goto fail;
 	m.keeper = keeper;
 	m.keeper_albums = kalbums;
-	m.losers = (const cJSON **)assets;
+	m.losers = losers;
 	m.loser_albums = (const cJSON **)albums;
 	m.nlosers = n;
 	notmoved = cJSON_CreateArray();
 	changes = merge_plan(&m, notmoved);
+	lists = album_list(losers, albums, n);
 	if (nflag || cJSON_GetArraySize(changes) == 0) {
-		result(rec, changes, nflag ? 0 : 1, notmoved);
+		result(rec, changes, nflag ? 0 : 1, notmoved, lists);
 		ok = 1;
 		goto done;
 	}
@@ -319,16 +360,17 @@ consolidate(cJSON *rec)
 	apply(rec, keep, changes, failed);
 	ok = confirm(rec, keep, changes, failed);
 	free(failed);
-	result(rec, changes, ok, notmoved);
+	result(rec, changes, ok, notmoved, lists);
 	goto done;
 fail:
-	result(rec, NULL, -1, NULL);
+	result(rec, NULL, -1, NULL, NULL);
 done:
 	for (i = 0; i < nt; i++) {
-		cJSON_Delete(assets[i]);
+		cJSON_Delete(owned[i]);
 		cJSON_Delete(albums[i]);
 	}
-	free(assets);
+	free(losers);
+	free(owned);
 	free(albums);
 	cJSON_Delete(kalbums);
 	cJSON_Delete(keeper);

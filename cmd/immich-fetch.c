@@ -3,10 +3,14 @@
  * immich-fetch: download the originals of the assets a record is about
  * to trash (and their live-photo videos) into a backup folder.  Each
  * file is streamed to DIR/.tmp/ID.part (O_EXCL, O_NOFOLLOW, 0600) while
- * its SHA-1 is computed, checked against the server's checksum, fsynced
- * and renamed to DIR/ID-NAME; a metadata sidecar DIR/ID.json is written
- * the same way.  The record gets a "backup" key.  A file already there
+ * its SHA-1 is computed and checked against the server's checksum; a
+ * metadata sidecar is written next to it in DIR/.tmp.  A second thread
+ * (the committer) flushes both with fdatasync, renames them to
+ * DIR/ID-NAME and DIR/ID.json and flushes DIR, while this one downloads
+ * the next assets; a record goes out, in input order, with its "backup"
+ * key only once everything it names is committed.  A file already there
  * and intact costs no request; a partial one is resumed with Range.
+ * DIR/.tmp is shared by every process writing to DIR and never removed.
  */
 
 #include <sys/file.h>
@@ -16,6 +20,7 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +39,8 @@
 
 #define SIDECAR_MAX	(16 * 1024 * 1024)
 #define MAX_UNREACHABLE	3	/* assets in a row with no reply: stop */
+#define QMAX		8	/* assets downloaded, not yet committed */
+#define PENDMAX		64	/* records waiting for their commits */
 
 static int qflag;
 static long long reserve = 64LL << 20;
@@ -42,6 +49,7 @@ static int dirfd = -1, tmpfd = -1;
 static const char *apibase = "";	/* path part of the API URL */
 static long ndown, nskip, nresume;
 static int unreachable;		/* assets in a row without any reply */
+static int anyfailed;
 
 /* The asset being worked on, for messages. */
 static cJSON *currec;
@@ -101,6 +109,10 @@ isotime(void)
 	return xstrdup(buf);
 }
 
+/*
+ * DIR/.tmp, shared with any other process writing to DIR: it is never
+ * removed (another process may be about to create a file in it).
+ */
 static void
 open_tmpdir(void)
 {
@@ -114,18 +126,6 @@ open_tmpdir(void)
 		err(EX_FATAL, "%s/.tmp", dirpath);
 }
 
-/* Remove DIR/.tmp when nothing is left in it. */
-static void
-close_tmpdir(void)
-{
-	if (tmpfd == -1)
-		return;
-	close(tmpfd);
-	tmpfd = -1;
-	if (unlinkat(dirfd, ".tmp", AT_REMOVEDIR) == 0)
-		fs_syncdir(dirfd);
-}
-
 static void __attribute__((noreturn))
 write_fatal(const char *name, int e)
 {
@@ -134,6 +134,328 @@ write_fatal(const char *name, int e)
 		    dirpath, name);
 	errno = e;
 	err(EX_FATAL, "%s/%s: write error", dirpath, name);
+}
+
+/*
+ * Commits.  A downloaded original (or none, when the file in DIR was
+ * already right) and its sidecar, both written to DIR/.tmp but not yet
+ * flushed, are handed to the committer thread.  It takes every job
+ * queued so far as one batch: starts writeback of all the files, flushes
+ * each with fdatasync, renames them into place (the original first: a
+ * sidecar means its file is complete), then flushes DIR once for the
+ * whole batch.  The more it falls behind, the larger its batches, so the
+ * flushes cost less per file.  It also writes the records out, in input
+ * order, each once the commits of all its files are done.  At most QMAX
+ * jobs are in flight and PENDMAX records wait.
+ */
+struct job {
+	struct job *next;	/* in the committer's queue */
+	struct job *rnext;	/* in its record's list */
+	long	 seq;
+	int	 fd;		/* the original's .part, or -1 */
+	int	 scfd;		/* the sidecar's .part */
+	int	 tfd;		/* DIR/.tmp */
+	int	 err;		/* errno of a failed rename of the original */
+	char	 id[40], part[64], sctmp[64], scname[64];
+	char	*name;		/* the original's final name */
+};
+
+struct pend {
+	struct pend *next;
+	cJSON	*rec;
+	struct ndjson_in in;	/* name and line, for messages */
+	int	 hasin;
+	int	 failed;
+	struct job *jobs;
+	long	 seq;		/* the last job it waits for */
+};
+
+/* Shared with the committer, under cm.mu. */
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t work;	/* for the committer */
+	pthread_cond_t done;	/* for the main thread */
+	struct job *head, *tail;	/* queued */
+	int	 inflight;	/* queued or being committed */
+	long	 durable;	/* every job up to this one is committed */
+	struct pend *phead, *ptail;	/* records waiting */
+	int	 npend;
+	int	 quit;
+	int	 ferr;		/* errno of a fatal error: the committer stopped */
+	char	 fname[80];	/* the file it was about, in DIR */
+	long	 failed;	/* records it wrote out as failed */
+} cm = { .mu = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER,
+    .done = PTHREAD_COND_INITIALIZER };
+static long lastseq;		/* main thread's */
+static struct job *curjobs;	/* of the record being worked on */
+static pthread_t cmth;
+static int cmstarted;
+
+/* The committer's fatal error; -1 always. */
+static int
+cm_fatal(const char *what, const char *name, int e)
+{
+	pthread_mutex_lock(&cm.mu);
+	snprintf(cm.fname, sizeof(cm.fname), "%s%s", what, name);
+	cm.ferr = e ? e : EIO;
+	pthread_mutex_unlock(&cm.mu);
+	return -1;
+}
+
+static int
+commit_batch(struct job *batch)
+{
+	struct job *j;
+
+#ifdef SYNC_FILE_RANGE_WRITE
+	/* Start writing all of them out, then wait for each. */
+	for (j = batch; j; j = j->next) {
+		if (j->fd != -1)
+			sync_file_range(j->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+		sync_file_range(j->scfd, 0, 0, SYNC_FILE_RANGE_WRITE);
+	}
+#endif
+	for (j = batch; j; j = j->next) {
+		if (j->fd != -1 && fdatasync(j->fd) == -1)
+			return cm_fatal(".tmp/", j->part, errno);
+		if (fdatasync(j->scfd) == -1)
+			return cm_fatal(".tmp/", j->sctmp, errno);
+	}
+	for (j = batch; j; j = j->next) {
+		if (j->fd != -1 && renameat(j->tfd, j->part, dirfd,
+		    j->name) == -1) {
+			j->err = errno;
+			unlinkat(j->tfd, j->sctmp, 0);
+		} else if (renameat(j->tfd, j->sctmp, dirfd, j->scname) == -1)
+			return cm_fatal("", j->scname, errno);
+		/* Closed after the rename: the lock on the .part is held
+		 * until it is gone from DIR/.tmp. */
+		if (j->fd != -1 && close(j->fd) == -1 && !j->err)
+			return cm_fatal("", j->name, errno);
+		j->fd = -1;
+		if (close(j->scfd) == -1)
+			return cm_fatal("", j->scname, errno);
+		j->scfd = -1;
+	}
+	if (fs_syncdir(dirfd) == -1)
+		return cm_fatal("", ".", errno);
+	return 0;
+}
+
+/* Write out a record whose commits are done (committer thread). */
+static void
+emit(struct pend *p)
+{
+	struct job *j, *next;
+	cJSON *backup;
+
+	backup = cJSON_GetObjectItemCaseSensitive(p->rec, "backup");
+	for (j = p->jobs; j; j = next) {
+		next = j->rnext;
+		if (j->err) {
+			cJSON_DeleteItemFromObjectCaseSensitive(backup, j->id);
+			rec_error(p->rec, p->hasin ? &p->in : NULL, j->id,
+			    "rename %s/.tmp/%s to %s: %s", dirpath, j->part,
+			    j->name, strerror(j->err));
+			p->failed = 1;
+		}
+		free(j->name);
+		free(j);
+	}
+	ndjson_emit(p->rec);
+	cJSON_Delete(p->rec);
+	if (p->failed) {
+		pthread_mutex_lock(&cm.mu);
+		cm.failed++;
+		pthread_mutex_unlock(&cm.mu);
+	}
+	free(p);
+}
+
+static void *
+committer(void *arg)
+{
+	struct job *batch, *j;
+	struct pend *p;
+	long last = 0;
+	int n;
+
+	(void)arg;
+	pthread_mutex_lock(&cm.mu);
+	for (;;) {
+		if ((p = cm.phead) != NULL && p->seq <= cm.durable) {
+			if ((cm.phead = p->next) == NULL)
+				cm.ptail = NULL;
+			cm.npend--;
+			pthread_mutex_unlock(&cm.mu);
+			emit(p);
+			pthread_mutex_lock(&cm.mu);
+			pthread_cond_broadcast(&cm.done);
+			continue;
+		}
+		if ((batch = cm.head) != NULL) {
+			cm.head = cm.tail = NULL;
+			pthread_mutex_unlock(&cm.mu);
+			for (n = 0, j = batch; j; j = j->next, n++)
+				last = j->seq;
+			if (commit_batch(batch) == -1) {
+				pthread_mutex_lock(&cm.mu);
+				pthread_cond_broadcast(&cm.done);
+				break;
+			}
+			pthread_mutex_lock(&cm.mu);
+			cm.durable = last;
+			cm.inflight -= n;
+			pthread_cond_broadcast(&cm.done);
+			continue;
+		}
+		if (cm.quit)
+			break;	/* nothing queued, nothing waiting */
+		pthread_cond_wait(&cm.work, &cm.mu);
+	}
+	pthread_mutex_unlock(&cm.mu);
+	return NULL;
+}
+
+static void
+commit_start(void)
+{
+	if ((errno = pthread_create(&cmth, NULL, committer, NULL)) != 0)
+		err(EX_FATAL, "pthread_create");
+	cmstarted = 1;
+}
+
+/* Called with cm.mu held: stop if the committer failed. */
+static void
+commit_check_locked(void)
+{
+	char name[sizeof(cm.fname)];
+	int e;
+
+	if (cm.ferr == 0)
+		return;
+	e = cm.ferr;
+	memcpy(name, cm.fname, sizeof(name));
+	pthread_mutex_unlock(&cm.mu);
+	write_fatal(name, e);
+}
+
+static void
+commit_submit(struct job *j)
+{
+	pthread_mutex_lock(&cm.mu);
+	while (cm.inflight >= QMAX && cm.ferr == 0)
+		pthread_cond_wait(&cm.done, &cm.mu);
+	commit_check_locked();
+	j->seq = ++lastseq;
+	j->next = NULL;
+	if (cm.tail)
+		cm.tail->next = j;
+	else
+		cm.head = j;
+	cm.tail = j;
+	cm.inflight++;
+	pthread_cond_signal(&cm.work);
+	pthread_mutex_unlock(&cm.mu);
+	j->rnext = curjobs;
+	curjobs = j;
+}
+
+/* Wait until every job up to seq is committed. */
+static void
+commit_wait(long seq)
+{
+	pthread_mutex_lock(&cm.mu);
+	while (cm.durable < seq && cm.ferr == 0)
+		pthread_cond_wait(&cm.done, &cm.mu);
+	commit_check_locked();
+	pthread_mutex_unlock(&cm.mu);
+}
+
+/* An asset being committed is waited for before it is looked at again. */
+static void
+commit_settle(const char *id)
+{
+	struct pend *p;
+	struct job *j;
+	long need = 0;
+
+	for (j = curjobs; j; j = j->rnext)
+		if (strcmp(j->id, id) == 0 && j->seq > need)
+			need = j->seq;
+	pthread_mutex_lock(&cm.mu);
+	for (p = cm.phead; p; p = p->next)
+		for (j = p->jobs; j; j = j->rnext)
+			if (strcmp(j->id, id) == 0 && j->seq > need)
+				need = j->seq;
+	pthread_mutex_unlock(&cm.mu);
+	if (need > 0)
+		commit_wait(need);
+}
+
+/* The record is done here: it goes out once its commits are. */
+static void
+record_done(cJSON *rec, const struct ndjson_in *in, int failed)
+{
+	struct pend *p = xcalloc(1, sizeof(*p));
+
+	p->rec = rec;
+	if (in) {
+		p->in = *in;
+		p->hasin = 1;
+	}
+	p->failed = failed;
+	p->jobs = curjobs;
+	curjobs = NULL;
+	p->seq = lastseq;
+	pthread_mutex_lock(&cm.mu);
+	while (cm.npend >= PENDMAX && cm.ferr == 0)
+		pthread_cond_wait(&cm.done, &cm.mu);
+	commit_check_locked();
+	if (cm.ptail)
+		cm.ptail->next = p;
+	else
+		cm.phead = p;
+	cm.ptail = p;
+	cm.npend++;
+	pthread_cond_signal(&cm.work);
+	pthread_mutex_unlock(&cm.mu);
+}
+
+/* Write out every record and stop the committer. */
+static void
+commit_end(void)
+{
+	if (!cmstarted)
+		return;
+	pthread_mutex_lock(&cm.mu);
+	cm.quit = 1;
+	pthread_cond_signal(&cm.work);
+	pthread_mutex_unlock(&cm.mu);
+	pthread_join(cmth, NULL);
+	cmstarted = 0;
+	pthread_mutex_lock(&cm.mu);
+	commit_check_locked();
+	pthread_mutex_unlock(&cm.mu);
+	if (cm.failed > 0) {
+		prog.failed += cm.failed;
+		anyfailed = 1;
+	}
+}
+
+/*
+ * DIR/.tmp was removed under us (by an older immich-fetch that removed it
+ * when it finished): make it again, once every commit from the old one is
+ * done.
+ */
+static void
+reopen_tmpdir(void)
+{
+	commit_wait(lastseq);
+	if (tmpfd != -1)
+		close(tmpfd);
+	tmpfd = -1;
+	open_tmpdir();
 }
 
 /*
@@ -200,10 +522,10 @@ get_albums(const char *id)
 	cJSON *list, *out, *o;
 	char path[80];
 
-	/* A stage before may have read them already. */
+	/* immich-consolidate read them already: consolidated.albums.ID. */
 	cons = cJSON_GetObjectItemCaseSensitive(currec, "consolidated");
-	c = cJSON_GetObjectItemCaseSensitive(cons, id);
-	al = cJSON_GetObjectItemCaseSensitive(c, "albums");
+	c = cJSON_GetObjectItemCaseSensitive(cons, "albums");
+	al = cJSON_GetObjectItemCaseSensitive(c, id);
 	if (cJSON_IsArray(al))
 		list = cJSON_Duplicate(al, 1);
 	else {
@@ -455,6 +777,11 @@ download(const char *id, long long size, char *part, int *fdp,
 	if (fd == -1)
 		fd = openat(tmpfd, part, O_RDWR | O_CREAT | O_EXCL |
 		    O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1 && errno == ENOENT) {
+		reopen_tmpdir();
+		fd = openat(tmpfd, part, O_RDWR | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0600);
+	}
 	if (fd == -1)
 		err(EX_FATAL, "%s/.tmp/%s", dirpath, part);
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
@@ -539,9 +866,9 @@ download(const char *id, long long size, char *part, int *fdp,
 	return 0;
 }
 
-/* Write the sidecar to DIR/.tmp/ID.json.part and fsync it; the caller
- * renames it into place. */
-static void
+/* Write the sidecar to DIR/.tmp/ID.json.part, unflushed; returns its fd
+ * for the committer. */
+static int
 write_sidecar(const char *id, const char *file, const cJSON *asset,
     cJSON *albums, long long bytes, const char *sha, const char *checksum,
     int external, const char *livePhotoOf)
@@ -550,6 +877,7 @@ write_sidecar(const char *id, const char *file, const cJSON *asset,
 	cJSON *sc, *tl;
 	char tmp[64], *s, *at;
 	size_t len;
+	int fd;
 
 	sc = cJSON_CreateObject();
 	cJSON_AddItemToObject(sc, "asset", cJSON_Duplicate(asset, 1));
@@ -582,9 +910,15 @@ write_sidecar(const char *id, const char *file, const cJSON *asset,
 	open_tmpdir();
 	len = strlen(s);
 	s[len] = '\n';		/* in place of the NUL */
-	if (fs_write_file(tmpfd, tmp, s, len + 1) == -1)
+	fd = fs_create_file(tmpfd, tmp, s, len + 1);
+	if (fd == -1 && errno == ENOENT) {
+		reopen_tmpdir();
+		fd = fs_create_file(tmpfd, tmp, s, len + 1);
+	}
+	if (fd == -1)
 		write_fatal(tmp, errno);
 	free(s);
+	return fd;
 }
 
 /*
@@ -597,16 +931,18 @@ static cJSON *
 fetch_asset(const char *id, const cJSON *asset, const char *livePhotoOf,
     cJSON **used)
 {
-	char sha[SHA1_B64LEN], part[64], scname[64], sctmp[64], *safe;
+	char sha[SHA1_B64LEN], part[64], *safe;
 	char *name = NULL;
 	const char *want, *checksum;
 	cJSON *fresh = NULL, *albums = NULL, *e = NULL;
+	struct job *j;
 	long long size, bytes = 0;
 	int fd = -1, external, have, resumed = 0, restarted = 0;
-	int downloaded = 0;
+	int downloaded = 0, scfd;
 
 	*used = NULL;
 	prog.assets++;
+	commit_settle(id);
 	want = asset ? rec_str(asset, "checksum") : NULL;
 	if ((e = from_sidecar(id, want, livePhotoOf, used)) != NULL) {
 		nskip++;
@@ -694,27 +1030,21 @@ sidecar:
 	if (livePhotoOf == NULL && (albums = get_albums(id)) == NULL)
 		goto fail;	/* a complete .part is kept: no new download */
 	external = external && strcmp(sha, checksum) != 0;
-	write_sidecar(id, name, asset, albums, bytes, sha, checksum, external,
-	    livePhotoOf);
-	if (downloaded) {
-		if (fsync(fd) == -1)
-			write_fatal(part, errno);
-		if (close(fd) == -1)
-			write_fatal(part, errno);
-		fd = -1;
-	}
-	/* The original first: a sidecar means its file is complete. */
-	if (downloaded && renameat(tmpfd, part, dirfd, name) == -1) {
-		rec_error(currec, curin, id, "rename %s/.tmp/%s to %s: %s",
-		    dirpath, part, name, strerror(errno));
-		goto fail;
-	}
-	snprintf(scname, sizeof(scname), "%s.json", id);
-	snprintf(sctmp, sizeof(sctmp), "%s.json.part", id);
-	if (renameat(tmpfd, sctmp, dirfd, scname) == -1)
-		write_fatal(scname, errno);
-	if (fs_syncdir(dirfd) == -1)
-		write_fatal(".", errno);
+	scfd = write_sidecar(id, name, asset, albums, bytes, sha, checksum,
+	    external, livePhotoOf);
+	/* Flushed and renamed into place by the committer; the record
+	 * goes out when that is done. */
+	j = xcalloc(1, sizeof(*j));
+	j->fd = downloaded ? fd : -1;
+	fd = -1;
+	j->scfd = scfd;
+	j->tfd = tmpfd;
+	snprintf(j->id, sizeof(j->id), "%s", id);
+	snprintf(j->part, sizeof(j->part), "%s", part);
+	snprintf(j->sctmp, sizeof(j->sctmp), "%s.json.part", id);
+	snprintf(j->scname, sizeof(j->scname), "%s.json", id);
+	j->name = xstrdup(name);
+	commit_submit(j);
 	if (downloaded)
 		ndown++;
 	e = make_entry(name, id, bytes, sha, checksum, external, livePhotoOf);
@@ -812,7 +1142,7 @@ do_record(cJSON *rec, const struct ndjson_in *in)
 	return bad || nerrors(rec) > n0 ? -1 : 0;
 }
 
-static int
+static void
 do_id(const char *id)
 {
 	cJSON *rec, *backup, *used = NULL, *assets;
@@ -830,9 +1160,7 @@ do_id(const char *id)
 		cJSON_AddItemToArray(assets, used);
 	}
 	cJSON_AddItemToObject(rec, "backup", backup);
-	ndjson_emit(rec);
-	cJSON_Delete(rec);
-	return rv;
+	record_done(rec, NULL, rv == -1);
 }
 
 static void
@@ -866,7 +1194,7 @@ main(int argc, char *argv[])
 	const char *dir = NULL;
 	char extra[128];
 	cJSON *rec;
-	int ch, i, r, failed = 0;
+	int ch, i, r;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((ch = getopt(argc, argv, "d:qr:")) != -1) {
@@ -904,34 +1232,29 @@ main(int argc, char *argv[])
 	open_dir(dir);
 	progress_init(qflag);
 
+	commit_start();
 	if (argc > 0) {
 		for (i = 0; i < argc; i++)
-			if (do_id(argv[i]) == -1) {
-				prog.failed++;
-				failed = 1;
-			}
+			do_id(argv[i]);
 	} else {
 		ndjson_open(&in, stdin, "stdin");
 		while ((r = ndjson_next(&in, &rec)) != 0) {
 			if (r == -1) {
 				prog.records++;
 				prog.failed++;
-				failed = 1;
+				anyfailed = 1;
 				continue;
 			}
-			if (do_record(rec, &in) == -1) {
-				prog.failed++;
-				failed = 1;
-			}
-			ndjson_emit(rec);
-			cJSON_Delete(rec);
+			record_done(rec, &in, do_record(rec, &in) == -1);
 		}
 		ndjson_close(&in);
 	}
-	close_tmpdir();
+	commit_end();
+	if (tmpfd != -1)
+		close(tmpfd);
 	ndjson_finish();
 	snprintf(extra, sizeof(extra), "%ld downloaded, %ld already there, "
 	    "%ld resumed", ndown, nskip, nresume);
 	progress_end(http_requests(), extra);
-	return failed ? EX_SOME : EX_DONE;
+	return anyfailed ? EX_SOME : EX_DONE;
 }

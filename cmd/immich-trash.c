@@ -129,9 +129,8 @@ hold(struct pend *p, const char *id, const char *code, const char *fmt, ...)
 	cJSON_AddStringToObject(e, "detail", d);
 	rec_set(p->trashed, id, e);
 	p->failed = 1;
-	if (!qflag)
-		warnx("%s:%zu: asset %s: held back (%s): %s", in.name,
-		    p->lineno, id, code, d);
+	warnx("%s:%zu: asset %s: held back (%s): %s", in.name, p->lineno,
+	    id, code, d);
 	free(d);
 	nheld++;
 }

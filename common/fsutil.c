@@ -146,7 +146,7 @@ fs_avail(int fd)
 }
 
 int
-fs_write_file(int dirfd, const char *name, const char *buf, size_t len)
+fs_create_file(int dirfd, const char *name, const char *buf, size_t len)
 {
 	ssize_t n;
 	int fd, e;
@@ -162,11 +162,25 @@ fs_write_file(int dirfd, const char *name, const char *buf, size_t len)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			goto fail;
+			e = errno;
+			close(fd);
+			unlinkat(dirfd, name, 0);
+			errno = e;
+			return -1;
 		}
 		buf += n;
 		len -= n;
 	}
+	return fd;
+}
+
+int
+fs_write_file(int dirfd, const char *name, const char *buf, size_t len)
+{
+	int fd, e;
+
+	if ((fd = fs_create_file(dirfd, name, buf, len)) == -1)
+		return -1;
 	if (fsync(fd) == -1)
 		goto fail;
 	if (close(fd) == -1) {

@@ -32,6 +32,14 @@ long long fs_avail(int fd);
 
 /*
  * Write buf to a new file dirfd/name (O_EXCL, O_NOFOLLOW, 0600, replacing
+ * a stale one) without flushing it: the caller fsyncs and closes the fd
+ * it returns.  -1 with errno set (file removed) on failure.
+ */
+int	 fs_create_file(int dirfd, const char *name, const char *buf,
+	    size_t len);
+
+/*
+ * Write buf to a new file dirfd/name (O_EXCL, O_NOFOLLOW, 0600, replacing
  * a stale one) and fsync it.  0, or -1 with errno set (file removed).
  */
 int	 fs_write_file(int dirfd, const char *name, const char *buf,

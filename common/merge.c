@@ -580,6 +580,108 @@ merge_arrived(const cJSON *c, const cJSON *keeper, const cJSON *albums)
 	return 0;
 }
 
+/* A loser's description as merge_plan reads it: "" for none. */
+static const char *
+desc_of(const cJSON *asset)
+{
+	const char *d = rec_str(exif(asset), "description");
+
+	return blank(d) ? "" : d;
+}
+
+/* Its rating as merge_plan reads it: 0 unless from 1 to 5. */
+static double
+rating_of(const cJSON *asset)
+{
+	double r;
+
+	return get_num(exif(asset), "rating", &r) && r > 0 && r <= 5 ? r : 0;
+}
+
+static int
+archived(const cJSON *asset)
+{
+	const char *v = rec_str(asset, "visibility");
+
+	return v && strcmp(v, "archive") == 0;
+}
+
+/* Its capture time as it would be sent, or NULL. */
+static char *
+date_of(const cJSON *asset)
+{
+	long long ms;
+
+	if (merge_parse_instant(rec_str(exif(asset), "dateTimeOriginal"),
+	    &ms) < 0)
+		return NULL;
+	return render_date(asset, ms);
+}
+
+/* Every valid tag id of a is on b. */
+static int
+tags_within(const cJSON *a, const cJSON *b)
+{
+	const cJSON *t, *ta = cJSON_GetObjectItemCaseSensitive(a, "tags");
+	const cJSON *tb = cJSON_GetObjectItemCaseSensitive(b, "tags");
+	const char *id;
+
+	if (!cJSON_IsArray(ta))
+		return 1;
+	cJSON_ArrayForEach(t, ta) {
+		id = rec_str(t, "id");
+		if (valid_uuid(id) && !has_id(tb, id))
+			return 0;
+	}
+	return 1;
+}
+
+int
+merge_loser_changed(const cJSON *snap, const cJSON *fresh, char *why,
+    size_t whysz)
+{
+	const char *what = NULL;
+	double la, lo, lb, lob;
+	int ga, gb;
+	char *da, *db;
+
+	if (!cJSON_IsObject(snap) || !cJSON_IsObject(fresh)) {
+		if (whysz > 0)
+			snprintf(why, whysz, "no copy of the loser %s",
+			    cJSON_IsObject(snap) ? "from the server" :
+			    "in the record");
+		return 1;
+	}
+	ga = get_gps(snap, &la, &lo);
+	gb = get_gps(fresh, &lb, &lob);
+	da = date_of(snap);
+	db = date_of(fresh);
+	if (strcmp(desc_of(snap), desc_of(fresh)) != 0)
+		what = "description";
+	else if (rating_of(snap) != rating_of(fresh))
+		what = "rating";
+	else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(snap,
+	    "isFavorite")) != cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+	    fresh, "isFavorite")))
+		what = "favorite";
+	else if (archived(snap) != archived(fresh))
+		what = "visibility";
+	else if (ga != gb || (ga && (fabs(la - lb) > GPS_EPS ||
+	    fabs(lo - lob) > GPS_EPS)))
+		what = "location";
+	else if ((da == NULL) != (db == NULL) || (da && strcmp(da, db) != 0))
+		what = "capture time";
+	else if (!tags_within(snap, fresh) || !tags_within(fresh, snap))
+		what = "tags";
+	free(da);
+	free(db);
+	if (what == NULL)
+		return 0;
+	if (whysz > 0)
+		snprintf(why, whysz, "%s changed since the plan was made", what);
+	return 1;
+}
+
 /* The keeper's entry of a BulkIdResponseDto[] reply: NULL when added or
  * already there ("duplicate"), else the reason. */
 const char *

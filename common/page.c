@@ -56,10 +56,10 @@ static const char css[] =
 ".n{margin:1px 0 4px;font-weight:600;white-space:nowrap;overflow:hidden;"
 "text-overflow:ellipsis}"
 ".lg{font-size:12px}.lg mark{padding:0 4px}"
-".m{display:grid;grid-template-columns:64px 1fr;font-size:12px;"
+".m{display:grid;grid-template-columns:76px 1fr;font-size:12px;"
 "line-height:1.45;white-space:pre}.m>div{overflow:hidden;"
 "text-overflow:ellipsis}.m>div:first-child{color:var(--mut)}"
-"mark{background:var(--d);color:inherit}mark.m{background:var(--m)}"
+"mark{background:var(--d);color:inherit}mark.z{background:var(--m)}"
 ".mv{margin:8px 0 0}.mv ul{margin:2px 0;padding-left:18px}"
 ".er{color:var(--x)}";
 
@@ -130,7 +130,7 @@ page_head(FILE *fp)
 	    "<input id=\"q\" type=\"search\" placeholder=\"search file names\" "
 	    "aria-label=\"search file names\"><span id=\"cnt\"></span>"
 	    "<span class=\"lg\"><mark>differs from the keeper</mark> "
-	    "<mark class=\"m\">the keeper has none</mark></span>"
+	    "<mark class=\"z\">the keeper has none</mark></span>"
 	    "</header>\n<main>\n", hcss, hjs, css);
 }
 
@@ -596,7 +596,7 @@ cell(FILE *fp, const struct group *g, char *const *v, int i, int r,
 	if (!first)
 		putc('\n', fp);
 	if (*c)
-		fprintf(fp, "<mark%s>", *c == 'm' ? " class=\"m\"" : "");
+		fprintf(fp, "<mark%s>", *c == 'm' ? " class=\"z\"" : "");
 	if (x == NULL || *x == '\0')
 		fputs("\xe2\x80\x94", fp);
 	else {

@@ -54,8 +54,8 @@ fi
 
 # Every asset trashed ok in done.ndjson (not a dry run) must have a
 # restored entry with ok true in the output.
-jq -rs --slurpfile done "$done_f" '
-  ([$done[] | .trashed // {} | to_entries[] |
+jq -rs --slurpfile run "$done_f" '
+  ([$run[] | .trashed // {} | to_entries[] |
     select(.value.ok and (.value.dryRun | not)) | .key]) as $want |
   (map(.restored // {} | to_entries[]) | from_entries) as $r |
   ([$want[] | select($r[.].ok == true)]) as $back |
@@ -69,8 +69,8 @@ jq -rs --slurpfile done "$done_f" '
   "not restored:           \($not | length)",
   ($not[] | "   \(.): \($r[.].detail // "no restored entry")")
 ' "$out"
-bad=$(jq -rs --slurpfile done "$done_f" '
-  ([$done[] | .trashed // {} | to_entries[] |
+bad=$(jq -rs --slurpfile run "$done_f" '
+  ([$run[] | .trashed // {} | to_entries[] |
     select(.value.ok and (.value.dryRun | not)) | .key]) as $want |
   (map(.restored // {} | to_entries[]) | from_entries) as $r |
   [$want[] | select($r[.].ok != true)] | length' "$out")

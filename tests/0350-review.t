@@ -7,7 +7,7 @@
 # (as root, apt-get install chromium; IMMICH_TEST_NO_INSTALL=1 stops it).
 # REVIEW_SHOT=FILE keeps the screenshot.
 . "$(dirname "$0")/lib.sh"
-plan 50
+plan 51
 
 skip() { _n=$((_n + 1)); echo "ok $_n # SKIP $*"; }
 count() { grep -o -- "$1" "$2" | wc -l | tr -d ' '; }
@@ -72,8 +72,8 @@ is "$(fake_log_count '.path | test("/thumbnail$")')" 1 \
 
 # The page: self-contained and escaped.
 unlike "$(grep -o "https\?://.\{0,20\}" "$H")" . "no http(s) URL anywhere in the page"
-srcs=$(grep -o ' \(src\|href\|srcset\|action\)="[^"]*"' "$H" | sort -u)
-unlike "$srcs" '="([^t]|t[^h])' "every src is thumbs/... (no other URL)"
+srcs=$(grep -o ' \(data-src\|src\|href\|srcset\|action\)="[^"]*"' "$H" | sort -u)
+unlike "$srcs" '="([^t]|t[^h])' "every image is thumbs/... (no other URL)"
 like "$(grep -o '<meta http-equiv="Content-Security-Policy"[^>]*>' "$H")" \
     "default-src 'none'; img-src 'self' data:; style-src 'sha256-[^']+'; script-src 'sha256-" \
     "Content-Security-Policy: nothing but the hashed style and script"
@@ -100,7 +100,8 @@ IN=$T/plan.ndjson run env -u IMMICH_INSTANCE_URL -u IMMICH_API_KEY \
     immich-review -n -o "$P"
 is "$rc" 0 "-n works without server settings"
 is "$(fake_log_count 'true')" 0 "-n makes no request"
-is "$(count '<img ' "$H")" "$((nassets - 1))" "-n shows the stored thumbnails"
+is "$(count '<img alt="" data-src="thumbs/' "$H")" "$((nassets - 1))" \
+    "-n shows the stored thumbnails"
 
 # Bad lines, hostile ids, later stages.
 head -n 1 "$T/plan.ndjson" | jq -c '.assets[0].id = "../../../x" |
@@ -149,7 +150,7 @@ if [ -z "$CHROME" ] && [ "$(id -u)" = 0 ] && [ "${IMMICH_TEST_NO_INSTALL:-0}" !=
 	CHROME=$(command -v chromium || true)
 fi
 if [ -z "$CHROME" ]; then
-	for i in 1 2 3 4 5 6 7 8 9 10 11; do
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
 		skip "chromium is not installed (apt-get install chromium)"
 	done
 	exit 0
@@ -162,8 +163,13 @@ chrome() {
 	    --user-data-dir="$(mktemp -d "$T/chrome.XXXXXX")" \
 	    --host-resolver-rules='MAP * ~NOTFOUND' "$@" 2>>"$T/chrome.err"
 }
-chrome --log-net-log="$T/net.json" --dump-dom "file://$H" >"$T/dom.html"
+chrome --log-net-log="$T/net.json" --virtual-time-budget=5000 \
+    --dump-dom "file://$H" >"$T/dom.html"
 D=$T/dom.html
+near=$(count '<img alt="" src="thumbs/' "$D")
+far=$(count '<img alt="" data-src="thumbs/' "$D")
+[ "$near" -gt 0 ] && [ "$far" -gt 0 ] && [ $((near + far)) = $((nassets - 1)) ]
+ok $? "thumbnails near the screen are loaded ($near), the others wait ($far)"
 like "$(grep -o 'data-ready="[0-9]*"' "$D")" '[0-9]' "the page's script ran"
 is "$(grep -o '<title>[^<]*' "$D")" "<title>Immich duplicates: review" \
     "the injected script did not run (title unchanged)"

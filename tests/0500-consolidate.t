@@ -3,14 +3,19 @@
 # keeper lacks it and left alone when it has it, GPS disagreement, rating 0
 # never sent, album and tag union (with the "duplicate" reply), archive,
 # a refused album add and a silently dropped update recorded as group
-# errors, a caption typed after planning kept (invariant 5), review groups
-# and broken plans left alone, a second run and -n sending no update, and
-# the request count of a group with nothing to move.
+# errors, a caption typed on the keeper after planning kept (invariant 5),
+# one typed on a loser after planning not seen (the losers come from the
+# plan's copy) but flagged by merge_loser_changed (for immich-trash; unit
+# cases through t-merge), review groups and broken plans left alone, a
+# second run and -n sending no update, the losers' albums recorded in
+# consolidated.albums, and the request count of a pair with nothing to
+# move: 2 (the keeper, the loser's albums).
 . "$(dirname "$0")/lib.sh"
 
 command -v immich-consolidate >/dev/null || skip_all "immich-consolidate not built"
+command -v t-merge >/dev/null || skip_all "t-merge not built"
 command -v jq >/dev/null || skip_all "jq missing"
-plan 80
+plan 114
 
 # Ids: group N's keeper is K N, its losers L N M; albums A N.
 K() { printf '%08d-0000-4000-8000-000000000000' "$1"; }
@@ -61,7 +66,9 @@ cat >"$T/lib.json" <<EOF
  {"id": "$(K 12)"},
  {"id": "$(L 12 1)", "localDateTime": "2022-07-01T05:00:00.000Z",
   "exifInfo": {"dateTimeOriginal": "2022-07-01T08:00:00.000Z",
-   "timeZone": "Nowhere/Atlantis"}}
+   "timeZone": "Nowhere/Atlantis"}},
+ {"id": "$(K 13)"},
+ {"id": "$(L 13 1)", "exifInfo": {"rating": 2}}
 ],
 "albums": [
  {"id": "$(A 1)", "albumName": "Paris", "assetIds": ["$(L 1 1)"]},
@@ -75,13 +82,21 @@ cat >"$T/lib.json" <<EOF
 EOF
 fake_start "$T/lib.json"
 
-# A plan record: group N, losers M..., review (JSON list).
+# An asset as the server has it now (like the plan's copy in "assets").
+snap() { curl -sS -H "x-api-key: $IMMICH_API_KEY" "$FAKE/api/assets/$1" | jq -c .; }
+# A plan record: group N, losers M..., review (JSON list).  The losers'
+# copies are taken now, as immich-dupes would (none with NOSNAP=1); the
+# keeper's is a stale one with no description, which must not matter.
 rec() {
 	_g=$1 _rev=$2; shift 2
-	_t=
-	for _m in "$@"; do _t="$_t${_t:+,}\"$(L "$_g" "$_m")\""; done
+	_t= _a=
+	for _m in "$@"; do
+		_t="$_t${_t:+,}\"$(L "$_g" "$_m")\""
+		[ -n "${NOSNAP:-}" ] || _a="$_a,$(snap "$(L "$_g" "$_m")")"
+	done
 	printf '{"duplicateId":"d%07d-0000-4000-8000-000000000000",' "$_g"
-	printf '"assets":[{"id":"%s","exifInfo":{"description":""}}],' "$(K "$_g")"
+	printf '"assets":[{"id":"%s","exifInfo":{"description":""}}%s],' \
+	    "$(K "$_g")" "$_a"
 	printf '"keep":"%s","trash":[%s],"why":"test","review":%s}\n' \
 	    "$(K "$_g")" "$_t" "$_rev"
 }
@@ -137,14 +152,19 @@ is "$(out_of "$k" | jq -c '[.consolidated.changes[].field] | sort')" \
 is "$(out_of "$k" | jq -r '[.consolidated.changes[].from] | unique | .[]')" "$(L 1 1)" "changes name the loser"
 is "$(field "$(L 1 1)" '[.exifInfo.description,.isFavorite,.visibility]')" \
     '["Eiffel tower",true,"archive"]' "the loser is unchanged"
+is "$(out_of "$k" | jq -c '.consolidated.albums')" "{\"$(L 1 1)\":[{\"id\":\"$(A 1)\",\"albumName\":\"Paris\"}]}" \
+    "consolidated.albums: the loser's album, id and name"
 
 # group 2: the keeper has everything: nothing overwritten, no PUT
 k=$(K 2)
-is "$(out_of "$k" | jq -c '.consolidated')" '{"changes":[],"confirmed":true}' "group 2: nothing to move"
+is "$(out_of "$k" | jq -c '.consolidated')" "{\"changes\":[],\"confirmed\":true,\"albums\":{\"$(L 2 1)\":[]}}" "group 2: nothing to move, the loser's albums: none"
 is "$(field "$k" '[.exifInfo.latitude,.exifInfo.longitude,.exifInfo.dateTimeOriginal,.exifInfo.description,.exifInfo.rating]')" \
     '[10.5,20.5,"2019-01-01T00:00:00.000Z","Mine",5]' "present fields not overwritten"
 is "$(puts_to "$k")" 0 "no PUT for the keeper that has everything"
-is "$(touching "$k|$(L 2 1)")" 3 "a pair with nothing to move costs 3 requests"
+is "$(touching "$k|$(L 2 1)")" 2 "a pair with nothing to move costs 2 requests"
+is "$(fake_log_count "(.method==\"GET\" and .path==\"/api/assets/$k\") or (.method==\"GET\" and .path==\"/api/albums\" and .query.assetId==\"$(L 2 1)\")")" 2 \
+    "... the keeper now and the loser's albums"
+is "$(touching "$(L 2 1)")" 1 "the loser itself is not read again (the plan's copy is used)"
 
 # group 3: GPS disagreement, ratings 0 and -1
 k=$(K 3)
@@ -170,6 +190,10 @@ is "$(puts_to "$(A 2)")" 0 "no add to an album the keeper is in"
 is "$(puts_to "$(A 3)")$(puts_to "$(A 4)")" 11 "one add per missing album"
 is "$(out_of "$k" | jq -c '.consolidated.confirmed')" true "a \"duplicate\" reply counts as done"
 is "$(out_of "$k" | jq -c '.errors')" null "no error for group 5"
+is "$(out_of "$k" | jq -c ".consolidated.albums[\"$(L 5 1)\"] | map(.albumName) | sort")" \
+    '["Also loser","Both","Loser only"]' "consolidated.albums: every album of the loser"
+is "$(printf '%s\n' "$out" | jq -c 'select(.consolidated.changes) | [.trash[]] - (.consolidated.albums | keys) | length' | sort -u)" 0 \
+    "consolidated.albums: an entry for every loser"
 
 # group 6: review untouched; group 10 descriptions equal
 is "$(out_of "$(K 6)" | jq -c '.consolidated')" '{"skipped":"review"}' "review group skipped"
@@ -183,6 +207,82 @@ IN=$T/p11.ndjson run immich-consolidate -q
 is "$(out_of "$(K 11)" | jq -c '[.consolidated.changes, [.consolidated.notMoved[].field]]')" '[[],["dateTimeOriginal"]]' "losers' times differ: not moved, noted"
 is "$(fake_log_count '.method=="PUT" and .body.dateTimeOriginal=="2022-07-01T05:00:00.000-03:00"')" 1 "unknown zone: offset from localDateTime"
 is "$(field "$(K 12)" '.exifInfo.dateTimeOriginal')" '"2022-07-01T08:00:00.000Z"' "unknown zone: same instant"
+
+# --- 1c. a caption typed on a loser after planning -----------------------------
+# The losers come from the plan's copy (no request reads them again), so
+# consolidate does not see it; immich-trash compares each loser with that
+# copy just before trashing it (merge_loser_changed, common/merge.c) and
+# holds it back ("loser-changed"): tested here through t-merge.
+tmerge() {
+	if [ "${VALGRIND:-0}" = 1 ]; then
+		valgrind -q --error-exitcode=99 --leak-check=full \
+		    --errors-for-leak-kinds=definite t-merge
+	else
+		t-merge
+	fi
+}
+# [the plan's copy of asset $2 in record file $1, the server's now]
+copies() {
+	printf '[%s,%s]\n' "$(jq -c --arg id "$2" '.assets[] | select(.id == $id)' "$1")" \
+	    "$(snap "$2")"
+}
+rec 13 '[]' 1 >"$T/p13.ndjson"
+fake_ctl POST /_fake/mutate "{\"id\":\"$(L 13 1)\",\"set\":{\"exifInfo\":{\"description\":\"typed on the loser later\"}}}" >/dev/null
+mark
+IN=$T/p13.ndjson run immich-consolidate -q
+is "$rc" 0 "caption on a loser after planning: consolidate runs"
+is "$(field "$(K 13)" '[.exifInfo.description, .exifInfo.rating]')" '[null,2]' \
+    "... and moves what the plan's copy has, not the new caption"
+is "$(touching "$(L 13 1)")" 1 "... reading only the loser's albums"
+is "$(copies "$T/p13.ndjson" "$(L 13 1)" | tmerge)" \
+    "changed: description changed since the plan was made" \
+    "merge_loser_changed flags the caption typed on the loser"
+is "$(copies "$T/plan.ndjson" "$(L 1 1)" | tmerge)" "same" \
+    "merge_loser_changed: a consolidated loser is unchanged"
+is "$(copies "$T/plan.ndjson" "$(L 5 1)" | tmerge)" "same" \
+    "merge_loser_changed: same tags, read from two places"
+
+# --- 1d. a record without the loser's copy: read from the server --------------
+(NOSNAP=1; rec 10 '[]' 1) >"$T/p10.ndjson"
+mark
+IN=$T/p10.ndjson run immich-consolidate -q
+is "$rc" 0 "no copy of the loser in the record: exit 0"
+is "$(printf '%s\n' "$out" | jq -c '[.consolidated.changes, .consolidated.confirmed]')" '[[],true]' "... consolidated"
+is "$(touching "$(K 10)|$(L 10 1)")" 3 "... for one more request (GET /assets of the loser)"
+
+# --- 1e. merge_loser_changed, case by case -------------------------------------
+B='{"id":"00000000-0000-4000-8000-000000000001","isFavorite":false,
+ "visibility":"timeline","localDateTime":"2020-01-01T01:00:00.000Z",
+ "tags":[{"id":"70000000-0000-4000-8000-000000000001","value":"a"},
+         {"id":"70000000-0000-4000-8000-000000000002","value":"b"}],
+ "exifInfo":{"description":"d","rating":3,"latitude":1.5,"longitude":2.5,
+  "dateTimeOriginal":"2020-01-01T00:00:00.000Z","timeZone":"UTC+1",
+  "make":"Canon"}}'
+# mcase SNAPSHOT-FILTER FRESH-FILTER WANT NAME (jq filters over $B)
+mcase() {
+	is "$(jq -nc --argjson b "$B" "[(\$b | $1), (\$b | $2)]" | tmerge)" "$3" \
+	    "merge_loser_changed: $4"
+}
+mcase . . same "identical"
+mcase . '.exifInfo.description = "d\nmore"' "changed: description changed since the plan was made" "description"
+mcase '.exifInfo.description = null' '.exifInfo.description = "  "' same "blank description = none"
+mcase . '.exifInfo.rating = 4' "changed: rating changed since the plan was made" "rating"
+mcase '.exifInfo.rating = null' '.exifInfo.rating = -1' same "rating -1 = none"
+mcase . '.isFavorite = true' "changed: favorite changed since the plan was made" "favorite"
+mcase . '.visibility = "archive"' "changed: visibility changed since the plan was made" "archived"
+mcase . '.exifInfo.latitude = 1.6' "changed: location changed since the plan was made" "location"
+mcase . '.exifInfo.latitude = 1.5000001' same "location within 10^-6 degrees"
+mcase '.exifInfo.latitude = null' '.exifInfo.latitude = 0 | .exifInfo.longitude = 0' same "0,0 = no location"
+mcase . '.exifInfo.dateTimeOriginal = "2020-01-01T01:00:00+01:00"' same "capture time: the same instant"
+mcase . '.exifInfo.dateTimeOriginal = "2020-01-01T00:00:01.000Z"' "changed: capture time changed since the plan was made" "capture time"
+mcase . '.exifInfo.timeZone = "UTC+2"' "changed: capture time changed since the plan was made" "time zone"
+mcase . '.tags |= reverse' same "tags in another order"
+mcase . '.tags |= .[:1]' "changed: tags changed since the plan was made" "a tag removed"
+mcase . '.tags += [{"id":"70000000-0000-4000-8000-000000000003"}]' "changed: tags changed since the plan was made" "a tag added"
+mcase . '.exifInfo.make = "Nikon" | .originalFileName = "x.jpg" | .visibility = "hidden"' same "fields consolidation does not read"
+mcase null . "changed: no copy of the loser in the record" "no copy in the record"
+mcase . '"x"' "changed: no copy of the loser from the server" "no fresh copy"
+mcase . '.exifInfo = "garbage" | .tags = 7' "changed: description changed since the plan was made" "wrong types"
 
 # --- 2. a second run over the output changes nothing -------------------------
 mark
@@ -198,7 +298,7 @@ IN=$T/p9.ndjson run immich-consolidate -q -n
 is "$rc" 0 "-n: exit 0"
 is "$(fake_log_count '.method!="GET"')" 0 "-n: GETs only"
 is "$(printf '%s\n' "$out" | jq -c '.consolidated')" \
-    "{\"changes\":[{\"field\":\"isFavorite\",\"value\":true,\"from\":\"$(L 9 1)\"}],\"dryRun\":true,\"confirmed\":false}" \
+    "{\"changes\":[{\"field\":\"isFavorite\",\"value\":true,\"from\":\"$(L 9 1)\"}],\"dryRun\":true,\"confirmed\":false,\"albums\":{\"$(L 9 1)\":[]}}" \
     "-n: the planned change, dryRun, not confirmed"
 is "$(field "$(K 9)" '.isFavorite')" false "-n: keeper unchanged"
 

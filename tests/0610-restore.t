@@ -115,7 +115,7 @@ is "$rc $(res "$L_forced" | jq -r .how)" "0 upload" "force-deleted: uploaded"
 mutate "{\"id\":\"$L_vtwo\",\"purge\":true}"
 fake_ctl POST /_fake/config '{"errorStyle":"v2"}' >/dev/null
 fake_ctl POST /_fake/faults '[{"path":"^/api/server/version$","action":"status",
-    "status":200,"body":{"major":2,"minor":7,"patch":5}}]' >/dev/null
+    "status":200,"body":{"major":2,"minor":7,"patch":5,"prerelease":null}}]' >/dev/null
 IN=$F/vtwo.done run immich-restore -q
 fake_ctl POST /_fake/config '{"errorStyle":"v3"}' >/dev/null
 is "$rc $(res "$L_vtwo" | jq -r .how)" "0 upload" "2.x: uploaded"

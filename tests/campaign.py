@@ -560,31 +560,53 @@ def pick_request(rng, reqs, pred=lambda m, p: True):
 ORIG = re.compile(r'/original$')
 
 
-def fault_action(rng, method, path, low):
-    stall = {'action': 'stall', 'seconds': low + 1.5,
-             'afterBytes': rng.randint(0, 600)}
-    common = [
-        {'action': 'status', 'status': 429},
-        {'action': 'status', 'status': 429, 'retryAfter': '1'},
-        {'action': 'status', 'status': rng.choice([500, 502, 503, 504])},
-        {'action': 'status', 'status': 502,
-         'text': '<html><head><title>502 Bad Gateway</title></head></html>'},
-        {'action': 'close'},
-        {'action': 'close', 'rst': True},
-    ]
-    if method == 'GET':
-        common += [{'action': 'reset', 'afterBytes': rng.randint(0, 400)},
-                   {'action': 'short', 'afterBytes': rng.randint(0, 400)},
-                   stall]
-        if ORIG.search(path):
-            common += [{'action': 'wrongbytes'},
-                       {'action': 'wrongbytes', 'at': rng.randint(0, 200)}]
-    else:
-        # The change is made, the reply is lost or replaced.
-        common += [{'action': 'status', 'status': 500, 'process': True},
-                   {'action': 'close', 'process': True},
-                   {'action': 'reset', 'afterBytes': 0}]
-    return dict(rng.choice(common))
+# The fault kinds, used in turn (so that a short campaign has each), each
+# with the requests it applies to.
+FAULT_KINDS = ['429', '429 Retry-After', '5xx', '502 html', 'close',
+               'close rst', 'reset', 'short', 'stall', 'wrong bytes',
+               'change made, 500', 'change made, no reply']
+
+
+def fault_rule(rng, kind, reqs, low):
+    get = (lambda m, p: m == 'GET')
+    change = (lambda m, p: m in ('PUT', 'DELETE', 'POST'))
+    pred, act = None, None
+    if kind == '429':
+        act = {'action': 'status', 'status': 429}
+    elif kind == '429 Retry-After':
+        act = {'action': 'status', 'status': 429, 'retryAfter': '1'}
+    elif kind == '5xx':
+        act = {'action': 'status', 'status': rng.choice([500, 502, 503,
+                                                        504])}
+    elif kind == '502 html':
+        act = {'action': 'status', 'status': 502, 'text': '<html><head>'
+               '<title>502 Bad Gateway</title></head></html>'}
+    elif kind == 'close':
+        act = {'action': 'close'}
+    elif kind == 'close rst':
+        act = {'action': 'close', 'rst': True}
+    elif kind in ('reset', 'short'):
+        pred, act = get, {'action': kind, 'afterBytes': rng.randint(0, 400)}
+    elif kind == 'stall':
+        pred, act = get, {'action': 'stall', 'seconds': low + 1.5,
+                          'afterBytes': rng.randint(0, 600)}
+    elif kind == 'wrong bytes':
+        pred = (lambda m, p: m == 'GET' and ORIG.search(p))
+        act = {'action': 'wrongbytes'}
+        if rng.random() < 0.5:
+            act['at'] = rng.randint(0, 200)
+    elif kind == 'change made, 500':
+        pred, act = change, {'action': 'status', 'status': 500,
+                             'process': True}
+    elif kind == 'change made, no reply':
+        pred, act = change, {'action': 'close', 'process': True}
+    r = pick_request(rng, reqs, pred or (lambda m, p: True))
+    if r is None:
+        r = pick_request(rng, reqs)
+        act = {'action': 'status', 'status': 503}
+    r.update(act)
+    r['times'] = rng.choice([1, 1, 1, 2, 3, 8])
+    return r
 
 
 def faults(args):
@@ -595,19 +617,22 @@ def faults(args):
     tot = {'injected': 0, 'restarts': 0, 'lost': 0, 'keepers': 0,
            'review': 0, 'partial': 0, 'tmp': 0, 'emptied': 0, 'equal': 0,
            'hang': 0}
+    nrules = 0
+    kinds = {}
     for run in range(args.runs):
         rng = random.Random('%s/faults/%d' % (args.seed, run))
         d, fake = ctx.fresh('f%d' % run)
         init = fake.state()
         rules = []
         for _ in range(rng.randint(2, 6)):
-            r = pick_request(rng, allreqs)
-            r.update(fault_action(rng, r['method'], r['path'], low))
-            r['times'] = rng.choice([1, 1, 1, 2, 3, 8])
+            kind = FAULT_KINDS[nrules % len(FAULT_KINDS)]
+            nrules += 1
+            r = fault_rule(rng, kind, allreqs, low)
+            r['kind'] = kind	# ignored by the fake
             rules.append(r)
         fake.ctl('POST', '/_fake/faults', rules)
         restart_at = None
-        if rng.random() < 0.35:
+        if run % 3 == 1 or rng.random() < 0.2:
             restart_at = rng.uniform(0, sum(ctx.secs.values()) * 1.2)
         timer = None
         restarted = []
@@ -624,6 +649,14 @@ def faults(args):
         fake.quiesce()
         log = fake.log_entries()
         n = sum(1 for e in log if e.get('fault')) + len(restarted)
+        for e in log:
+            f = e.get('fault')
+            if f:
+                if f == 'status':
+                    f = str(e.get('status'))
+                kinds[f] = kinds.get(f, 0) + 1
+        if restarted:
+            kinds['server restart'] = kinds.get('server restart', 0) + 1
         tot['injected'] += n
         tot['restarts'] += len(restarted)
         tot['hang'] += sum(1 for v in rcs.values() if v == 'hang')
@@ -659,6 +692,8 @@ def faults(args):
         fake.stop()
         if not (m1 or m2 or not eq) and not args.keep:
             shutil.rmtree(d)
+    say('injected by kind: ' + ', '.join('%s %d' % kv for kv in
+                                         sorted(kinds.items())))
     print('faults: %d injected, %d assets lost, %d keepers trashed, '
           '%d groups emptied, %d review groups touched, %d groups left '
           'half done, %d temporary files counted, %d server restarts, '
@@ -726,6 +761,11 @@ def crashes(args):
                for m, p in reqs):
             kinds += ['middownload', 'middownload']
         kind = rng.choice(kinds)
+        # Every other round: the two moments that matter most, for sure.
+        if (pt // len(STAGES)) % 2 == 0 and stage in ('fetch', 'dupes'):
+            kind = 'middownload'
+        if (pt // len(STAGES)) % 2 == 0 and stage == 'trash':
+            kind = 'after'
         d = os.path.join(ctx.base, 'work')
         if os.path.exists(d):
             shutil.rmtree(d)
@@ -742,8 +782,9 @@ def crashes(args):
             rule = pick_request(rng, reqs)
             rule.update(action='delay', seconds=HOLD)
         elif kind == 'after':
-            rule = pick_request(rng, reqs, lambda m, p: m in ('PUT',
-                                                             'DELETE'))
+            rule = pick_request(rng, reqs, lambda m, p: m == 'DELETE') \
+                if stage == 'trash' else \
+                pick_request(rng, reqs, lambda m, p: m in ('PUT', 'DELETE'))
             rule.update(action='delay', seconds=HOLD, after=True)
         elif kind == 'middownload':
             rule = pick_request(rng, reqs, lambda m, p: m == 'GET' and (
