@@ -21,6 +21,7 @@ COMMON	 = $(patsubst %.c,$(OBJ)/%.o,$(wildcard common/*.c))
 TESTC	 = $(patsubst tests/%.c,$(OBJ)/t/%,$(wildcard tests/*.c))
 MANS	 = $(wildcard man/*.[157])
 T	?= tests/*.t
+JOBS	?= 2
 
 all: $(BINS)
 
@@ -49,7 +50,7 @@ check: deps
 	@$(MAKE) --no-print-directory all testbins
 	mandoc -Tlint -Wwarning $(MANS)
 	PATH="$(abspath $(OBJ))/t:$(abspath $(BIN)):$$PATH" \
-	    FUZZ_BUILD="$(abspath $(OBJ))/fuzz" prove $(PROVEFLAGS) $(T) </dev/null
+	    FUZZ_BUILD="$(abspath $(OBJ))/fuzz" prove -j$(JOBS) $(PROVEFLAGS) $(T) </dev/null
 
 testbins: $(TESTC)
 

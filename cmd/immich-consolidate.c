@@ -2,8 +2,9 @@
 /*
  * immich-consolidate: copy onto each group's keeper the metadata that its
  * losers have and it lacks, then re-read the keeper and confirm that every
- * change arrived.  Reads plan records (keep, trash, review) and adds
- * "consolidated": {changes: [{field, value, from}], confirmed}.
+ * change arrived.  Reads plan records (keep, trash, review, assets) and
+ * adds "consolidated": {changes: [{field, value, from}], confirmed,
+ * albums: {loserId: [{id, albumName}]}}.
  *
  * It decides from what the server says now about the keeper
  * (GET /assets/{keep}, and GET /albums?assetId={keep} only when a loser

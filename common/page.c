@@ -845,7 +845,7 @@ reasons(FILE *fp, const struct group *g)
 	const cJSON *r;
 	const char *c, *a, *d;
 
-	if (!g->held)
+	if (!g->held || (cJSON_IsArray(rv) && cJSON_GetArraySize(rv) == 0))
 		return;
 	fputs("<ul class=\"rv\">", fp);
 	if (!cJSON_IsArray(rv))

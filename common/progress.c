@@ -73,10 +73,11 @@ progress_end(long requests, const char *extra)
 		return;
 	if (live)
 		fputs("\r\033[K", stderr);
-	fprintf(stderr, "%s: %ld records, %ld assets, %ld failed, %s, "
-	    "%ld requests, %.1f s%s%s\n", program_invocation_short_name,
-	    prog.records, prog.assets, prog.failed,
-	    human(prog.bytes, b, sizeof(b)), requests, now_mono() - t0,
-	    extra ? ", " : "", extra ? extra : "");
+	fprintf(stderr, "%s: %ld record%s, %ld asset%s, %ld failed, %s, "
+	    "%ld request%s, %.1f s%s%s\n", program_invocation_short_name,
+	    prog.records, prog.records == 1 ? "" : "s",
+	    prog.assets, prog.assets == 1 ? "" : "s", prog.failed,
+	    human(prog.bytes, b, sizeof(b)), requests, requests == 1 ? "" : "s",
+	    now_mono() - t0, extra ? ", " : "", extra ? extra : "");
 	errno = e;
 }

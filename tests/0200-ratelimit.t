@@ -4,6 +4,7 @@
 # cap, a killed holder, stale and garbled state, and the state directory
 # checks.  Driver: t-rl (tests/t-rl.c); checker: tests/rl-check.py.
 . "$(dirname "$0")/lib.sh"
+exclusive_test
 
 command -v t-rl >/dev/null || skip_all "t-rl not built (make testbins)"
 plan 40

@@ -4,6 +4,7 @@
 # server: every loser backed up, records whole and in order, and the
 # processes together keep to one shared rate limit.
 . "$(dirname "$0")/lib.sh"
+exclusive_test
 
 for b in immich-dupes immich-fetch; do
 	command -v $b >/dev/null || skip_all "$b not built yet"

@@ -193,7 +193,7 @@ is "$(printf '%s\n' "$out" | jq -r '.keep[-2:] + " " + .why' | sort | tr '\n' ' 
     "12 pixels 22 size " "... one record per group, keeper chosen"
 is "$(jq -c '[.method, .path]' "$FAKE_LOG" | tr '\n' ' ')" \
     '["GET","/api/duplicates"] ' "... one request: GET /api/duplicates"
-like "$err" '2 records, 4 assets, 0 failed, .*, 1 requests' "... progress says 1 request"
+like "$err" '2 records, 4 assets, 0 failed, .*, 1 request' "... progress says 1 request"
 
 len=$(curl -s -H "x-api-key: $IMMICH_API_KEY" "$FAKE/api/duplicates" | wc -c)
 fake_ctl POST /_fake/faults "{\"path\":\"^/api/duplicates\$\",\"action\":\"short\",\"afterBytes\":$((len - 10))}" >/dev/null

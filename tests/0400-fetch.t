@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 command -v curl >/dev/null && command -v jq >/dev/null &&
     command -v openssl >/dev/null || skip_all "needs curl, jq and openssl"
-plan 88
+plan 102
 
 S=11111111-1111-4111-8111-111111111111	# still, live photo, album, tag
 V=22222222-2222-4222-8222-222222222222	# its video
@@ -270,6 +270,91 @@ IN=$T/m.ndjson run immich-fetch -d "$T/rec"
 is "$rc" 1 "original missing (404): exit 1"
 is "$(printf '%s' "$out" | jq -c "[(.backup|keys), (.errors[0].message|test(\"HTTP 404\"))]")" \
     "[[\"$P\"],true]" "404: no entry for it, the other loser backed up, error says 404"
+
+# Two processes on one DIR (examples/parallel-fetch.sh runs several): the
+# one that finishes first must not take DIR/.tmp away from the other.  The
+# first waits for its second record, DIR/.tmp open, while a second process
+# runs to its end in the same DIR.
+d=$T/shared
+plan_for "$H2" >"$T/sh1.ndjson"
+plan_for "$H3" >"$T/sh2.ndjson"
+plan_for "$H6" >"$T/sh3.ndjson"
+# feed FIFO-INPUT: start immich-fetch on a FIFO, give it one record, wait
+# (bounded) until it has written it out.
+feed_start() {
+	rm -f "$T/fifo" && mkfifo "$T/fifo"
+	immich-fetch -q -d "$d" <"$T/fifo" >"$T/a.out" 2>"$T/a.err" &
+	apid=$!
+	exec 3>"$T/fifo"
+	cat "$1" >&3
+	i=0
+	while [ "$(wc -l <"$T/a.out")" -lt 1 ] && [ $i -lt 600 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+}
+feed_start "$T/sh1.ndjson"
+is "$(wc -l <"$T/a.out" | tr -d ' ')" 1 \
+    "shared DIR: the first process wrote its first record out and waits"
+run immich-fetch -d "$d" "$H4"
+is "$rc" 0 "shared DIR: a second process runs to its end meanwhile"
+test -d "$d/.tmp"
+ok $? "shared DIR: DIR/.tmp is left in place"
+cat "$T/sh2.ndjson" >&3
+exec 3>&-
+wait $apid
+is "$? $(cat "$T/a.err")" "0 " \
+    "shared DIR: the first process then completes its second record"
+is "$(jq -r '.backup|keys[]' "$T/a.out" | tr '\n' ' ')" "$H2 $H3 " \
+    "shared DIR: both records backed up"
+original "$H3" | cmp -s - "$d/$H3-a_b"
+ok $? "shared DIR: bytes identical"
+# DIR/.tmp removed under a running process (as an older immich-fetch did
+# when it finished): made again.
+feed_start "$T/sh3.ndjson"
+rmdir "$d/.tmp"
+plan_for "$H1" >&3
+exec 3>&-
+wait $apid
+is "$? $(cat "$T/a.err")" "0 " "DIR/.tmp removed under it: made again, exit 0"
+is "$(jq -r '.backup|keys[]' "$T/a.out" | tr '\n' ' ')" "$H6 $H1 " \
+    "DIR/.tmp removed under it: both records backed up"
+
+# An asset given twice: the second waits for the first one's commit and
+# finds it there.
+: >"$FAKE_LOG"
+run immich-fetch -d "$T/twice" "$H2" "$H2"
+is "$rc $(printf '%s\n' "$out" | jq -r ".backup[\"$H2\"].sha1" | sort -u | wc -l | tr -d ' ') $(fake_log_count '.path|endswith("/original")')" \
+    "0 1 1" "an asset twice: exit 0, two records, one download"
+
+# Records go out in input order, every one of them.
+for id in "$H3" "$P" "$H1" "$H6"; do plan_for "$id"; done |
+    jq -c '.duplicateId = .trash[0]' >"$T/order.ndjson"
+IN=$T/order.ndjson run immich-fetch -d "$T/order"
+is "$rc $(printf '%s\n' "$out" | jq -r .duplicateId | tr '\n' ' ')" \
+    "0 $H3 $P $H1 $H6 " "four records: exit 0, written in input order"
+
+# immich-consolidate leaves each loser's albums in consolidated.albums.ID:
+# the sidecar takes them from there and the download is the only request.
+plan_for "$P" | jq -c --arg p "$P" --arg al "$AL" \
+    '.consolidated = {changes: [], confirmed: true,
+    albums: {($p): [{id: $al, albumName: "From the record"}]}}' \
+    >"$T/cons.ndjson"
+: >"$FAKE_LOG"
+IN=$T/cons.ndjson run immich-fetch -d "$T/cons"
+is "$rc $(jq -r '.method + " " + .path' "$FAKE_LOG" | tr '\n' ' ')" \
+    "0 GET /api/assets/$P/original " \
+    "consolidated.albums: the download is the only request"
+is "$(jq -c .albums "$T/cons/$P.json")" \
+    "[{\"id\":\"$AL\",\"albumName\":\"From the record\"}]" \
+    "consolidated.albums: the sidecar's albums come from the record"
+is "$(printf '%s' "$out" | jq -c '.consolidated.albums | keys')" "[\"$P\"]" \
+    "consolidated.albums: passed through"
+jq -c '.consolidated.albums = {}' "$T/cons.ndjson" >"$T/cons2.ndjson"
+: >"$FAKE_LOG"
+IN=$T/cons2.ndjson run immich-fetch -d "$T/cons2"
+is "$rc $(jq -r '.path' "$FAKE_LOG" | sort | tr '\n' ' ')" \
+    "0 /api/albums /api/assets/$P/original " \
+    "consolidated.albums without the asset: its albums are asked for"
 
 # External-library asset: downloaded, not verifiable without -s.
 run immich-fetch -d "$T/ext" "$E"

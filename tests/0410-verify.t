@@ -56,7 +56,7 @@ is "$(printf '%s' "$out" | jq -c ".verified[\"$P\"]")" \
     "verified entry: ok, sha1, bytes"
 is "$(printf '%s' "$out" | jq -c 'del(.verified)')" "$rec" \
     "every other key passed through unchanged"
-like "$err" '1 records, 3 assets, 0 failed' "summary line"
+like "$err" '1 record, 3 assets, 0 failed' "summary line"
 IN=$T/rec.ndjson run immich-verify -q
 is "$err" "" "-q: nothing on stderr"
 

@@ -79,7 +79,7 @@ run_file() {
 		crashes=$((crashes + 1)); why="$why crash(rc $rc)"
 	fi
 	if [ "$before" != "$after" ]; then
-		outside=$((outside + 1)); why="$why wrote:$(echo $after)"
+		outside=$((outside + 1)); why="$why wrote: $(printf "%s " "$after")"
 	fi
 }
 # Was bad line (or group) $1 of the last run named on stderr?
@@ -134,7 +134,7 @@ else
 			why=
 			if [ "$expect" != any ] && ! named "$badline"; then
 				why="line $badline not named: $(grep -E \
-				    "stdin:$badline[^0-9]|group $badline[^0-9]" \
+				    "stdin:${badline}[^0-9]|group ${badline}[^0-9]" \
 				    "$C.err" | head -c 300)"
 			fi
 			result "$expect" "$stage: $name" "$why"

@@ -15,12 +15,12 @@ command -v jq >/dev/null || skip_all "needs jq"
 for s in dupes consolidate fetch verify trash; do
 	command -v immich-$s >/dev/null || skip_all "immich-$s not built"
 done
-plan 2
+plan 3
 export IMMICH_LOW_SPEED_TIME=1
 if [ "${CAMPAIGN_LONG:-0}" = 1 ]; then
 	set -- --runs "${CAMPAIGN_RUNS:-60}" --library kinds
 else
-	set -- --runs "${CAMPAIGN_RUNS:-6}"
+	set -- --runs "${CAMPAIGN_RUNS:-5}"
 fi
 
 python3 "$TESTDIR/campaign.py" selftest --dir "$T/self" >"$T/self.out" 2>&1
@@ -34,6 +34,16 @@ python3 "$TESTDIR/campaign.py" faults --dir "$T/f" \
 rc=$?
 grep '^#' "$T/f.out"
 grep -v '^#' "$T/f.out" | sed 's/^/# /'
+# Nothing done twice: a DELETE /assets whose reply was lost (or a 5xx
+# after the change) must not be sent again blindly, which trashes the
+# assets again and restarts their 30-day clock.  A known bug (the retry
+# in http.c / immich-trash): TODO until it is fixed.
+twice=$(grep '^twice:' "$T/f.out")
+case $twice in
+"twice: 0 "*)	ok 0 "nothing trashed twice";;
+*)		_n=$((_n + 1))
+		echo "not ok $_n - nothing trashed twice # TODO $twice";;
+esac
 line=$(grep '^faults:' "$T/f.out")
 like "$line" '^faults: [1-9][0-9]* injected, 0 assets lost, 0 keepers trashed, 0 groups emptied, 0 review groups touched, 0 groups left half done, 0 temporary files counted, .* 0 hangs, end state equal ([0-9]+)/\1$' \
     "fault campaign: nothing lost (status $rc)"

@@ -49,7 +49,7 @@ sleep 1
 n=0 procs=0
 while kill -0 $fpid 2>/dev/null && [ $n -lt 30 ]; do
 	cmdlines >"$T/cmdlines.$n"
-	procs=$((procs + $(ls -d /proc/[0-9]* | wc -l)))
+	procs=$((procs + $(ls -d /proc/[0-9]* 2>/dev/null | wc -l)))
 	n=$((n + 1))
 	sleep 0.2
 done
@@ -70,7 +70,7 @@ is "$nt $(jq -s '[.[] | .restored // {} | to_entries[] | select(.value.ok)] |
 
 # The key refused: the messages must not echo it.
 IMMICH_API_KEY=$KEY-wrong immich-dupes >/dev/null 2>refused.err
-IMMICH_API_KEY_FILE=$T/key IMMICH_API_KEY= immich-dupes -q >/dev/null \
+IMMICH_API_KEY_FILE=$T/key IMMICH_API_KEY='' immich-dupes -q >/dev/null \
     2>keyfile.err
 grep -q . refused.err
 ok $? "a refused key is reported"

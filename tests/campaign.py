@@ -329,8 +329,9 @@ def norm_asset(a):
             'tags': sorted(a.get('tagValues') or [])}
 
 
-def norm(state, bk):
-    """The end state compared between runs."""
+def norm(state, bk, counts=True):
+    """The end state compared between runs (without the assets' trash
+    counts unless counts)."""
     files = {}
     if os.path.isdir(bk):
         for root, dirs, names in os.walk(bk):
@@ -354,8 +355,11 @@ def norm(state, bk):
                         files[rel] = 'unreadable sidecar'
                 else:
                     files[rel] = sha1_b64(p)
-    return {'assets': sorted((norm_asset(a) for a in state['assets']),
-                             key=lambda x: x['id']),
+    assets = [norm_asset(a) for a in state['assets']]
+    if not counts:
+        for a in assets:
+            del a['trashCount']
+    return {'assets': sorted(assets, key=lambda x: x['id']),
             'albums': sorted((al['albumName'], sorted(al['assetIds']))
                              for al in state['albums']),
             'tags': sorted(t['value'] for t in state['tags']),
@@ -538,6 +542,7 @@ class Ctx:
                      for s, a, b, t in marks}
         self.secs = {s: t for s, a, b, t in marks}
         self.ref = norm(state, os.path.join(d, 'bk'))
+        self.ref_nocount = norm(state, os.path.join(d, 'bk'), False)
         self.ref_init = init
         fake.stop()
         shutil.move(d, os.path.join(self.base, 'ref'))
@@ -564,7 +569,8 @@ ORIG = re.compile(r'/original$')
 # with the requests it applies to.
 FAULT_KINDS = ['429', '429 Retry-After', '5xx', '502 html', 'close',
                'close rst', 'reset', 'short', 'stall', 'wrong bytes',
-               'change made, 500', 'change made, no reply']
+               'change made, 500', 'change made, no reply',
+               'trashed, reply lost']
 
 
 def fault_rule(rng, kind, reqs, low):
@@ -600,6 +606,10 @@ def fault_rule(rng, kind, reqs, low):
                              'process': True}
     elif kind == 'change made, no reply':
         pred, act = change, {'action': 'close', 'process': True}
+    elif kind == 'trashed, reply lost':
+        pred = (lambda m, p: m == 'DELETE')
+        act = {'action': 'close', 'process': True} if rng.random() < 0.5 \
+            else {'action': 'status', 'status': 503, 'process': True}
     r = pick_request(rng, reqs, pred or (lambda m, p: True))
     if r is None:
         r = pick_request(rng, reqs)
@@ -616,7 +626,7 @@ def faults(args):
     low = float(os.environ.get('IMMICH_LOW_SPEED_TIME', '1'))
     tot = {'injected': 0, 'restarts': 0, 'lost': 0, 'keepers': 0,
            'review': 0, 'partial': 0, 'tmp': 0, 'emptied': 0, 'equal': 0,
-           'hang': 0}
+           'hang': 0, 'twice': 0}
     nrules = 0
     kinds = {}
     for run in range(args.runs):
@@ -673,11 +683,15 @@ def faults(args):
         plans += records(os.path.join(d, 'plan.ndjson'))
         c2, m2 = check(init, state, plans, os.path.join(d, 'bk'),
                        outputs_of(d), True, fake.log_entries())
-        got = norm(state, os.path.join(d, 'bk'))
-        eq = got == ctx.ref
+        got = norm(state, os.path.join(d, 'bk'), False)
+        eq = got == ctx.ref_nocount
         tot['equal'] += eq
         for k in c1:
             tot[k] += c1[k] + c2[k]
+        twice = [a['id'] for a in state['assets'] if a['trashCount'] > 1]
+        tot['twice'] += len(twice)
+        if twice:
+            say('  trashed more than once: %s' % ', '.join(twice))
         say('run %d: %d faults%s, status %s then %s%s' % (
             run, n, ' (server restarted)' if restarted else '',
             '/'.join(str(rcs[s]) for s in STAGES),
@@ -686,11 +700,12 @@ def faults(args):
         for m in m1 + m2:
             say('  ' + m)
         if not eq:
-            for m in diff(got, ctx.ref)[:10]:
+            for m in diff(got, ctx.ref_nocount)[:10]:
                 say('  differs: ' + m)
+        if not eq or twice:
             say('  rules: ' + json.dumps(rules))
         fake.stop()
-        if not (m1 or m2 or not eq) and not args.keep:
+        if not (m1 or m2 or not eq or twice) and not args.keep:
             shutil.rmtree(d)
     say('injected by kind: ' + ', '.join('%s %d' % kv for kv in
                                          sorted(kinds.items())))
@@ -701,6 +716,8 @@ def faults(args):
               tot['injected'], tot['lost'], tot['keepers'], tot['emptied'],
               tot['review'], tot['partial'], tot['tmp'], tot['restarts'],
               tot['hang'], tot['equal'], args.runs))
+    print('twice: %d assets trashed more than once (their trash clock '
+          'restarted)' % tot['twice'])
     bad = tot['lost'] + tot['keepers'] + tot['emptied'] + tot['review'] + \
         tot['partial'] + tot['tmp'] + tot['hang'] + \
         (args.runs - tot['equal'])

@@ -28,6 +28,19 @@ export IMMICH_RETRY_DELAY=0.05
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 TESTDIR=$(cd "$(dirname "$0")" && pwd)
 
+# make check runs test files two at a time (prove -j2).  A test whose
+# figures depend on timing calls exclusive_test to run alone: every test
+# holds a shared lock on one file, and that one takes it exclusively.
+if command -v flock >/dev/null 2>&1; then
+	exec 9>>"${TMPDIR:-/tmp}/immich-dedupe-tests.lock"
+	flock -s 9
+fi
+exclusive_test() {
+	command -v flock >/dev/null 2>&1 || return 0
+	flock -u 9
+	flock -x -w 300 9 || diag "could not get the test lock; running anyway"
+}
+
 if [ "${VALGRIND:-0}" = 1 ]; then
 	mkdir -p "$T/vg"
 	for b in $(IFS=:; for d in $PATH; do ls "$d"/immich-* 2>/dev/null; done); do

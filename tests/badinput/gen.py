@@ -150,7 +150,7 @@ def common_cases(o):
     o.case('truncated last line', o.goods[1][:len(o.goods[1]) // 2], last=True)
     o.case('NUL byte', o.goods[1][:10] + b'\0' + o.goods[1][10:])
     o.case('10 MB nesting', b'[' * BIG)
-    o.case('10 MB invalid', b'{"duplicateId":"\xff' + b'{' * BIG + b'"}')
+    o.case('10 MB invalid', b'{"duplicateId":"' + b'\xff' * BIG)
     r = json.loads(o.goods[1])
     r['pad'] = 'p' * BIG		# a valid record: passes
     o.case('10 MB valid record', dump(r), 'any')

@@ -8,15 +8,20 @@
 #       process with every URL (connection reused, no hashing, no fsync)
 #       vs immich-fetch reading one plan record that lists them all (the
 #       pipeline's case: the record carries the metadata, so each asset
-#       costs its download plus GET /api/albums), and vs immich-fetch with
-#       the ids as operands (adds GET /api/assets/<id> per asset).
+#       costs its download plus GET /api/albums), vs the same record as
+#       immich-consolidate leaves it (consolidated.albums carries each
+#       loser's albums: the download is the only request), and vs
+#       immich-fetch with the ids as operands (adds GET /api/assets/<id>
+#       per asset).
 #   (b) one FETCH_BIG_MB MiB file (default 2048): throughput of curl and
 #       immich-fetch, and immich-fetch's peak RSS (target < 16 MiB).
 #   (c) immich-verify vs `openssl dgst -sha1` over the files of (a), from
 #       the page cache.
-# immich-fetch fsyncs every file, its sidecar and the directory (three
-# fsyncs per asset) and curl does not: that is part of what is measured,
-# and a second reference, "curl+sync", adds the time of `sync FILE...`
+# immich-fetch flushes every file and its sidecar (fdatasync) before
+# renaming them, and the directory after (once per batch of renames), on
+# a second thread while it downloads the next files; curl flushes nothing:
+# that is part of what is measured, and a second reference, "curl+sync",
+# adds the time of `sync FILE...`
 # (coreutils: fsync of each file curl wrote) run right after curl, for the
 # same durability.  Medians of FETCH_RUNS (3) runs; the
 # ratios are the figures to read (targets: fetch >= 0.85 of curl, verify
@@ -132,6 +137,9 @@ base=$IMMICH_INSTANCE_URL/api/assets
 cat "$d"/meta/*.json | grep -v "$bigid" | jq -cs '{duplicateId:"bench",
     assets:., keep:"none", trash:[.[].id], why:"bench", review:[]}' \
     >"$d/plan.ndjson"
+jq -c '.consolidated = {changes: [], confirmed: true,
+    albums: ([.trash[] | {(.): []}] | add)}' "$d/plan.ndjson" \
+    >"$d/plan-cons.ndjson"
 jq -c "{duplicateId:\"big\", assets:[.], keep:\"none\", trash:[.id]}" \
     "$d/meta/$bigid.json" >"$d/big.ndjson"
 while read -r id; do
@@ -144,7 +152,7 @@ bytes=$((N * MB * 1048576))
 bigbytes=$((BIG * 1048576))
 
 # (a) many files.
-: >"$d/t.curl"; : >"$d/t.csync"; : >"$d/t.rec"; : >"$d/t.ids"
+: >"$d/t.curl"; : >"$d/t.csync"; : >"$d/t.rec"; : >"$d/t.ids"; : >"$d/t.cons"
 r=1
 while [ $r -le "$RUNS" ]; do
 	rm -rf "$d/curl" "$d/out"; mkdir -p "$d/curl"; sync
@@ -157,16 +165,21 @@ while [ $r -le "$RUNS" ]; do
 	timeit sh -c "immich-fetch -q -d '$d/out' <'$d/plan.ndjson' >'$d/fetched.ndjson'"; echo "$el" >>"$d/t.rec"
 	[ $trc = 0 ] || { echo "fetch: immich-fetch failed"; exit 1; }
 	rm -rf "$d/out"; sync
+	timeit sh -c "immich-fetch -q -d '$d/out' <'$d/plan-cons.ndjson' >/dev/null"; echo "$el" >>"$d/t.cons"
+	[ $trc = 0 ] || { echo "fetch: immich-fetch (consolidated) failed"; exit 1; }
+	rm -rf "$d/out"; sync
 	timeit sh -c "immich-fetch -q -d '$d/out' \$(cat '$d/ids') >/dev/null"; echo "$el" >>"$d/t.ids"
 	[ $trc = 0 ] || { echo "fetch: immich-fetch (ids) failed"; exit 1; }
 	r=$((r + 1))
 done
 tc=$(med <"$d/t.curl") ts=$(med <"$d/t.csync")
-tr=$(med <"$d/t.rec") ti=$(med <"$d/t.ids")
+tr=$(med <"$d/t.rec") ti=$(med <"$d/t.ids") tk=$(med <"$d/t.cons")
 printf 'fetch: (a) %d x %d MiB: curl -K %.2f s (%s MiB/s); curl+sync %.2f s (%s MiB/s)\n' \
     "$N" "$MB" "$tc" "$(mibs $bytes $tc)" "$ts" "$(mibs $bytes $ts)"
 printf 'fetch: (a) immich-fetch, plan record: %.2f s (%s MiB/s), ratio %s to curl, %s to curl+sync\n' \
     "$tr" "$(mibs $bytes $tr)" "$(ratio "$tr" "$tc")" "$(ratio "$tr" "$ts")"
+printf 'fetch: (a) immich-fetch, record after immich-consolidate: %.2f s (%s MiB/s), ratio %s to curl, %s to curl+sync\n' \
+    "$tk" "$(mibs $bytes $tk)" "$(ratio "$tk" "$tc")" "$(ratio "$tk" "$ts")"
 printf 'fetch: (a) immich-fetch, ids as operands: %.2f s (%s MiB/s), ratio %s to curl, %s to curl+sync\n' \
     "$ti" "$(mibs $bytes $ti)" "$(ratio "$ti" "$tc")" "$(ratio "$ti" "$ts")"
 

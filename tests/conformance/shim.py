@@ -18,8 +18,10 @@ the spec's relative server "/api".  So:
   back   is Prism's upstream: it sends the tool's ORIGINAL request to the
          fake, keeps the fake's exact reply (damage included: a reset, a
          short body, no reply), and answers Prism with the same status and
-         headers and, for JSON, the same body (for binary bodies an empty
-         one).
+         headers and, for JSON, the same body.  A reply that is not JSON (a
+         download) is not read: Prism gets its headers and an empty body,
+         and the front streams the body from the fake as it comes, so the
+         tool sees the fake's own timing (a stall, a cut) byte for byte.
   front  then answers the tool with the fake's exact reply, unless Prism
          found a violation (of severity error, not exempt below), in which
          case the tool gets Prism's own reply (422 for a bad request, 500

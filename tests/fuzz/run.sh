@@ -34,7 +34,7 @@ if [ ! -x "$B/probe" ] && ! "$CC" -fsanitize=fuzzer $SAN -o "$B/probe" \
 	exit 2
 fi
 # The common objects, rebuilt when their source is newer.
-objs= new=
+objs='' new=''
 for c in common/util.c common/ndjson.c common/jsonsplit.c common/fsutil.c \
     common/http.c common/ratelimit.c common/env.c; do
 	o=$B/obj/$(basename "$c" .c).o
@@ -51,11 +51,12 @@ if [ -n "$new" ] || [ ! -f "$B/libcommon.a" ]; then
 	# shellcheck disable=SC2086
 	ar rcs "$B/libcommon.a" $objs
 fi
+# shellcheck disable=SC2046
 [ $# -gt 0 ] || set -- $(cd $F && ls fuzz-*.c | sed 's/\.c$//')
 total=0 crashes=0
 for t in "$@"; do
-	if [ ! -x "$B/$t" ] || [ "$F/$t.c" -nt "$B/$t" ] ||
-	    [ "$B/libcommon.a" -nt "$B/$t" ]; then
+	if [ ! -x "$B/$t" ] || [ -n "$(find "$F/$t.c" "$B/libcommon.a" \
+	    -newer "$B/$t")" ]; then
 		# shellcheck disable=SC2086
 		"$CC" $CFL -fsanitize=fuzzer -o "$B/$t" "$F/$t.c" \
 		    "$B/libcommon.a" $LIBS || exit 1
