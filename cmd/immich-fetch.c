@@ -182,7 +182,7 @@ static struct {
 	int	 npend;
 	int	 quit;
 	int	 ferr;		/* errno of a fatal error: the committer stopped */
-	char	 fname[80];	/* the file it was about, in DIR */
+	char	 fname[320];	/* the file it was about, in DIR */
 	long	 failed;	/* records it wrote out as failed */
 } cm = { .mu = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER,
     .done = PTHREAD_COND_INITIALIZER };

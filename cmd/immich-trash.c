@@ -5,10 +5,12 @@
  * live-photo video too) with the file still on disk, the group's
  * consolidation confirmed, no unresolved review flag, not the keeper,
  * and, asked of the server just before: the keeper there and not
- * trashed, the loser's checksum the one backed up (one bulk checksum
- * check per batch, and GET /assets/{id} for whatever it does not
- * settle).  Losers already in the trash are reported and not deleted
- * again.  Deletes in batches (DELETE /assets, force false), isolating
+ * trashed (one bulk checksum check per batch, GET /assets/{id} for what
+ * it does not settle), and each loser (GET /assets/{id}) still with the
+ * checksum that was backed up and none of the metadata consolidation
+ * moves changed since the plan was made (else what someone typed on it
+ * since would be lost).  Losers already in the trash are reported and
+ * not deleted again.  Deletes in batches (DELETE /assets, force false), isolating
  * ids the server refuses.  Adds "trashed" to each record.
  */
 #include <sys/stat.h>
@@ -23,6 +25,7 @@
 
 #include "common/bulk.h"
 #include "common/http.h"
+#include "common/merge.h"
 #include "common/ndjson.h"
 #include "common/progress.h"
 #include "common/util.h"
@@ -416,11 +419,11 @@ check_record(cJSON *rec)
 }
 
 /*
- * One POST /assets/bulk-upload-check for the batch: for each checksum,
- * the asset of the user that has it and whether it is trashed.  A keeper
- * found under its own id and not trashed is fine; so is a loser, which
- * proves its checksum is still the one backed up.  Anything else is read
- * with GET /assets/{id} to say exactly what it is.
+ * One POST /assets/bulk-upload-check for the batch: for each keeper's
+ * checksum, the asset of the user that has it and whether it is trashed.
+ * A keeper found under its own id and not trashed is fine; anything else
+ * is read with GET /assets/{id} to say exactly what it is.  Losers are
+ * always read one by one (check_loser): their metadata is compared too.
  */
 static void
 bulk_check(void)
@@ -438,12 +441,6 @@ bulk_check(void)
 	for (i = 0; i < ncand; i++) {
 		struct pend *p = &pends[cands[i].pend];
 
-		it = cJSON_CreateObject();
-		snprintf(key, sizeof(key), "l%zu", i);
-		cJSON_AddStringToObject(it, "id", key);
-		cJSON_AddStringToObject(it, "checksum", cands[i].sum);
-		cJSON_AddItemToArray(items, it);
-		n++;
 		ks = rec_str(rec_asset(p->rec, p->keep), "checksum");
 		if (ks && (i == 0 || cands[i - 1].pend != cands[i].pend)) {
 			it = cJSON_CreateObject();
@@ -480,17 +477,14 @@ bulk_check(void)
 		char *end;
 		unsigned long k;
 
-		if (id == NULL || (id[0] != 'l' && id[0] != 'k') || aid == NULL ||
+		if (id == NULL || id[0] != 'k' || aid == NULL ||
 		    act == NULL || strcmp(act, "reject") != 0 ||
 		    !cJSON_IsFalse(obj_get(r, "isTrashed")))
 			continue;
 		k = strtoul(id + 1, &end, 10);
 		if (*end != '\0')
 			continue;
-		if (id[0] == 'l' && k < ncand &&
-		    strcmp(aid, cands[k].id) == 0)
-			cands[k].state = 1;
-		else if (id[0] == 'k' && k < npend && pends[k].keep &&
+		if (k < npend && pends[k].keep &&
 		    strcmp(aid, pends[k].keep) == 0)
 			pends[k].kstate = 1;
 	}
@@ -532,17 +526,13 @@ check_loser(cJSON *rec, struct pend *p, struct cand *c)
 {
 	cJSON *la, *e;
 	const char *vid, *code, *sum;
-	char *msg, *detail;
-	int kind, fine = c->state == 1;
+	char *msg, *detail, why[256];
+	int kind;
 
 	check_keeper(p);
 	c->state = -1;
 	if (p->kstate < 0) {
 		hold(p, c->id, p->kcode, "%s", p->kdetail);
-		return;
-	}
-	if (fine) {
-		c->state = 2;
 		return;
 	}
 	kind = get_asset(c->id, &la, &msg);
@@ -575,6 +565,14 @@ check_loser(cJSON *rec, struct pend *p, struct cand *c)
 	    &detail, NULL))) {
 		hold(p, c->id, code, "%s (linked on the server)", detail);
 		free(detail);
+		cJSON_Delete(la);
+		return;
+	}
+	/* Metadata typed on the loser after planning never reached the
+	 * keeper: keep the loser until a new plan moves it. */
+	if (merge_loser_changed(rec_asset(rec, c->id), la, why,
+	    sizeof(why))) {
+		hold(p, c->id, "loser-changed", "%s", why);
 		cJSON_Delete(la);
 		return;
 	}

@@ -5,13 +5,13 @@
 command -v jq >/dev/null && command -v curl >/dev/null ||
     skip_all "needs jq and curl"
 command -v immich-trash >/dev/null || skip_all "immich-trash not built"
-plan 87
+plan 89
 
 F=$T/f
 CASES="ok nobackup noverified verifiedfalse filegone filesize livenovideo
 liveok notconsolidated noconsolidation dryrunconsolidation review
 keeperintrash nokeeper keepertrashed keepermissing checksum already accept
-cskip disabled force dryrun killed b1 b2 b3 order1 order2 eco1 eco2 ecog twin keepertwin shadiff"
+cskip disabled force dryrun killed b1 b2 b3 order1 order2 eco1 eco2 ecog twin keepertwin shadiff loserchanged"
 # shellcheck disable=SC2086
 python3 "$TESTDIR/trash-fixture.py" "$F" $CASES || exit 1
 . "$F/ids.sh"
@@ -55,6 +55,9 @@ mutate "{\"id\":\"$K_keepertrashed\",\"trash\":true}"
 mutate "{\"id\":\"$K_keepermissing\",\"purge\":true}"
 mutate "{\"id\":\"$L_checksum\",\"content\":\"edited on the server\"}"
 mutate "{\"id\":\"$L_already\",\"trash\":true}"
+# A caption typed on the loser after the plan was made: consolidation
+# never saw it, so the loser must stay.
+mutate "{\"id\":\"$L_loserchanged\",\"set\":{\"exifInfo\":{\"description\":\"typed later\"}}}"
 # The loser changed, and another asset now has its old bytes: the bulk
 # checksum check finds that other asset, which must not count.
 mutate "{\"id\":\"$L_twin\",\"content\":\"edited on the server\"}"
@@ -97,6 +100,7 @@ keepermissing keeper-missing 1
 checksum checksum-changed 1
 twin checksum-changed 1
 keepertwin keeper-missing 1
+loserchanged loser-changed 1
 already ok 0
 TABLE
 
@@ -227,15 +231,16 @@ is "$(printf '%s' "$out" | jq -c ".trashed[\"$L_killed\"]") $rc" \
     '{"ok":true,"alreadyTrashed":true} 0' "rerun after kill -9: already trashed"
 is "$(asset "$L_killed" | jq -r .trashCount)" 1 "and not deleted again"
 
-# Request economy: one bulk checksum check and one DELETE per batch;
-# -G reads each asset instead.
+# Request economy: one bulk checksum check of the keepers and one DELETE
+# per batch, and a GET of each loser (its metadata is compared with the
+# plan's copy); -G reads the keepers one by one too.
 r0=$(fake_state | jq .requests)
 cat "$F/eco1.ndjson" "$F/eco2.ndjson" >"$F/ecos"
 IN=$F/ecos run immich-trash -q
-is "$rc $(($(fake_state | jq .requests) - r0))" "0 3" \
-    "two pairs: features, one bulk check, one DELETE"
+is "$rc $(($(fake_state | jq .requests) - r0))" "0 5" \
+    "two pairs: features, one bulk check, two loser GETs, one DELETE"
 is "$(fake_log_count '.path=="/api/assets/bulk-upload-check" and
-    (.body.assets|length)==4')" 1 "the bulk check names both keepers and losers"
+    (.body.assets|length)==2')" 1 "the bulk check names both keepers"
 r0=$(fake_state | jq .requests)
 IN=$F/ecog.ndjson run immich-trash -q -G
 is "$rc $(held "$L_ecog") $(($(fake_state | jq .requests) - r0))" "0 ok 4" \

@@ -13,7 +13,7 @@ for b in immich-dupes immich-consolidate immich-fetch immich-verify \
 	command -v $b >/dev/null || skip_all "$b not built yet"
 done
 [ -f "$TESTDIR/mklib.py" ] || skip_all "tests/mklib.py missing"
-plan 15
+plan 16
 
 python3 "$TESTDIR/mklib.py" --kinds >"$T/lib.json" || exit 1
 fake_start "$T/lib.json"
@@ -133,20 +133,23 @@ is "$(jq -r '.keep' "$T/done.ndjson" | while read -r id; do
 is "$(jq '.trashEmptyCalls' "$T/end.json")" 0 "the trash was never emptied"
 
 # Requests: per stage, and per group.
-req() { sed -n 's/.* \([0-9][0-9]*\) requests.*/\1/p' "$T/e$1" | tail -n 1; }
+req() { sed -n 's/.* \([0-9][0-9]*\) request.*/\1/p' "$T/e$1" | tail -n 1; }
 total=0
 for i in 1 2 3 4 5; do total=$((total + $(req $i))); done
 diag "requests: dupes $(req 1), consolidate $(req 2), fetch $(req 3)," \
     "verify $(req 4), trash $(req 5); $total for $n groups" \
-    "($(echo "scale=2; $total / $n" | bc 2>/dev/null) per group)"
+    "($(awk -v t="$total" -v n="$n" 'BEGIN { printf "%.2f", t / n }') per group)"
 plain=$(jq -r '.groups.plain' "$T/lib.json")
 pk=$(jq -r --arg g "$plain" 'select(.duplicateId==$g)|.keep' "$T/done.ndjson")
 pl=$(jq -r --arg g "$plain" 'select(.duplicateId==$g)|.trash[0]' "$T/done.ndjson")
 pr=$(fake_log_count "((.path|test(\"$pk|$pl\")) or
     ((.body|tostring)|test(\"$pk|$pl\")))")
 diag "the plain pair: $pr requests naming it (+ its share of GET /duplicates)"
-is "$(req 5)" 3 \
-    "immich-trash: features, one bulk check and one DELETE for the batch"
+nt=$(jq -s '[.[] | .trashed // {} | to_entries[] | select(.value.ok)] | length' \
+    "$T/done.ndjson")
+is "$(req 5)" "$((3 + nt))" \
+    "immich-trash: features, one bulk check, one DELETE, a GET per loser"
+is "$pr" 4 "the plain pair: 4 requests (+ shares of batch requests)"
 
 # A second run changes nothing and deletes nothing again.
 d0=$(fake_log_count '.method=="DELETE"')

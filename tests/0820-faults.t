@@ -45,5 +45,5 @@ case $twice in
 		echo "not ok $_n - nothing trashed twice # TODO $twice";;
 esac
 line=$(grep '^faults:' "$T/f.out")
-like "$line" '^faults: [1-9][0-9]* injected, 0 assets lost, 0 keepers trashed, 0 groups emptied, 0 review groups touched, 0 groups left half done, 0 temporary files counted, .* 0 hangs, end state equal ([0-9]+)/\1$' \
+like "$line" '^faults: [1-9][0-9]* injected, 0 assets lost, 0 keepers trashed, 0 groups emptied, 0 review groups touched, 0 groups left half done, 0 temporary files counted, .* 0 crashes, 0 hangs, end state equal ([0-9]+)/\1$' \
     "fault campaign: nothing lost (status $rc)"

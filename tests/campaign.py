@@ -263,6 +263,23 @@ def run_pipeline(d, fake, first=0, marks=None, stages=None):
     return rcs
 
 
+def crashed(d, rcs):
+    """Stages that died of a signal (other than ours) or whose sanitizer
+    (make asan) complained, since the last call for d."""
+    n = sum(1 for v in rcs.values() if isinstance(v, int) and v < 0)
+    p = os.path.join(d, 'stderr')
+    if os.path.exists(p):
+        with open(p, errors='replace') as f:
+            text = f.read()
+        n += len(re.findall(r'Sanitizer|runtime error:', text))
+        os.rename(p, p + '.seen')
+        with open(p + '.all', 'a') as f:
+            f.write(text)
+    if n:
+        say('  %d crashes: see %s.all' % (n, p))
+    return n
+
+
 def records(path):
     out = []
     if not os.path.exists(path):
@@ -626,7 +643,7 @@ def faults(args):
     low = float(os.environ.get('IMMICH_LOW_SPEED_TIME', '1'))
     tot = {'injected': 0, 'restarts': 0, 'lost': 0, 'keepers': 0,
            'review': 0, 'partial': 0, 'tmp': 0, 'emptied': 0, 'equal': 0,
-           'hang': 0, 'twice': 0}
+           'hang': 0, 'twice': 0, 'crash': 0}
     nrules = 0
     kinds = {}
     for run in range(args.runs):
@@ -653,6 +670,7 @@ def faults(args):
             timer = threading.Timer(restart_at, do_restart)
             timer.start()
         rcs = run_pipeline(d, fake)
+        tot['crash'] += crashed(d, rcs)
         if timer:
             timer.cancel()
             timer.join()
@@ -678,6 +696,7 @@ def faults(args):
         fake.ctl('DELETE', '/_fake/faults')
         first = 1 if rcs['dupes'] == 0 else 0
         rcs2 = run_pipeline(d, fake, first)
+        tot['crash'] += crashed(d, rcs2)
         tot['hang'] += sum(1 for v in rcs2.values() if v == 'hang')
         state = fake.state()
         plans += records(os.path.join(d, 'plan.ndjson'))
@@ -712,14 +731,14 @@ def faults(args):
     print('faults: %d injected, %d assets lost, %d keepers trashed, '
           '%d groups emptied, %d review groups touched, %d groups left '
           'half done, %d temporary files counted, %d server restarts, '
-          '%d hangs, end state equal %d/%d' % (
+          '%d crashes, %d hangs, end state equal %d/%d' % (
               tot['injected'], tot['lost'], tot['keepers'], tot['emptied'],
               tot['review'], tot['partial'], tot['tmp'], tot['restarts'],
-              tot['hang'], tot['equal'], args.runs))
+              tot['crash'], tot['hang'], tot['equal'], args.runs))
     print('twice: %d assets trashed more than once (their trash clock '
           'restarted)' % tot['twice'])
     bad = tot['lost'] + tot['keepers'] + tot['emptied'] + tot['review'] + \
-        tot['partial'] + tot['tmp'] + tot['hang'] + \
+        tot['partial'] + tot['tmp'] + tot['hang'] + tot['crash'] + \
         (args.runs - tot['equal'])
     return 1 if bad else 0
 
@@ -759,7 +778,7 @@ def crashes(args):
     ctx.reference(snap=True)
     HOLD = 0.3
     tot = {'lost': 0, 'keepers': 0, 'review': 0, 'partial': 0, 'tmp': 0,
-           'emptied': 0, 'equal': 0, 'killed': 0, 'hang': 0}
+           'emptied': 0, 'equal': 0, 'killed': 0, 'hang': 0, 'crash': 0}
     kinds_seen = {}
     nxt = Prelaunch(ctx, 0)
     for pt in range(args.points):
@@ -835,6 +854,7 @@ def crashes(args):
                 what = 'after %.3f s' % t
         p.kill()
         rc = p.wait()
+        tot['crash'] += crashed(d, {})
         killed = rc == -signal.SIGKILL
         tot['killed'] += killed
         kinds_seen[kind] = kinds_seen.get(kind, 0) + 1
@@ -843,6 +863,7 @@ def crashes(args):
         fake.ctl('DELETE', '/_fake/faults')
         # The rerun: the killed stage from its saved input, then the rest.
         rcs = run_pipeline(d, fake, si)
+        tot['crash'] += crashed(d, rcs)
         tot['hang'] += sum(1 for v in rcs.values() if v == 'hang')
         state = fake.state()
         plans = records(os.path.join(d, 'plan.ndjson'))
@@ -872,12 +893,13 @@ def crashes(args):
         tot['killed'], args.points))
     print('crashes: %d kill points, %d assets lost, end state equal %d/%d, '
           '%d keepers trashed, %d groups emptied, %d review groups touched, '
-          '%d groups left half done, %d temporary files counted, %d hangs'
+          '%d groups left half done, %d temporary files counted, '
+          '%d crashes, %d hangs'
           % (args.points, tot['lost'], tot['equal'], args.points,
              tot['keepers'], tot['emptied'], tot['review'], tot['partial'],
-             tot['tmp'], tot['hang']))
+             tot['tmp'], tot['crash'], tot['hang']))
     bad = tot['lost'] + tot['keepers'] + tot['emptied'] + tot['review'] + \
-        tot['partial'] + tot['tmp'] + tot['hang'] + \
+        tot['partial'] + tot['tmp'] + tot['hang'] + tot['crash'] + \
         (args.points - tot['equal'])
     return 1 if bad else 0
 

@@ -50,6 +50,8 @@ LIBRARY JSON (every key optional)
       asset (libraryId set) base64 SHA-1 of "path:" + originalPath (FACTS §4).
     exifInfo.fileSizeInByte defaults to the byte length.
     "tags": ["A/B", "C"]  tag values; tags are created (name = leaf, parentId).
+                          A top-level "tags": [{"id", "value"}] in the library
+                          pre-creates tags with those ids.
     "isTrashed": true     starts in the trash.
     "thumbnail": false    GET /assets/{id}/thumbnail answers 404.
     "missing": true       the original file is gone: /original answers 404.
@@ -607,6 +609,14 @@ class State:
         self.add(lib)
 
     def add(self, lib):
+        # "tags": [{"id", "value"}] pre-creates tags with known ids, so a
+        # test can write records that name them.
+        for tg in lib.get('tags', []):
+            t = now_iso()
+            v = tg['value'].strip('/')
+            self.tags[tg['id']] = {'id': tg['id'], 'name': v.split('/')[-1],
+                                   'value': v, 'createdAt': t,
+                                   'updatedAt': t}
         for spec in lib.get('assets', []):
             self.add_asset(spec)
         for al in lib.get('albums', []):

@@ -125,6 +125,7 @@ for i, case in enumerate(cases, 1):
 # that the test replaces with the server's.
 with open(os.path.join(out, 'lib.json'), 'w') as f:
     json.dump({'assets': assets,
+               'tags': [{'id': uid(0x7a6, 1), 'value': 'Trips/Paris'}],
                'albums': [{'id': ALBUM, 'albumName': 'Trip',
                            'assetIds': albums_of.get(ALBUM, [])}]}, f)
 with open(os.path.join(out, 'ids.sh'), 'w') as f:
