@@ -33,7 +33,8 @@ jq -r '"   " + ([.assets[] | select(.type == "IMAGE") | .originalFileName] | joi
     (if .review == [] then "" else ",  HELD for review: " + ([.review[].code] | unique | join(", ")) end)' plan.ndjson
 
 say "2. Resolve the groups nobody needs to look at:"
-echo "   jq -c 'select(.review == [])' plan.ndjson | immich-consolidate | immich-fetch -d backup | immich-verify | immich-trash"
+echo "   jq -c 'select(.review == [])' plan.ndjson | immich-consolidate |"
+echo "       immich-fetch -d backup | immich-verify | immich-trash > done.ndjson"
 jq -c 'select(.review == [])' plan.ndjson |
     immich-consolidate | immich-fetch -d backup | immich-verify |
     immich-trash > done.ndjson || st=$?

@@ -74,7 +74,8 @@ run_file() {
 	rc=$?
 	after=$(listing "$C")
 	why=
-	if [ $rc -ge 128 ] || grep -Eq 'Sanitizer|runtime error:' "$C.err"
+	if [ $rc -ge 128 ] || [ $rc = 99 ] ||	# 99: valgrind (VALGRIND=1)
+	    grep -Eq 'Sanitizer|runtime error:|^==[0-9]+== ' "$C.err"
 	then
 		crashes=$((crashes + 1)); why="$why crash(rc $rc)"
 	fi
