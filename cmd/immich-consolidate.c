@@ -9,10 +9,11 @@
  * It decides from what the server says now about the keeper
  * (GET /assets/{keep}, and GET /albums?assetId={keep} only when a loser
  * is in an album), so a caption typed on it after planning is kept.  The
- * losers are taken as the plan saw them (the record's "assets"; one GET
- * /assets/{id} for a loser missing there) and their albums are read now
+ * keeper and losers must be among the record's "assets" (else an error);
+ * the losers are taken as the plan saw them and their albums are read now
  * (GET /albums?assetId= each) and recorded in "consolidated.albums" for
- * immich-fetch.  A loser changed after planning is caught by immich-trash,
+ * immich-fetch, with the keep and losers it handled ("keep", "losers").
+ * A loser changed after planning is caught by immich-trash,
  * which compares it with the plan's copy (merge_loser_changed) before
  * trashing it.  The asset fields then go in one PUT /assets/{keep}, each
  * missing tag in one PUT /tags/{id}/assets and each missing album in one
@@ -34,6 +35,8 @@
 #include "common/util.h"
 
 static int nflag;
+static const char *cur_keep;	/* the record's keep and trash, once */
+static const cJSON *cur_trash;	/* checked: recorded in the result */
 static char **accepted;
 static size_t naccepted;
 static struct ndjson_in in;
@@ -188,19 +191,32 @@ check_plan(cJSON *rec, const char **keep, const cJSON **trash)
 	*keep = rec_str(rec, "keep");
 	*trash = cJSON_GetObjectItemCaseSensitive(rec, "trash");
 	if (!valid_uuid(*keep) || !cJSON_IsArray(*trash)) {
-		rec_error(rec, &in, NULL, "no valid \"keep\" id and \"trash\" "
-		    "list; not a plan record");
+		rec_error(rec, &in, NULL, "no valid \"keep\" id (a lower-case "
+		    "UUID) and \"trash\" list; not a plan record");
 		return -1;
 	}
 	cJSON_ArrayForEach(t, *trash) {
 		if (!cJSON_IsString(t) || !valid_uuid(t->valuestring)) {
 			rec_error(rec, &in, NULL, "\"trash\" holds something "
-			    "that is not an asset id");
+			    "that is not an asset id (a lower-case UUID)");
 			return -1;
 		}
 		if (strcmp(t->valuestring, *keep) == 0) {
 			rec_error(rec, &in, *keep, "the keeper is also in "
 			    "\"trash\"");
+			return -1;
+		}
+	}
+	/* Keeper and losers are the group's own assets. */
+	if (rec_asset(rec, *keep) == NULL) {
+		rec_error(rec, &in, *keep, "the keeper is not one of the "
+		    "group's assets");
+		return -1;
+	}
+	cJSON_ArrayForEach(t, *trash) {
+		if (rec_asset(rec, t->valuestring) == NULL) {
+			rec_error(rec, &in, t->valuestring, "in \"trash\" but "
+			    "not one of the group's assets");
 			return -1;
 		}
 	}
@@ -228,6 +244,22 @@ result(cJSON *rec, cJSON *changes, int confirmed, cJSON *notmoved,
 		cJSON_Delete(notmoved);
 	if (albums)
 		cJSON_AddItemToObject(c, "albums", albums);
+	/* What it handled: immich-trash holds a loser if keep or trash
+	 * were edited since. */
+	if (cur_keep) {
+		cJSON *l = cJSON_AddArrayToObject(c, "losers");
+		const cJSON *t, *u;
+
+		cJSON_AddStringToObject(c, "keep", cur_keep);
+		cJSON_ArrayForEach(t, cur_trash) {
+			for (u = cur_trash->child; u != t; u = u->next)
+				if (strcmp(u->valuestring, t->valuestring) == 0)
+					break;
+			if (u == t)
+				cJSON_AddItemToArray(l,
+				    cJSON_CreateString(t->valuestring));
+		}
+	}
 	rec_set(rec, "consolidated", c);
 }
 
@@ -310,8 +342,12 @@ consolidate(cJSON *rec)
 	cJSON *notmoved, *c, *lists;
 	int i, n, nt, ok = 0, *failed;
 
+	cur_keep = NULL;
+	cur_trash = NULL;
 	if (check_plan(rec, &keep, &trash) < 0)
 		return -1;
+	cur_keep = keep;
+	cur_trash = trash;
 	if (merge_held(rec, (const char *const *)accepted, naccepted)) {
 		c = cJSON_CreateObject();
 		cJSON_AddStringToObject(c, "skipped", "review");

@@ -1020,11 +1020,7 @@ discard:
 	goto fail;
 
 done:
-	downloaded = 1;
-#ifdef SYNC_FILE_RANGE_WRITE
-	/* Start writing it out while the sidecar is made. */
-	sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-#endif
+	downloaded = 1;	/* the committer starts writing it out */
 
 sidecar:
 	if (livePhotoOf == NULL && (albums = get_albums(id)) == NULL)

@@ -7,7 +7,10 @@
  * backup file, after checking the file's SHA-1, and its metadata
  * (description, rating, favorite, GPS, date and time zone, archive,
  * albums, tags) is put back from the backup's sidecar; its live-photo
- * video too.  Adds "restored" to each record.
+ * video too.  When the upload says another live asset already has these
+ * bytes, that asset is left as it is ("how": "exists").  Losers that
+ * were in the trash before immich-trash ran (alreadyTrashed) are left
+ * there unless -a.  Adds "restored" to each record.
  */
 #include <err.h>
 #include <errno.h>
@@ -30,7 +33,7 @@
 
 #define SIDECAR_MAX	(16 * 1024 * 1024)
 
-static int qflag;
+static int aflag, qflag;
 static int major = -1;		/* the server's major version, when read */
 static struct ndjson_in in;
 static struct ndjson_in *cur;	/* NULL for operands */
@@ -39,7 +42,7 @@ static long nrestored, nuploaded, nfailed;
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: immich-restore [-q] [id ...]\n");
+	fprintf(stderr, "usage: immich-restore [-aq] [id ...]\n");
 	exit(EX_USAGE);
 }
 
@@ -543,6 +546,11 @@ reupload(cJSON *rec, const char *id, int *ok, int depth)
 	video = rec_str(b, "video");
 	if (video == NULL)
 		video = rec_str(asset, "livePhotoVideoId");
+	if (video && !valid_uuid(video)) {
+		rec_error(rec, cur, id, "live-photo video id is not an asset "
+		    "id: not restored");
+		video = NULL;
+	}
 	if (video && depth == 0) {
 		cJSON *va;
 		int k = get_asset(video, &va, &msg);
@@ -571,6 +579,20 @@ reupload(cJSON *rec, const char *id, int *ok, int depth)
 	if (get_asset(newid, &fresh, &msg) != 1) {
 		cJSON_Delete(side);
 		goto fail;
+	}
+	if (dup && strcmp(newid, id) != 0 &&
+	    !cJSON_IsTrue(obj_get(fresh, "isTrashed"))) {
+		/* Another live asset has these bytes: it is someone's own,
+		 * with its own metadata; leave it as it is. */
+		cJSON_Delete(side);
+		cJSON_Delete(fresh);
+		*ok = 1;
+		cJSON_AddTrueToObject(e, "ok");
+		cJSON_AddStringToObject(e, "how", "exists");
+		cJSON_AddStringToObject(e, "newId", newid);
+		free(newid);
+		free(vid);
+		return e;
 	}
 	if (dup && cJSON_IsTrue(obj_get(fresh, "isTrashed"))) {
 		/* These bytes are in the trash under another id. */
@@ -701,7 +723,9 @@ trashed_ids(const cJSON *rec, size_t *n)
 		return ids;
 	cJSON_ArrayForEach(e, t)
 		if (cJSON_IsTrue(obj_get(e, "ok")) &&
-		    !cJSON_IsTrue(obj_get(e, "dryRun")) && valid_uuid(e->string))
+		    !cJSON_IsTrue(obj_get(e, "dryRun")) &&
+		    (aflag || !cJSON_IsTrue(obj_get(e, "alreadyTrashed"))) &&
+		    valid_uuid(e->string))
 			ids[(*n)++] = e->string;
 	return ids;
 }
@@ -716,8 +740,11 @@ main(int argc, char *argv[])
 	int ch, rv, i, status = EX_DONE;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((ch = getopt(argc, argv, "q")) != -1) {
+	while ((ch = getopt(argc, argv, "aq")) != -1) {
 		switch (ch) {
+		case 'a':
+			aflag = 1;
+			break;
 		case 'q':
 			qflag = 1;
 			break;

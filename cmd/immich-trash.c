@@ -3,14 +3,17 @@
  * immich-trash: move each group's losers to Immich's trash, but only a
  * loser that passes every precondition: backed up and verified (its
  * live-photo video too) with the file still on disk, the group's
- * consolidation confirmed, no unresolved review flag, not the keeper,
- * and, asked of the server just before: the keeper there and not
- * trashed (one bulk checksum check per batch, GET /assets/{id} for what
- * it does not settle), and each loser (GET /assets/{id}) still with the
- * checksum that was backed up and none of the metadata consolidation
- * moves changed since the plan was made (else what someone typed on it
- * since would be lost).  Losers already in the trash are reported and
- * not deleted again.  Deletes in batches (DELETE /assets, force false), isolating
+ * consolidation confirmed and made for this keeper and loser, no
+ * unresolved review flag, keeper and loser members of the group, the
+ * loser not the keeper of any record seen in this run, and, asked of
+ * the server just before: the keeper there and not trashed (one bulk
+ * checksum check per batch, GET /assets/{id} for what it does not
+ * settle), and each loser (GET /assets/{id}) still with the checksum
+ * that was backed up, none of the metadata consolidation moves changed
+ * since the plan was made, not edited, and in no album consolidation
+ * did not see (GET /albums?assetId=).  Losers already in the trash are
+ * reported and not deleted again.  Refuses when the server's trash is
+ * off or kept for 0 days, unless -F.  Deletes in batches (DELETE /assets, force false), isolating
  * ids the server refuses.  Adds "trashed" to each record.
  */
 #include <sys/stat.h>
@@ -54,6 +57,10 @@ struct cand {
 	const char *sum;	/* checksum the backup was made against */
 	size_t	 pend;		/* index into pends */
 	int	 cskip;		/* consolidation skipped (-C) */
+	const cJSON *albums;	/* consolidated.albums[id] to compare the
+				 * loser's albums with; NULL: not checked */
+	int	 achk;		/* compare its albums (consolidated.albums
+				 * present and not -C) */
 	int	 state;		/* 0 to check, 1 fine on the server, 2 to
 				 * delete, -1 done (held or already trashed) */
 };
@@ -63,6 +70,19 @@ static size_t npend, pendcap;
 static struct cand *cands;
 static size_t ncand, candcap;
 static struct ndjson_in in;
+
+/*
+ * Every keeper seen in this run, with the group that keeps it: a loser
+ * that is some record's keeper is never deleted (two records may name
+ * each other's keeper as a loser).  Open addressing, grown at half full.
+ */
+struct kept {
+	char	*id;
+	char	*group;
+};
+static struct kept *kset;
+static size_t nkset, ksetcap;
+
 static long ntrashed, nalready, nheld;
 static int status = EX_DONE;
 
@@ -72,6 +92,60 @@ usage(void)
 	fprintf(stderr, "usage: immich-trash [-CFGnq] [-a code,...] "
 	    "[-b batch]\n");
 	exit(EX_USAGE);
+}
+
+static size_t
+khash(const char *s)
+{
+	size_t h = 14695981039346656037ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+/* The group whose keeper id is, or NULL. */
+static const char *
+keeper_of(const char *id)
+{
+	size_t i;
+
+	if (ksetcap == 0)
+		return NULL;
+	for (i = khash(id) & (ksetcap - 1); kset[i].id;
+	    i = (i + 1) & (ksetcap - 1))
+		if (strcmp(kset[i].id, id) == 0)
+			return kset[i].group;
+	return NULL;
+}
+
+static void
+keeper_add(const char *id, const char *group)
+{
+	struct kept *old = kset;
+	size_t i, j, oldcap = ksetcap;
+
+	if (keeper_of(id))
+		return;
+	if (2 * (nkset + 1) > ksetcap) {
+		ksetcap = ksetcap ? ksetcap * 2 : 256;
+		kset = xcalloc(ksetcap, sizeof(*kset));
+		for (j = 0; j < oldcap; j++) {
+			if (old[j].id == NULL)
+				continue;
+			for (i = khash(old[j].id) & (ksetcap - 1); kset[i].id;
+			    i = (i + 1) & (ksetcap - 1))
+				;
+			kset[i] = old[j];
+		}
+		free(old);
+	}
+	for (i = khash(id) & (ksetcap - 1); kset[i].id;
+	    i = (i + 1) & (ksetcap - 1))
+		;
+	kset[i].id = xstrdup(id);
+	kset[i].group = xstrdup(group);
+	nkset++;
 }
 
 static void
@@ -106,6 +180,8 @@ obj_get(const cJSON *o, const char *key)
 	return cJSON_GetObjectItemCaseSensitive(o, key);
 }
 
+static int	listed(const cJSON *, const char *, const cJSON *);
+
 static int
 is_true(const cJSON *o, const char *key)
 {
@@ -138,17 +214,14 @@ hold(struct pend *p, const char *id, const char *code, const char *fmt, ...)
 	nheld++;
 }
 
-/* The group's unresolved review codes, comma-separated; NULL if none. */
+/* The group's unresolved review codes, comma-separated; NULL if none.
+ * The caller checked that "review" is a list. */
 static char *
 unresolved_review(const cJSON *rec)
 {
 	const cJSON *rv = obj_get(rec, "review"), *f;
 	char *s = NULL, *t;
 
-	if (rv == NULL || cJSON_IsNull(rv))
-		return NULL;
-	if (!cJSON_IsArray(rv))
-		return xstrdup("(malformed review list)");
 	cJSON_ArrayForEach(f, rv) {
 		const char *code = rec_str(f, "code");
 		if (accepted(code))
@@ -163,18 +236,21 @@ unresolved_review(const cJSON *rec)
 
 /*
  * Is the group's consolidation confirmed?  Returns NULL if so, else why
- * not.  Accepts {"confirmed": ...} or the same keyed by the keeper's id.
+ * not; *cp is the consolidation object.  Accepts {"confirmed": ...} or
+ * the same keyed by the keeper's id.
  */
 static const char *
-consolidation(const cJSON *rec, const char *keep)
+consolidation(const cJSON *rec, const char *keep, const cJSON **cp)
 {
 	const cJSON *c = obj_get(rec, "consolidated"), *k;
 
+	*cp = NULL;
 	if (!cJSON_IsObject(c))
 		return "no consolidation in the record (run immich-consolidate)";
 	if (obj_get(c, "confirmed") == NULL && keep &&
 	    cJSON_IsObject(k = obj_get(c, keep)))
 		c = k;
+	*cp = c;
 	if (is_true(c, "dryRun"))
 		return "consolidation was a dry run (-n)";
 	if (!is_true(c, "confirmed")) {
@@ -182,6 +258,29 @@ consolidation(const cJSON *rec, const char *keep)
 			return "consolidation was skipped";
 		return "consolidation not confirmed";
 	}
+	return NULL;
+}
+
+/*
+ * Whether the confirmed consolidation c was made for this keeper and
+ * handled this loser (the plan's keep or trash may have been edited by
+ * hand since): NULL if so, else why not.
+ */
+static const char *
+consolidated_for(const cJSON *c, const char *keep, const char *id)
+{
+	const char *ck = rec_str(c, "keep");
+	const cJSON *l = obj_get(c, "losers");
+
+	if (ck == NULL || !cJSON_IsArray(l))
+		return "the consolidation does not say which keeper and "
+		    "losers it handled (run immich-consolidate again)";
+	if (strcmp(ck, keep) != 0)
+		return "the consolidation was made for another keeper (the "
+		    "plan was edited since): run immich-consolidate again";
+	if (!listed(l, id, NULL))
+		return "the consolidation did not handle this loser (the plan "
+		    "was edited since): run immich-consolidate again";
 	return NULL;
 }
 
@@ -199,6 +298,7 @@ check_backup(const cJSON *rec, const char *id, const char *what,
 	const cJSON *bytes, *asset;
 	const char *path, *bsum, *vsha;
 	struct stat st;
+	int sizeonly;
 
 	*detail = NULL;
 	path = rec_str(b, "path");
@@ -217,15 +317,20 @@ check_backup(const cJSON *rec, const char *id, const char *what,
 	bsum = rec_str(b, "checksum");
 	if (bsum == NULL && (asset = rec_asset(rec, id)) != NULL)
 		bsum = rec_str(asset, "checksum");
+	/* The SHA-1 immich-verify computed; only an asset of an external
+	 * library may be verified by size alone. */
 	vsha = rec_str(v, "sha1");
-	if (vsha == NULL)
-		vsha = rec_str(b, "sha1");
+	sizeonly = is_true(v, "sizeOnly") && is_true(b, "external");
 	if (bsum == NULL) {
 		*detail = xasprintf("%sno server checksum in the record", what);
 		return "not-verified";
 	}
-	if (!is_true(v, "sizeOnly") && (vsha == NULL ||
-	    strcmp(vsha, bsum) != 0)) {
+	if (is_true(v, "sizeOnly") && !sizeonly) {
+		*detail = xasprintf("%sverified by size only, but not an "
+		    "asset of an external library", what);
+		return "not-verified";
+	}
+	if (!sizeonly && (vsha == NULL || strcmp(vsha, bsum) != 0)) {
 		*detail = xasprintf("%sverified SHA-1 %s is not the server's "
 		    "checksum %s", what, vsha ? vsha : "(none)", bsum);
 		return "not-verified";
@@ -236,11 +341,18 @@ check_backup(const cJSON *rec, const char *id, const char *what,
 		    what);
 		return "not-verified";
 	}
-	if (stat(path, &st) == -1) {
+	if (lstat(path, &st) == -1) {
 		*detail = xasprintf("%s%s: %s", what, path, strerror(errno));
 		return "file-missing";
 	}
-	if (!S_ISREG(st.st_mode) || (double)st.st_size != bytes->valuedouble) {
+	if (!S_ISREG(st.st_mode)) {
+		*detail = xasprintf("%s%s: not a regular file%s", what, path,
+		    S_ISLNK(st.st_mode) ? " (a symbolic link)" : "");
+		return "file-missing";
+	}
+	if ((double)st.st_size != bytes->valuedouble ||
+	    (cJSON_IsNumber(obj_get(v, "bytes")) &&
+	    obj_get(v, "bytes")->valuedouble != (double)st.st_size)) {
 		*detail = xasprintf("%s%s: %lld bytes on disk, %.0f backed up",
 		    what, path, (long long)st.st_size, bytes->valuedouble);
 		return "file-missing";
@@ -298,7 +410,8 @@ get_asset(const char *id, cJSON **a, char **msg)
 }
 
 static void
-add_cand(const char *id, const char *sum, size_t p, int cskip)
+add_cand(const char *id, const char *sum, size_t p, int cskip,
+    const cJSON *albums, int achk)
 {
 	if (ncand == candcap) {
 		candcap = candcap ? candcap * 2 : 64;
@@ -308,6 +421,8 @@ add_cand(const char *id, const char *sum, size_t p, int cskip)
 	cands[ncand].sum = sum;
 	cands[ncand].pend = p;
 	cands[ncand].cskip = cskip;
+	cands[ncand].albums = albums;
+	cands[ncand].achk = achk;
 	cands[ncand].state = 0;
 	ncand++;
 }
@@ -334,11 +449,13 @@ listed(const cJSON *trash, const char *id, const cJSON *upto)
 static void
 check_record(cJSON *rec)
 {
-	const cJSON *trash = obj_get(rec, "trash"), *t;
-	const char *keep = rec_str(rec, "keep"), *cwhy, *code;
+	const cJSON *trash = obj_get(rec, "trash"), *t, *cons, *calb;
+	const cJSON *rv = obj_get(rec, "review"), *kv = obj_get(rec, "keep");
+	const char *keep = rec_str(rec, "keep"), *cwhy, *code, *kwhy = NULL;
+	const char *dup = rec_str(rec, "duplicateId");
 	cJSON *trashed = cJSON_CreateObject();
 	struct pend *pp;
-	char *review, *detail;
+	char *review = NULL, *detail, *group;
 	size_t p = npend;
 	int cskip;
 
@@ -360,24 +477,40 @@ check_record(cJSON *rec)
 		pp->failed = 1;
 		return;
 	}
-	review = unresolved_review(rec);
-	cwhy = consolidation(rec, keep);
-	cskip = cwhy && Cflag;
+	/* The keeper: a lower-case id, one of the group's assets. */
+	if (kv == NULL || cJSON_IsNull(kv))
+		kwhy = "the record names no keeper";
+	else if (!valid_uuid(keep))
+		kwhy = "\"keep\" is not an asset id (a lower-case UUID)";
+	else if (rec_asset(rec, keep) == NULL)
+		kwhy = "the keeper is not one of the group's assets";
+	else {
+		group = xasprintf("%s (line %zu)", dup ? dup : "(no "
+		    "duplicateId)", in.lineno);
+		keeper_add(keep, group);
+		free(group);
+	}
+	if (rv != NULL && cJSON_IsArray(rv))
+		review = unresolved_review(rec);
+	cwhy = consolidation(rec, keep, &cons);
+	calb = obj_get(cons, "albums");
 
 	cJSON_ArrayForEach(t, trash) {
 		const char *id = cJSON_GetStringValue(t), *vid, *sum = NULL;
+		const char *owhy;
 
 		if (id == NULL || !valid_uuid(id)) {
 			rec_error(rec, &in, id, "\"trash\" holds something "
-			    "that is not an asset id");
+			    "that is not an asset id (a lower-case UUID)");
 			pp->failed = 1;
 			continue;
 		}
 		if (listed(trash, id, t))
 			continue;
 		prog.assets++;
-		if (keep == NULL || !valid_uuid(keep)) {
-			hold(pp, id, "no-keeper", "the record names no keeper");
+		if (kwhy) {
+			hold(pp, id, "no-keeper", "%s%s%s", kwhy,
+			    keep ? ": " : "", keep ? keep : "");
 			continue;
 		}
 		if (strcmp(id, keep) == 0) {
@@ -389,15 +522,27 @@ check_record(cJSON *rec)
 			    "trash list too: the group would be emptied", keep);
 			continue;
 		}
+		if (rec_asset(rec, id) == NULL) {
+			hold(pp, id, "not-member", "not one of the group's "
+			    "assets");
+			continue;
+		}
+		if (!cJSON_IsArray(rv)) {
+			hold(pp, id, "no-plan", "the record has no \"review\" "
+			    "list: not a plan from immich-dupes");
+			continue;
+		}
 		if (review) {
 			hold(pp, id, "review", "unresolved review flags: %s",
 			    review);
 			continue;
 		}
-		if (cwhy && !Cflag) {
-			hold(pp, id, "not-consolidated", "%s", cwhy);
+		owhy = cwhy ? cwhy : consolidated_for(cons, keep, id);
+		if (owhy && !Cflag) {
+			hold(pp, id, "not-consolidated", "%s", owhy);
 			continue;
 		}
+		cskip = owhy != NULL;
 		if ((code = check_backup(rec, id, "", &detail, &sum))) {
 			hold(pp, id, code, "%s", detail);
 			free(detail);
@@ -413,7 +558,8 @@ check_record(cJSON *rec)
 				continue;
 			}
 		}
-		add_cand(id, sum, p, cskip);
+		add_cand(id, sum, p, cskip, obj_get(calb, id),
+		    !cskip && cJSON_IsObject(calb));
 	}
 	free(review);
 }
@@ -520,6 +666,55 @@ check_keeper(struct pend *p)
 	cJSON_Delete(ka);
 }
 
+/*
+ * The loser's albums now (GET /albums?assetId=) against those
+ * consolidation saw (and gave the keeper): NULL when it is in no other,
+ * else the held code with *detail set.
+ */
+static const char *
+new_album(const struct cand *c, char **detail)
+{
+	struct http_resp r;
+	cJSON *o = NULL, *a;
+	const cJSON *s;
+	char *path = xasprintf("/albums?assetId=%s", c->id);
+	const char *code = NULL, *aid;
+	int seen;
+
+	*detail = NULL;
+	memset(&r, 0, sizeof(r));
+	if (http_json("GET", path, NULL, &r) != 0 || r.status != 200 ||
+	    (o = cJSON_ParseWithLength(r.body, r.len)) == NULL ||
+	    !cJSON_IsArray(o)) {
+		*detail = xasprintf("GET /api%s: %s%s", path, r.status ? "" :
+		    "no reply: ", r.msg[0] ? r.msg : "unreadable reply");
+		code = "error";
+		goto out;
+	}
+	cJSON_ArrayForEach(a, o) {
+		if ((aid = rec_str(a, "id")) == NULL)
+			continue;
+		seen = 0;
+		cJSON_ArrayForEach(s, c->albums) {
+			const char *sid = rec_str(s, "id");
+			if (sid && strcmp(sid, aid) == 0)
+				seen = 1;
+		}
+		if (!seen) {
+			*detail = xasprintf("added to album %s (%s) since "
+			    "consolidation", aid, rec_str(a, "albumName") ?
+			    rec_str(a, "albumName") : "no name");
+			code = "loser-changed";
+			break;
+		}
+	}
+out:
+	cJSON_Delete(o);
+	http_free(&r);
+	free(path);
+	return code;
+}
+
 /* The server checks of one loser: sets c->state to 2 (delete) or -1. */
 static void
 check_loser(cJSON *rec, struct pend *p, struct cand *c)
@@ -577,6 +772,11 @@ check_loser(cJSON *rec, struct pend *p, struct cand *c)
 		return;
 	}
 	cJSON_Delete(la);
+	if (c->achk && (code = new_album(c, &detail)) != NULL) {
+		hold(p, c->id, code, "%s", detail);
+		free(detail);
+		return;
+	}
 	c->state = 2;
 }
 
@@ -590,10 +790,21 @@ flush(void)
 	cJSON *extra, *e;
 	size_t i, j, n, nd = 0;
 
+	/* A loser that is the keeper of a record (this one's or another's,
+	 * in this batch or an earlier one) stays. */
+	for (i = 0; i < ncand; i++) {
+		const char *g = keeper_of(cands[i].id);
+		if (g == NULL)
+			continue;
+		hold(&pends[cands[i].pend], cands[i].id, "is-keeper", "it is "
+		    "the keeper of group %s", g);
+		cands[i].state = -1;
+	}
 	bulk_check();
 	for (i = 0; i < ncand; i++)
-		check_loser(pends[cands[i].pend].rec, &pends[cands[i].pend],
-		    &cands[i]);
+		if (cands[i].state == 0)
+			check_loser(pends[cands[i].pend].rec,
+			    &pends[cands[i].pend], &cands[i]);
 	res = xcalloc(ncand ? ncand : 1, sizeof(*res));
 	ids = xcalloc(ncand ? ncand : 1, sizeof(*ids));
 	for (i = 0; i < ncand; i++)
@@ -661,35 +872,60 @@ flush(void)
 	npend = 0;
 }
 
-/* Trash must be on, unless permanent deletion was asked for. */
+/* GET path, a JSON object; exits on failure. */
+static cJSON *
+get_server(const char *path)
+{
+	struct http_resp r;
+	cJSON *f = NULL;
+
+	memset(&r, 0, sizeof(r));
+	if (http_json("GET", path, NULL, &r) != 0)
+		errx(EX_FATAL, "GET /api%s: no reply: %s", path, r.msg);
+	if (r.status != 200 || (f = cJSON_ParseWithLength(r.body,
+	    r.len)) == NULL || !cJSON_IsObject(f))
+		errx(EX_FATAL, "GET /api%s: HTTP %ld: %s", path, r.status,
+		    r.status == 200 ? "unreadable reply" : r.msg);
+	http_free(&r);
+	return f;
+}
+
+/*
+ * Trash must be on, and keep things for at least a day (trashDays 0
+ * empties it at once), unless permanent deletion was asked for.
+ */
 static void
 check_features(void)
 {
-	struct http_resp r;
-	cJSON *f = NULL, *t;
+	cJSON *f, *t, *c;
+	const char *why = NULL;
 
-	memset(&r, 0, sizeof(r));
-	if (http_json("GET", "/server/features", NULL, &r) != 0)
-		errx(EX_FATAL, "GET /api/server/features: no reply: %s", r.msg);
-	if (r.status != 200 || (f = cJSON_ParseWithLength(r.body,
-	    r.len)) == NULL)
-		errx(EX_FATAL, "GET /api/server/features: HTTP %ld: %s",
-		    r.status, r.status == 200 ? "unreadable reply" : r.msg);
-	http_free(&r);
+	f = get_server("/server/features");
 	t = obj_get(f, "trash");
 	if (!cJSON_IsBool(t))
 		errx(EX_FATAL, "GET /api/server/features: no \"trash\" in the "
 		    "reply");
-	if (cJSON_IsFalse(t) && !Fflag) {
-		if (!nflag)
-			errx(EX_USAGE, "the server's trash is disabled: Immich "
-			    "would delete the losers for good at its next "
-			    "nightly clean-up; enable the trash in the server "
-			    "settings, or use -F to delete permanently");
-		warnx("the server's trash is disabled: without -n this run "
-		    "would refuse (use -F to delete permanently)");
-	}
+	if (cJSON_IsFalse(t))
+		why = "the server's trash is disabled";
 	cJSON_Delete(f);
+	c = get_server("/server/config");
+	t = obj_get(c, "trashDays");
+	if (!cJSON_IsNumber(t))
+		errx(EX_FATAL, "GET /api/server/config: no \"trashDays\" in "
+		    "the reply");
+	if (why == NULL && t->valuedouble < 1)
+		why = "the server keeps trashed assets for 0 days";
+	cJSON_Delete(c);
+	if (why && !Fflag) {
+		if (!nflag)
+			errx(EX_USAGE, "%s: Immich would delete the losers for "
+			    "good at its next nightly clean-up; enable the "
+			    "trash (and keep it for a day or more) in the "
+			    "server settings, or use -F to delete "
+			    "permanently", why);
+		warnx("%s: without -n this run would refuse (use -F to "
+		    "delete permanently)", why);
+	}
 }
 
 int

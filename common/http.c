@@ -36,6 +36,7 @@ enum kind { K_JSON, K_STREAM, K_UPLOAD };
 
 struct req {
 	enum kind kind;
+	int	 once;		/* retry only what surely was not handled */
 	const char *method;
 	const char *path;
 	const char *json;
@@ -830,6 +831,8 @@ request(struct req *q, struct http_resp *r)
 			retry = retry_curl(rc);
 			if (q->kind == K_UPLOAD && q->status >= 200)
 				retry = 0;	/* a reply came */
+			if (q->once && rc != CURLE_COULDNT_CONNECT)
+				retry = 0;	/* it may have been handled */
 			if (q->started) {
 				char cut[640];
 				snprintf(cut, sizeof(cut), "transfer cut at "
@@ -845,7 +848,7 @@ request(struct req *q, struct http_resp *r)
 			if (q->status == 401 || q->status == 403 ||
 			    (q->status >= 300 && q->status < 400))
 				fatal_reply(q);
-			if (!retry_status(q)) {
+			if (q->once || !retry_status(q)) {
 				if (q->status < 200 || q->status >= 300) {
 					reply_msg(q, r->msg, sizeof(r->msg));
 					if (q->buf)
@@ -897,6 +900,21 @@ http_json(const char *method, const char *path, const char *json,
 
 	memset(&q, 0, sizeof(q));
 	q.kind = K_JSON;
+	q.method = method;
+	q.path = path;
+	q.json = json;
+	return request(&q, r);
+}
+
+int
+http_json_once(const char *method, const char *path, const char *json,
+    struct http_resp *r)
+{
+	struct req q;
+
+	memset(&q, 0, sizeof(q));
+	q.kind = K_JSON;
+	q.once = 1;
 	q.method = method;
 	q.path = path;
 	q.json = json;

@@ -59,6 +59,15 @@ void	 http_init(void);
 int	 http_json(const char *method, const char *path, const char *json,
 	    struct http_resp *r);
 /*
+ * The same, for a request that must not be sent twice (DELETE /assets:
+ * deleting a trashed asset again restarts its 30-day clock).  Retried only
+ * when the connection could not be made; any other failure, or a status
+ * that http_json would retry, is returned for the caller to find out what
+ * happened before trying again.
+ */
+int	 http_json_once(const char *method, const char *path,
+	    const char *json, struct http_resp *r);
+/*
  * GET path streaming a 2xx body into sink.  from > 0 asks for a Range
  * from that byte.  A transfer cut mid-body is resumed with a Range from
  * the bytes received (same retry budget) when resume is set (the sink's

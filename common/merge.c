@@ -409,6 +409,13 @@ plan_description(const struct merge_in *in, cJSON *changes)
 	free(acc);
 }
 
+/* A rating Immich takes and merge moves: a whole number from 1 to 5. */
+static int
+good_rating(double r)
+{
+	return r >= 1 && r <= 5 && r == floor(r);
+}
+
 static void
 plan_flags(const struct merge_in *in, cJSON *changes)
 {
@@ -418,7 +425,7 @@ plan_flags(const struct merge_in *in, cJSON *changes)
 
 	for (i = 0; i < in->nlosers; i++) {
 		if (get_num(exif(in->losers[i]), "rating", &r) && r > best &&
-		    r <= 5) {
+		    good_rating(r)) {
 			best = r;
 			bi = i;
 		}
@@ -589,13 +596,13 @@ desc_of(const cJSON *asset)
 	return blank(d) ? "" : d;
 }
 
-/* Its rating as merge_plan reads it: 0 unless from 1 to 5. */
+/* Its rating as merge_plan reads it: 0 unless a whole 1 to 5. */
 static double
 rating_of(const cJSON *asset)
 {
 	double r;
 
-	return get_num(exif(asset), "rating", &r) && r > 0 && r <= 5 ? r : 0;
+	return get_num(exif(asset), "rating", &r) && good_rating(r) ? r : 0;
 }
 
 static int
@@ -673,6 +680,10 @@ merge_loser_changed(const cJSON *snap, const cJSON *fresh, char *why,
 		what = "capture time";
 	else if (!tags_within(snap, fresh) || !tags_within(fresh, snap))
 		what = "tags";
+	else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(fresh,
+	    "isEdited")) && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+	    snap, "isEdited")))
+		what = "edits (isEdited)";
 	free(da);
 	free(db);
 	if (what == NULL)

@@ -44,10 +44,10 @@ int	 merge_held(const cJSON *rec, const char *const *accepted, size_t n);
  * Whether a loser changed, since the plan was made, in anything
  * consolidation reads: snapshot is its copy in the record's "assets",
  * fresh what GET /assets/{id} says now.  Compared as merge_plan reads
- * them: description (all blanks = none), rating (only 1 to 5 counts),
- * isFavorite, archived or not, location (0,0 = none; within 10^-6
- * degrees), capture time (as it would be sent, offset included) and the
- * set of tag ids.  1 with a short reason in why (when whysz > 0) if one
+ * them: description (all blanks = none), rating (only a whole 1 to 5
+ * counts), isFavorite, archived or not, location (0,0 = none; within
+ * 10^-6 degrees), capture time (as it would be sent, offset included),
+ * the set of tag ids, and isEdited (true now, not in the snapshot).  1 with a short reason in why (when whysz > 0) if one
  * differs or snapshot is not an object; 0 if not.
  */
 int	 merge_loser_changed(const cJSON *snapshot, const cJSON *fresh,

@@ -228,7 +228,7 @@ valid_uuid(const char *s)
 			if (s[i] != '-')
 				return 0;
 			d++;
-		} else if (!strchr("0123456789abcdefABCDEF", s[i]) || !s[i])
+		} else if (!strchr("0123456789abcdef", s[i]) || !s[i])
 			return 0;
 	}
 	return 1;

@@ -109,6 +109,14 @@ struct sha1_pipe {
 	size_t	 fill;		/* bytes in it */
 };
 
+/*
+ * Buffers of pipes freed, for the next one: a fresh 512 KiB malloc is a
+ * fresh mmap, and filling it costs a page fault every 4 KiB.
+ */
+static pthread_mutex_t spare_mu = PTHREAD_MUTEX_INITIALIZER;
+static char *spare[PIPE_NBUF];
+static int nspare;
+
 static void *
 pipe_main(void *arg)
 {
@@ -162,8 +170,10 @@ sha1_pipe_new(struct sha1 *h, int fd)
 
 	p->h = h;
 	p->fd = fd;
+	pthread_mutex_lock(&spare_mu);
 	for (i = 0; i < PIPE_NBUF; i++)
-		p->buf[i] = xmalloc(PIPE_BUFSZ);
+		p->buf[i] = nspare > 0 ? spare[--nspare] : xmalloc(PIPE_BUFSZ);
+	pthread_mutex_unlock(&spare_mu);
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->ready, NULL);
 	pthread_cond_init(&p->done, NULL);
@@ -253,7 +263,12 @@ sha1_pipe_free(struct sha1_pipe *p)
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->ready);
 	pthread_cond_destroy(&p->done);
+	pthread_mutex_lock(&spare_mu);
 	for (i = 0; i < PIPE_NBUF; i++)
-		free(p->buf[i]);
+		if (nspare < PIPE_NBUF)
+			spare[nspare++] = p->buf[i];
+		else
+			free(p->buf[i]);
+	pthread_mutex_unlock(&spare_mu);
 	free(p);
 }

@@ -4,7 +4,7 @@
 # fake server (streamed, 401, cut mid-body).
 . "$(dirname "$0")/lib.sh"
 command -v jq >/dev/null || skip_all "needs jq"
-plan 90
+plan 93
 
 F=$TESTDIR/fixtures/dupes
 unset IMMICH_INSTANCE_URL IMMICH_API_KEY IMMICH_API_KEY_FILE
@@ -15,6 +15,16 @@ table() {
 	    (.review | map(.code + ":" + (.asset // "-")[-1:]) | join(","))] |
 	    join(" ")'
 }
+
+# ---- The same asset in two groups: the later group is bad and skipped, so
+# the keeper of one group can never be a loser of another.
+jq -c '.[1].assets += [.[0].assets[0]] | .[0:2]' "$F/rules.json" >"$T/shared.json"
+run immich-dupes -q -f "$T/shared.json"
+is "$rc" 1 "an asset in two groups: exit 1"
+like "$err" "group 2: .*asset $(jq -r '.[0].assets[0].id' "$F/rules.json") is also in an earlier group" \
+    "... names the group and the asset"
+is "$(printf '%s\n' "$out" | jq -r .duplicateId)" \
+    "$(jq -r '.[0].duplicateId' "$F/rules.json")" "... only the first group is planned"
 
 # ---- Each rule deciding (default order), why naming it.
 run immich-dupes -q -f "$F/rules.json"

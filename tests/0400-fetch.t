@@ -279,8 +279,8 @@ d=$T/shared
 plan_for "$H2" >"$T/sh1.ndjson"
 plan_for "$H3" >"$T/sh2.ndjson"
 plan_for "$H6" >"$T/sh3.ndjson"
-# feed FIFO-INPUT: start immich-fetch on a FIFO, give it one record, wait
-# (bounded) until it has written it out.
+# feed_start RECORD-FILE: start immich-fetch reading a FIFO (fd 3 writes to
+# it), give it the record, wait (bounded) until it has written it out.
 feed_start() {
 	rm -f "$T/fifo" && mkfifo "$T/fifo"
 	immich-fetch -q -d "$d" <"$T/fifo" >"$T/a.out" 2>"$T/a.err" &

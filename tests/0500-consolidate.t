@@ -15,7 +15,7 @@
 command -v immich-consolidate >/dev/null || skip_all "immich-consolidate not built"
 command -v t-merge >/dev/null || skip_all "t-merge not built"
 command -v jq >/dev/null || skip_all "jq missing"
-plan 114
+plan 120
 
 # Ids: group N's keeper is K N, its losers L N M; albums A N.
 K() { printf '%08d-0000-4000-8000-000000000000' "$1"; }
@@ -157,7 +157,7 @@ is "$(out_of "$k" | jq -c '.consolidated.albums')" "{\"$(L 1 1)\":[{\"id\":\"$(A
 
 # group 2: the keeper has everything: nothing overwritten, no PUT
 k=$(K 2)
-is "$(out_of "$k" | jq -c '.consolidated')" "{\"changes\":[],\"confirmed\":true,\"albums\":{\"$(L 2 1)\":[]}}" "group 2: nothing to move, the loser's albums: none"
+is "$(out_of "$k" | jq -c '.consolidated')" "{\"changes\":[],\"confirmed\":true,\"albums\":{\"$(L 2 1)\":[]},\"losers\":[\"$(L 2 1)\"],\"keep\":\"$k\"}" "group 2: nothing to move, the loser's albums: none; what it handled (keep, losers)"
 is "$(field "$k" '[.exifInfo.latitude,.exifInfo.longitude,.exifInfo.dateTimeOriginal,.exifInfo.description,.exifInfo.rating]')" \
     '[10.5,20.5,"2019-01-01T00:00:00.000Z","Mine",5]' "present fields not overwritten"
 is "$(puts_to "$k")" 0 "no PUT for the keeper that has everything"
@@ -243,13 +243,24 @@ is "$(copies "$T/plan.ndjson" "$(L 1 1)" | tmerge)" "same" \
 is "$(copies "$T/plan.ndjson" "$(L 5 1)" | tmerge)" "same" \
     "merge_loser_changed: same tags, read from two places"
 
-# --- 1d. a record without the loser's copy: read from the server --------------
+# --- 1d. keeper and losers must be the group's assets -------------------------
+# A loser missing from "assets" (or a keeper outside the group) is not a
+# plan from immich-dupes: an error, no request.
 (NOSNAP=1; rec 10 '[]' 1) >"$T/p10.ndjson"
 mark
 IN=$T/p10.ndjson run immich-consolidate -q
-is "$rc" 0 "no copy of the loser in the record: exit 0"
-is "$(printf '%s\n' "$out" | jq -c '[.consolidated.changes, .consolidated.confirmed]')" '[[],true]' "... consolidated"
-is "$(touching "$(K 10)|$(L 10 1)")" 3 "... for one more request (GET /assets of the loser)"
+is "$rc" 1 "a loser not among the group's assets: exit 1"
+like "$(printf '%s\n' "$out" | jq -r '.errors[0].message')" "not one of the group's assets" "... said"
+is "$(fake_log_count 'true')" 0 "... and no request"
+rec 10 '[]' 1 | jq -c '.keep = "'"$(K 9)"'"' >"$T/p10.ndjson"
+mark
+IN=$T/p10.ndjson run immich-consolidate -q
+is "$rc $(printf '%s\n' "$out" | jq -r '.errors[0].message')" "1 the keeper is not one of the group's assets" "a keeper outside the group: error"
+is "$(fake_log_count 'true')" 0 "... and no request"
+# Only a whole rating from 1 to 5 moves (the loser's copy says 0.5).
+rec 9 '[]' 1 | jq -c '.assets[1].exifInfo.rating = 0.5' >"$T/p9h.ndjson"
+IN=$T/p9h.ndjson run immich-consolidate -q -n
+is "$rc $(printf '%s\n' "$out" | jq -c '[.consolidated.changes[].field]')" '0 ["isFavorite"]' "a rating of 0.5 is not moved"
 
 # --- 1e. merge_loser_changed, case by case -------------------------------------
 B='{"id":"00000000-0000-4000-8000-000000000001","isFavorite":false,
@@ -284,6 +295,9 @@ mcase . '.exifInfo.make = "Nikon" | .originalFileName = "x.jpg" | .visibility = 
 mcase null . "changed: no copy of the loser in the record" "no copy in the record"
 mcase . '"x"' "changed: no copy of the loser from the server" "no fresh copy"
 mcase . '.exifInfo = "garbage" | .tags = 7' "changed: description changed since the plan was made" "wrong types"
+mcase . '.isEdited = true' "changed: edits (isEdited) changed since the plan was made" "edited in Immich"
+mcase '.isEdited = true' '.isEdited = true' same "edited before the plan too"
+mcase '.exifInfo.rating = null' '.exifInfo.rating = 0.5' same "a rating of 0.5 = none"
 
 # --- 2. a second run over the output changes nothing -------------------------
 mark
@@ -299,7 +313,7 @@ IN=$T/p9.ndjson run immich-consolidate -q -n
 is "$rc" 0 "-n: exit 0"
 is "$(fake_log_count '.method!="GET"')" 0 "-n: GETs only"
 is "$(printf '%s\n' "$out" | jq -c '.consolidated')" \
-    "{\"changes\":[{\"field\":\"isFavorite\",\"value\":true,\"from\":\"$(L 9 1)\"}],\"dryRun\":true,\"confirmed\":false,\"albums\":{\"$(L 9 1)\":[]}}" \
+    "{\"changes\":[{\"field\":\"isFavorite\",\"value\":true,\"from\":\"$(L 9 1)\"}],\"dryRun\":true,\"confirmed\":false,\"albums\":{\"$(L 9 1)\":[]},\"losers\":[\"$(L 9 1)\"],\"keep\":\"$(K 9)\"}" \
     "-n: the planned change, dryRun, not confirmed"
 is "$(field "$(K 9)" '.isFavorite')" false "-n: keeper unchanged"
 

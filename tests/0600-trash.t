@@ -5,13 +5,15 @@
 command -v jq >/dev/null && command -v curl >/dev/null ||
     skip_all "needs jq and curl"
 command -v immich-trash >/dev/null || skip_all "immich-trash not built"
-plan 89
+plan 121
 
 F=$T/f
 CASES="ok nobackup noverified verifiedfalse filegone filesize livenovideo
 liveok notconsolidated noconsolidation dryrunconsolidation review
 keeperintrash nokeeper keepertrashed keepermissing checksum already accept
-cskip disabled force dryrun killed b1 b2 b3 order1 order2 eco1 eco2 ecog twin keepertwin shadiff loserchanged"
+cskip disabled force dryrun killed b1 b2 b3 order1 order2 eco1 eco2 ecog twin keepertwin shadiff loserchanged
+swap swapb upper notmember notmember2 stalekeep stalelosers edited latealbum
+sizeonly sizeonlyext nosha noreview symlink"
 # shellcheck disable=SC2086
 python3 "$TESTDIR/trash-fixture.py" "$F" $CASES || exit 1
 . "$F/ids.sh"
@@ -67,6 +69,31 @@ mutate "{\"id\":\"$K_keepertwin\",\"purge\":true}"
 fake_ctl POST /_fake/add '{"assets":[{"id":"7e1e7e1e-0000-4000-8000-000000000002",
     "content":"keeper keepertwin, the bigger file xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"}]}' >/dev/null
 
+# The plan's keep or trash edited by hand after consolidation.
+edit stalekeep ".consolidated.keep = \"$L_stalekeep\""
+edit stalelosers '.consolidated.losers = []'
+# Ids differ only in letter case: Immich's are lower case.
+edit upper '.keep |= ascii_upcase | .consolidated.keep |= ascii_upcase'
+# The keeper is an asset outside the group; a loser outside the group.
+edit notmember ".keep = \"$K_ok\" | .consolidated.keep = \"$K_ok\""
+edit notmember2 ".trash += [\"$L_nobackup\"]"
+# Edited in Immich after planning; added to an album after consolidation.
+mutate "{\"id\":\"$L_edited\",\"set\":{\"isEdited\":true}}"
+fake_ctl POST /_fake/add "{\"albums\":[{\"id\":\"0000abcd-0000-4000-8000-000000000001\",
+    \"albumName\":\"Late album\",\"assetIds\":[\"$L_latealbum\"]}]}" >/dev/null
+# Verified by size alone: only for an asset of an external library.
+for c in sizeonly sizeonlyext; do
+	eval "l=\$L_$c"
+	edit $c ".verified[\"$l\"] |= {ok:true, sizeOnly:true, bytes:.bytes}"
+done
+edit sizeonlyext ".backup[\"$L_sizeonlyext\"].external = true"
+# Verified with no SHA-1 of its own: the backup's is not enough.
+edit nosha ".verified[\"$L_nosha\"] = {ok:true}"
+edit noreview 'del(.review)'
+# The backup file replaced by a symbolic link to the same bytes.
+p=$(jq -r ".backup[\"$L_symlink\"].path" "$F/symlink.ndjson")
+mv "$p" "$p.real" && ln -s "$p.real" "$p"
+
 # The table: case, expected code for the loser, expected exit status.
 while read -r c want st; do
 	eval "l=\$L_$c"
@@ -101,10 +128,45 @@ checksum checksum-changed 1
 twin checksum-changed 1
 keepertwin keeper-missing 1
 loserchanged loser-changed 1
+stalekeep not-consolidated 1
+stalelosers not-consolidated 1
+upper no-keeper 1
+notmember no-keeper 1
+edited loser-changed 1
+latealbum loser-changed 1
+sizeonly not-verified 1
+sizeonlyext ok 0
+nosha not-verified 1
+noreview no-plan 1
+symlink file-missing 1
 already ok 0
 TABLE
 
 # Details of a few.
+like "$(IN=$F/upper.ndjson run immich-trash; echo "$err")" \
+    "lower-case UUID" "an upper-case keeper id: said clearly"
+trash_case notmember2
+is "$(held "$L_nobackup") $(held "$L_notmember2") $(deletes_of "$L_nobackup")" \
+    "not-member ok 0" "a loser outside the group: held (not-member)"
+trash_case latealbum
+like "$(printf '%s' "$out" | jq -r ".trashed[\"$L_latealbum\"].detail")" \
+    "Late album" "the album it was added to is named"
+# Two records name each other's keeper as a loser (one batch): neither
+# is deleted.
+cat "$F/swap.ndjson" "$F/swap-b.ndjson" >"$F/swaps"
+IN=$F/swaps run immich-trash -q
+is "$(held "$L_swap") $(held "$K_swap") $rc" "is-keeper is-keeper 1" \
+    "keeper of one record, loser of the other: both held"
+like "$(printf '%s\n' "$out" | jq -r ".trashed[\"$K_swap\"].detail // empty")" \
+    "keeper of group" "the detail names the other group"
+is "$(asset "$K_swap" | jq -r .isTrashed)$(asset "$L_swap" | jq -r .isTrashed) $(deletes_of "$K_swap") $(deletes_of "$L_swap")" \
+    "falsefalse 0 0" "nothing deleted: the group is not emptied"
+# The same in separate batches: the second finds its keeper trashed.
+cat "$F/swapb.ndjson" "$F/swapb-b.ndjson" >"$F/swaps"
+IN=$F/swaps run immich-trash -q -b 1
+is "$(held "$L_swapb") $(held "$K_swapb")" "ok is-keeper" \
+    "-b 1: a keeper of an earlier batch is never deleted"
+is "$(asset "$K_swapb" | jq -r .isTrashed)" false "and its loser stays"
 trash_case keeperintrash
 is "$(held "$K_keeperintrash")" is-keeper "the keeper in the trash list: held"
 is "$(asset "$K_keeperintrash" | jq -r .isTrashed)" false "keeper not trashed"
@@ -138,6 +200,13 @@ is "$(printf '%s' "$out" | jq -c ".trashed[\"$L_dryrun\"]") $rc" \
     '{"ok":true,"dryRun":true} 0' "-n: would be trashed"
 is "$(fake_log_count '.method=="DELETE"')" "$n0" "-n: no DELETE sent"
 is "$(asset "$L_dryrun" | jq -r .isTrashed)" false "-n: loser untouched"
+
+# Trash kept for 0 days is no trash.
+fake_ctl POST /_fake/config '{"trashDays":0}' >/dev/null
+trash_case disabled
+is "$rc $out" "2 " "trashDays 0: refused with exit 2, no output"
+like "$err" "0 days.*-F" "the refusal says why and names -F"
+fake_ctl POST /_fake/config '{"trashDays":30}' >/dev/null
 
 # Trash disabled on the server.
 fake_ctl POST /_fake/config '{"features":{"trash":false}}' >/dev/null
@@ -211,12 +280,13 @@ r0=$(fake_state | jq .requests)
 immich-trash -q <"$F/killed.ndjson" >"$F/killed.out" 2>&1 &
 pid=$!
 i=0
-while [ "$(fake_state | jq .requests)" -lt $((r0 + 3)) ] &&
+while [ "$(fake_state | jq .requests)" -lt $((r0 + 6)) ] &&
     [ $i -lt 100 ]; do
 	sleep 0.05
 	i=$((i + 1))
 done
-# (3 requests: features, bulk check, DELETE; the DELETE is delayed)
+# (6 requests: features, config, bulk check, GET loser, its albums,
+# DELETE; the DELETE is delayed)
 kill -9 $pid
 wait $pid 2>/dev/null
 is "$(wc -c <"$F/killed.out" | tr -d ' ')" 0 "killed before any output"
@@ -231,20 +301,23 @@ is "$(printf '%s' "$out" | jq -c ".trashed[\"$L_killed\"]") $rc" \
     '{"ok":true,"alreadyTrashed":true} 0' "rerun after kill -9: already trashed"
 is "$(asset "$L_killed" | jq -r .trashCount)" 1 "and not deleted again"
 
-# Request economy: one bulk checksum check of the keepers and one DELETE
-# per batch, and a GET of each loser (its metadata is compared with the
-# plan's copy); -G reads the keepers one by one too.
+# Request economy: features and config, one bulk checksum check of the
+# keepers and one DELETE per batch, and per loser a GET (its metadata is
+# compared with the plan's copy) and a GET of its albums; -G reads the
+# keepers one by one too.
 r0=$(fake_state | jq .requests)
+b0=$(fake_log_count '.path=="/api/assets/bulk-upload-check" and
+    (.body.assets|length)==2')
 cat "$F/eco1.ndjson" "$F/eco2.ndjson" >"$F/ecos"
 IN=$F/ecos run immich-trash -q
-is "$rc $(($(fake_state | jq .requests) - r0))" "0 5" \
-    "two pairs: features, one bulk check, two loser GETs, one DELETE"
+is "$rc $(($(fake_state | jq .requests) - r0))" "0 8" \
+    "two pairs: features, config, one bulk check, 2 x (GET loser, its albums), one DELETE"
 is "$(fake_log_count '.path=="/api/assets/bulk-upload-check" and
-    (.body.assets|length)==2')" 1 "the bulk check names both keepers"
+    (.body.assets|length)==2')" $((b0 + 1)) "the bulk check names both keepers"
 r0=$(fake_state | jq .requests)
 IN=$F/ecog.ndjson run immich-trash -q -G
-is "$rc $(held "$L_ecog") $(($(fake_state | jq .requests) - r0))" "0 ok 4" \
-    "-G: features, GET keeper, GET loser, DELETE"
+is "$rc $(held "$L_ecog") $(($(fake_state | jq .requests) - r0))" "0 ok 6" \
+    "-G: features, config, GET keeper, GET loser, its albums, DELETE"
 
 # Bad input.
 printf '%s\n' '{"trash":' '{"keep":"x"}' >"$F/bad"

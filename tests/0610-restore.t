@@ -6,11 +6,11 @@ command -v jq >/dev/null && command -v curl >/dev/null ||
     skip_all "needs jq and curl"
 command -v immich-trash >/dev/null && command -v immich-restore >/dev/null ||
     skip_all "immich-trash or immich-restore not built"
-plan 34
+plan 41
 
 F=$T/f
 python3 "$TESTDIR/trash-fixture.py" "$F" fromtrash purged liveboth held \
-    lying operand forced vtwo || exit 1
+    lying operand forced vtwo dup before badvideo || exit 1
 . "$F/ids.sh"
 fake_start "$F/lib.json"
 mutate() { fake_ctl POST /_fake/mutate "$1" >/dev/null; }
@@ -141,3 +141,40 @@ is "$(fake_state | jq '[.assets[]|select((.purged|not) and (.isTrashed|not))]|le
 is "$(fake_state | jq .trashEmptyCalls)" 0 "never empties the trash"
 is "$(fake_log_count '.path|test("/trash/empty|/trash/restore$")')" 0 \
     "only restores the ids it was given"
+
+# Purged, and another live asset now has its bytes (the upload says
+# duplicate with its id): that asset is someone's own, left as it is.
+immich-trash -q <"$F/dup.ndjson" >"$F/dup.done"
+mutate "{\"id\":\"$L_dup\",\"purge\":true}"
+Y=0000beef-0000-4000-8000-000000000001
+fake_ctl POST /_fake/add "{\"assets\":[{\"id\":\"$Y\",
+    \"content\":\"loser of case dup\",\"originalFileName\":\"mine.jpg\",
+    \"exifInfo\":{\"description\":\"Y's own caption\"}}]}" >/dev/null
+IN=$F/dup.done run immich-restore -q
+is "$rc $(res "$L_dup")" "0 {\"ok\":true,\"how\":\"exists\",\"newId\":\"$Y\"}" \
+    "bytes already live under another id: how exists, newId"
+is "$(asset "$Y" | jq -c '[.exifInfo.description, .isFavorite, .exifInfo.rating]')" \
+    "[\"Y's own caption\",false,null]" "that asset's metadata is untouched"
+is "$(fake_log_count ".method==\"PUT\" and (.path==\"/api/assets/$Y\" or
+    ((.body.ids // [])|index(\"$Y\")))")" 0 "and nothing is sent to it"
+
+# Trashed by someone before immich-trash ran: left in the trash unless -a.
+mutate "{\"id\":\"$L_before\",\"trash\":true}"
+immich-trash -q <"$F/before.ndjson" >"$F/before.done"
+IN=$F/before.done run immich-restore -q
+is "$rc $(printf '%s' "$out" | jq -c .restored) $(asset "$L_before" | jq -r .isTrashed)" \
+    '0 {} true' "alreadyTrashed: not restored"
+IN=$F/before.done run immich-restore -q -a
+is "$rc $(res "$L_before" | jq -r .how) $(asset "$L_before" | jq -r .isTrashed)" \
+    "0 trash false" "-a: restored too"
+
+# A live-photo video id that is not an id never goes into a URL.
+immich-trash -q <"$F/badvideo.ndjson" |
+    jq -c ".backup[\"$L_badvideo\"].video = \"../../x-not-an-id\"" \
+    >"$F/badvideo.done"
+mutate "{\"id\":\"$L_badvideo\",\"purge\":true}"
+IN=$F/badvideo.done run immich-restore -q
+like "$(printf '%s' "$out" | jq -r '.errors[].message')" \
+    "live-photo video id is not an asset id" "a bad video id: said"
+is "$(fake_log_count '.path|test("\\.\\.|x-not-an-id")')" 0 \
+    "and not requested"

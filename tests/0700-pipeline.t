@@ -143,13 +143,18 @@ plain=$(jq -r '.groups.plain' "$T/lib.json")
 pk=$(jq -r --arg g "$plain" 'select(.duplicateId==$g)|.keep' "$T/done.ndjson")
 pl=$(jq -r --arg g "$plain" 'select(.duplicateId==$g)|.trash[0]' "$T/done.ndjson")
 pr=$(fake_log_count "((.path|test(\"$pk|$pl\")) or
+    ((.query|tostring)|test(\"$pk|$pl\")) or
     ((.body|tostring)|test(\"$pk|$pl\")))")
-diag "the plain pair: $pr requests naming it (+ its share of GET /duplicates)"
+diag "the plain pair: $pr requests naming it (+ its share of GET /duplicates):" \
+    "$(jq -r "select((.path|test(\"$pk|$pl\")) or
+    ((.query|tostring)|test(\"$pk|$pl\")) or
+    ((.body|tostring)|test(\"$pk|$pl\"))) | .method + \" \" + .path" \
+    "$FAKE_LOG" | sed 's/[0-9a-f-]\{36\}/ID/g' | tr '\n' ',')"
 nt=$(jq -s '[.[] | .trashed // {} | to_entries[] | select(.value.ok)] | length' \
     "$T/done.ndjson")
-is "$(req 5)" "$((3 + nt))" \
-    "immich-trash: features, one bulk check, one DELETE, a GET per loser"
-is "$pr" 4 "the plain pair: 4 requests (+ shares of batch requests)"
+is "$(req 5)" "$((4 + 2 * nt))" \
+    "immich-trash: features, config, one bulk check, one DELETE; per loser a GET and its albums"
+is "$pr" 6 "the plain pair: 6 requests naming it (+ shares of batch requests)"
 
 # A second run changes nothing and deletes nothing again.
 d0=$(fake_log_count '.method=="DELETE"')

@@ -9,7 +9,8 @@ and a loser, the loser of case "live*" with a live-photo video), the
 backup files and sidecars under DIR/backup/ (bytes identical to the
 server's, as immich-fetch would leave them), and DIR/CASE.ndjson: the
 record as immich-verify would pass it on, with every precondition of
-immich-trash holding.  The case name picks what to break afterwards
+immich-trash holding (for a case "swap*", also DIR/CASE-b.ndjson: the
+same group with keeper and loser swapped).  The case name picks what to break afterwards
 (the test does that).  Ids: DIR/ids.sh sets K_CASE, L_CASE, V_CASE.
 """
 import base64
@@ -68,8 +69,10 @@ def backup(aid, content, a, albums):
 
 
 for i, case in enumerate(cases, 1):
-    g = uid(i, 0)
-    k, l, v = uid(i, 1), uid(i, 2), uid(i, 3)
+    # Ids of a case "upper*" have hex letters (to test letter case).
+    n = i + (0xabc00000 if case.startswith('upper') else 0)
+    g = uid(n, 0)
+    k, l, v = uid(n, 1), uid(n, 2), uid(n, 3)
     kc = ('keeper %s, the bigger file %s' % (case, 'x' * 40)).encode()
     lc = ('loser of case %s' % case).encode()
     vc = ('motion video of case %s' % case).encode()
@@ -115,10 +118,26 @@ for i, case in enumerate(cases, 1):
     rec = {'duplicateId': g, 'assets': [ka, la],
            'suggestedKeepAssetIds': [k], 'keep': k, 'trash': [l],
            'why': 'largest file', 'review': [],
-           'consolidated': {'changes': [], 'confirmed': True},
+           'consolidated': {'changes': [], 'confirmed': True,
+                            'keep': k, 'losers': [l],
+                            'albums': {l: [{'id': ALBUM,
+                                            'albumName': 'Trip'}]}},
            'backup': bk, 'verified': ver}
     with open(os.path.join(out, case + '.ndjson'), 'w') as f:
         f.write(json.dumps(rec) + '\n')
+    if case.startswith('swap'):
+        # The same group with the roles swapped (keep the loser, trash
+        # the keeper), its keeper backed up: DIR/CASE-b.ndjson.
+        kb = backup(k, kc, ka, [])
+        rb = dict(rec, keep=l, trash=[k], suggestedKeepAssetIds=[l],
+                  backup={k: kb},
+                  verified={k: {'ok': True, 'sha1': sha(kc),
+                                'bytes': len(kc)}},
+                  consolidated={'changes': [], 'confirmed': True,
+                                'keep': l, 'losers': [k],
+                                'albums': {k: []}})
+        with open(os.path.join(out, case + '-b.ndjson'), 'w') as f:
+            f.write(json.dumps(rb) + '\n')
     ids.append('K_%s=%s L_%s=%s V_%s=%s' % (case, k, case, l, case, v))
 
 # Tag ids are made by the server; the sidecar's tag id is a placeholder
