@@ -1114,12 +1114,7 @@ do_record(cJSON *rec, const struct ndjson_in *in)
 		rec_error(rec, in, NULL, "no trash list in the record");
 		return -1;
 	}
-	cJSON_ArrayForEach(t, trash) {
-		long long sz = cJSON_IsString(t) ?
-		    asset_size(rec_asset(rec, t->valuestring)) : -1;
-		if (sz > 0)
-			prog.total_bytes += sz;
-	}
+	/* No ETA: records stream in, so the total is never known. */
 	backup = cJSON_CreateObject();
 	cJSON_ArrayForEach(t, trash) {
 		if (!cJSON_IsString(t)) {

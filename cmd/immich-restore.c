@@ -360,9 +360,11 @@ update_body(const cJSON *old, const char *video)
 	if ((s = rec_str(e, "description")) && *s)
 		cJSON_AddStringToObject(b, "description", s);
 	r = obj_get(e, "rating");
-	if (cJSON_IsNumber(r) && r->valueint != 0 && r->valueint >= -1 &&
-	    r->valueint <= 5)
-		cJSON_AddNumberToObject(b, "rating", r->valueint);
+	/* Only what Immich takes: a whole -1 (rejected) or 1 to 5. */
+	if (cJSON_IsNumber(r) && r->valuedouble == floor(r->valuedouble) &&
+	    r->valuedouble != 0 && r->valuedouble >= -1 &&
+	    r->valuedouble <= 5)
+		cJSON_AddNumberToObject(b, "rating", r->valuedouble);
 	lat = obj_get(e, "latitude");
 	lon = obj_get(e, "longitude");
 	if (cJSON_IsNumber(lat) && cJSON_IsNumber(lon) &&
@@ -756,7 +758,8 @@ main(int argc, char *argv[])
 	argv += optind;
 	for (i = 0; i < argc; i++)
 		if (!valid_uuid(argv[i]))
-			errx(EX_USAGE, "%s: not an asset id", argv[i]);
+			errx(EX_USAGE, "%s: not an asset id (a lower-case "
+			    "UUID)", argv[i]);
 
 	http_init();
 	progress_init(qflag);

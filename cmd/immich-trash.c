@@ -335,10 +335,11 @@ check_backup(const cJSON *rec, const char *id, const char *what,
 		    "checksum %s", what, vsha ? vsha : "(none)", bsum);
 		return "not-verified";
 	}
-	if (cJSON_IsNumber(obj_get(v, "bytes")) &&
+	if (!cJSON_IsNumber(obj_get(v, "bytes")) ||
 	    obj_get(v, "bytes")->valuedouble != bytes->valuedouble) {
-		*detail = xasprintf("%sverified size differs from the backup's",
-		    what);
+		*detail = xasprintf("%sverified size %s the backup's", what,
+		    cJSON_IsNumber(obj_get(v, "bytes")) ? "differs from" :
+		    "missing; not checked against");
 		return "not-verified";
 	}
 	if (lstat(path, &st) == -1) {
@@ -350,9 +351,7 @@ check_backup(const cJSON *rec, const char *id, const char *what,
 		    S_ISLNK(st.st_mode) ? " (a symbolic link)" : "");
 		return "file-missing";
 	}
-	if ((double)st.st_size != bytes->valuedouble ||
-	    (cJSON_IsNumber(obj_get(v, "bytes")) &&
-	    obj_get(v, "bytes")->valuedouble != (double)st.st_size)) {
+	if ((double)st.st_size != bytes->valuedouble) {
 		*detail = xasprintf("%s%s: %lld bytes on disk, %.0f backed up",
 		    what, path, (long long)st.st_size, bytes->valuedouble);
 		return "file-missing";
@@ -406,6 +405,23 @@ get_asset(const char *id, cJSON **a, char **msg)
 		rv = 1;
 	http_free(&r);
 	free(path);
+	return rv;
+}
+
+/*
+ * After a DELETE whose outcome is unknown: is id in the trash already
+ * (purged too, under -F)?  Sending it again would restart its 30-day clock.
+ */
+static int
+deleted(const char *id)
+{
+	cJSON *a;
+	char *msg;
+	int kind = get_asset(id, &a, &msg), rv;
+
+	rv = kind > 0 ? is_true(a, "isTrashed") : kind == 0 && Fflag;
+	cJSON_Delete(a);
+	free(msg);
 	return rv;
 }
 
@@ -477,19 +493,20 @@ check_record(cJSON *rec)
 		pp->failed = 1;
 		return;
 	}
-	/* The keeper: a lower-case id, one of the group's assets. */
+	/* The keeper: a lower-case id, one of the group's assets.  Any id
+	 * a record names as its keeper is never deleted in this run. */
+	if (valid_uuid(keep)) {
+		group = xasprintf("%s (line %zu)", dup ? dup : "(no "
+		    "duplicateId)", in.lineno);
+		keeper_add(keep, group);
+		free(group);
+	}
 	if (kv == NULL || cJSON_IsNull(kv))
 		kwhy = "the record names no keeper";
 	else if (!valid_uuid(keep))
 		kwhy = "\"keep\" is not an asset id (a lower-case UUID)";
 	else if (rec_asset(rec, keep) == NULL)
 		kwhy = "the keeper is not one of the group's assets";
-	else {
-		group = xasprintf("%s (line %zu)", dup ? dup : "(no "
-		    "duplicateId)", in.lineno);
-		keeper_add(keep, group);
-		free(group);
-	}
 	if (rv != NULL && cJSON_IsArray(rv))
 		review = unresolved_review(rec);
 	cwhy = consolidation(rec, keep, &cons);
@@ -538,6 +555,9 @@ check_record(cJSON *rec)
 			continue;
 		}
 		owhy = cwhy ? cwhy : consolidated_for(cons, keep, id);
+		if (owhy == NULL && calb && (!cJSON_IsObject(calb) ||
+		    (obj_get(calb, id) && !cJSON_IsArray(obj_get(calb, id)))))
+			owhy = "consolidated.albums is malformed";
 		if (owhy && !Cflag) {
 			hold(pp, id, "not-consolidated", "%s", owhy);
 			continue;
@@ -559,7 +579,7 @@ check_record(cJSON *rec)
 			}
 		}
 		add_cand(id, sum, p, cskip, obj_get(calb, id),
-		    !cskip && cJSON_IsObject(calb));
+		    !cskip && calb != NULL);
 	}
 	free(review);
 }
@@ -817,8 +837,8 @@ flush(void)
 		cJSON_AddBoolToObject(extra, "force", Fflag);
 		for (i = 0; i < nd; i += n) {
 			n = nd - i < (size_t)batch ? nd - i : (size_t)batch;
-			bulk_ids("DELETE", "/assets", extra, ids + i, n,
-			    res + i);
+			bulk_ids_once("DELETE", "/assets", extra, ids + i, n,
+			    res + i, deleted);
 		}
 		cJSON_Delete(extra);
 	}

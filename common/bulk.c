@@ -2,8 +2,10 @@
 #include <err.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/bulk.h"
+#include "common/env.h"
 #include "common/http.h"
 #include "common/util.h"
 
@@ -27,9 +29,105 @@ body(const cJSON *extra, const char *const *ids, size_t n)
 	return s;
 }
 
-void
-bulk_ids(const char *method, const char *path, const cJSON *extra,
-    const char *const *ids, size_t n, struct bulk_res *res)
+typedef int (*done_fn)(const char *);
+
+static void run(const char *, const char *, const cJSON *,
+    const char *const *, size_t, struct bulk_res *, done_fn);
+
+static void
+set_res(struct bulk_res *res, const char *method, const char *path,
+    const struct http_resp *r)
+{
+	res->status = r->status;
+	free(res->msg);
+	res->msg = NULL;
+	if (r->status < 200 || r->status > 299)
+		res->msg = r->status == 0 ?
+		    xasprintf("%s /api%s: no reply: %s", method, path, r->msg) :
+		    xasprintf("%s /api%s: HTTP %ld: %s", method, path,
+		    r->status, r->msg[0] ? r->msg : "refused");
+}
+
+static int
+unknown(long status)
+{
+	return status == 0 || status == 408 || status == 429 ||
+	    status >= 500;
+}
+
+/*
+ * The request for ids may or may not have been carried out: count the
+ * ids done(id) says are done, and send the rest again, with backoff.
+ */
+static void
+settle(const char *method, const char *path, const cJSON *extra,
+    const char *const *ids, size_t n, struct bulk_res *res, done_fn done,
+    const struct http_resp *first)
+{
+	long tries = env_long("IMMICH_RETRIES", 5, 0, 100);
+	double d = env_double("IMMICH_RETRY_DELAY", 1, 0, 60);
+	const char **left = xcalloc(n, sizeof(*left));
+	struct bulk_res **lres = xcalloc(n, sizeof(*lres));
+	struct http_resp r = *first;
+	struct timespec ts;
+	size_t i, m;
+	char *b;
+	long t;
+
+	r.body = NULL;
+	for (t = 0;; t++) {
+		for (i = m = 0; i < n; i++) {
+			if (res[i].status >= 200 && res[i].status <= 299)
+				continue;
+			if (done(ids[i]) == 1) {
+				free(res[i].msg);
+				res[i].msg = NULL;
+				res[i].status = 204;
+				continue;
+			}
+			set_res(&res[i], method, path, &r);
+			left[m] = ids[i];
+			lres[m++] = &res[i];
+		}
+		if (m == 0 || t >= tries)
+			break;
+		warnx("%s /api%s: %s: %zu of %zu not done, sending them again",
+		    method, path, r.status ? "unclear reply" : "no reply", m, n);
+		ts.tv_sec = (time_t)d;
+		ts.tv_nsec = (long)((d - ts.tv_sec) * 1e9);
+		nanosleep(&ts, NULL);
+		d = d * 2 > 60 ? 60 : d * 2;
+		b = body(extra, left, m);
+		memset(&r, 0, sizeof(r));
+		if (http_json_once(method, path, b, &r) != 0)
+			r.status = 0;
+		free(b);
+		if (!unknown(r.status)) {
+			if (r.status == 400 && m > 1) {
+				/* Isolate the refused ids among those left. */
+				struct bulk_res *tmp = xcalloc(m, sizeof(*tmp));
+
+				run(method, path, extra, left, m, tmp, done);
+				for (i = 0; i < m; i++) {
+					free(lres[i]->msg);
+					*lres[i] = tmp[i];
+				}
+				free(tmp);
+			} else
+				for (i = 0; i < m; i++)
+					set_res(lres[i], method, path, &r);
+			http_free(&r);
+			break;
+		}
+		http_free(&r);
+	}
+	free(left);
+	free(lres);
+}
+
+static void
+run(const char *method, const char *path, const cJSON *extra,
+    const char *const *ids, size_t n, struct bulk_res *res, done_fn done)
 {
 	struct http_resp r;
 	char *b;
@@ -39,26 +137,34 @@ bulk_ids(const char *method, const char *path, const cJSON *extra,
 		return;
 	b = body(extra, ids, n);
 	memset(&r, 0, sizeof(r));
-	if (http_json(method, path, b, &r) != 0)
+	if ((done ? http_json_once : http_json)(method, path, b, &r) != 0)
 		r.status = 0;
 	free(b);
 	if (r.status == 400 && n > 1) {
 		http_free(&r);
 		h = n / 2;
-		bulk_ids(method, path, extra, ids, h, res);
-		bulk_ids(method, path, extra, ids + h, n - h, res + h);
+		run(method, path, extra, ids, h, res, done);
+		run(method, path, extra, ids + h, n - h, res + h, done);
 		return;
 	}
-	for (i = 0; i < n; i++) {
-		res[i].status = r.status;
-		free(res[i].msg);
-		res[i].msg = NULL;
-		if (r.status < 200 || r.status > 299)
-			res[i].msg = r.status == 0 ?
-			    xasprintf("%s /api%s: no reply: %s", method, path,
-			    r.msg) :
-			    xasprintf("%s /api%s: HTTP %ld: %s", method, path,
-			    r.status, r.msg[0] ? r.msg : "refused");
-	}
+	for (i = 0; i < n; i++)
+		set_res(&res[i], method, path, &r);
+	if (done && unknown(r.status))
+		settle(method, path, extra, ids, n, res, done, &r);
 	http_free(&r);
+}
+
+void
+bulk_ids(const char *method, const char *path, const cJSON *extra,
+    const char *const *ids, size_t n, struct bulk_res *res)
+{
+	run(method, path, extra, ids, n, res, NULL);
+}
+
+void
+bulk_ids_once(const char *method, const char *path, const cJSON *extra,
+    const char *const *ids, size_t n, struct bulk_res *res,
+    int (*done)(const char *id))
+{
+	run(method, path, extra, ids, n, res, done);
 }

@@ -23,5 +23,15 @@ struct bulk_res {
 
 void	 bulk_ids(const char *method, const char *path, const cJSON *extra,
 	    const char *const *ids, size_t n, struct bulk_res *res);
+/*
+ * The same for a request that must not be sent twice (DELETE /assets:
+ * deleting a trashed asset again restarts its 30-day clock).  When its
+ * outcome is unknown (no reply, 408, 429 or 5xx: it may have been done),
+ * done(id) is asked of each id (1: already done, counted as done); only
+ * the others are sent again, up to IMMICH_RETRIES times with backoff.
+ */
+void	 bulk_ids_once(const char *method, const char *path,
+	    const cJSON *extra, const char *const *ids, size_t n,
+	    struct bulk_res *res, int (*done)(const char *id));
 
 #endif

@@ -589,6 +589,11 @@ attempt(struct req *q)
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, q);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, q);
+	/* libcurl silently sends a request again when a reused connection
+	 * turns out dead with nothing received; a request that must not be
+	 * sent twice gets a connection of its own. */
+	if (q->once)
+		curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
 
 	switch (q->kind) {
 	case K_JSON:

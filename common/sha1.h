@@ -34,8 +34,8 @@ int	 sha1_fd(struct sha1 *, int fd, long long max, long long *bytes,
 /*
  * A second thread that writes to fd (when fd >= 0) and hashes what it is
  * fed, so that receiving, writing and hashing overlap.  Bytes are copied
- * into a few large buffers (2 MiB in all); feed blocks when they are all
- * in use.  After drain the thread is idle and the struct sha1 may be used
+ * into a few large buffers (2 MiB in all, kept for the next pipe when
+ * this one is freed); feed blocks when they are all in use.  After drain the thread is idle and the struct sha1 may be used
  * directly (reset, final) until the next feed.
  */
 struct sha1_pipe;

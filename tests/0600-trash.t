@@ -5,15 +5,15 @@
 command -v jq >/dev/null && command -v curl >/dev/null ||
     skip_all "needs jq and curl"
 command -v immich-trash >/dev/null || skip_all "immich-trash not built"
-plan 121
+plan 125
 
 F=$T/f
 CASES="ok nobackup noverified verifiedfalse filegone filesize livenovideo
 liveok notconsolidated noconsolidation dryrunconsolidation review
 keeperintrash nokeeper keepertrashed keepermissing checksum already accept
-cskip disabled force dryrun killed b1 b2 b3 order1 order2 eco1 eco2 ecog twin keepertwin shadiff loserchanged
+cskip disabled force dryrun killed b1 b2 b3 order1 order2 eco1 eco2 ecog twin keepertwin shadiff loserchanged lostreply
 swap swapb upper notmember notmember2 stalekeep stalelosers edited latealbum
-sizeonly sizeonlyext nosha noreview symlink"
+sizeonly sizeonlyext nosha noreview symlink badalbums"
 # shellcheck disable=SC2086
 python3 "$TESTDIR/trash-fixture.py" "$F" $CASES || exit 1
 . "$F/ids.sh"
@@ -72,6 +72,7 @@ fake_ctl POST /_fake/add '{"assets":[{"id":"7e1e7e1e-0000-4000-8000-000000000002
 # The plan's keep or trash edited by hand after consolidation.
 edit stalekeep ".consolidated.keep = \"$L_stalekeep\""
 edit stalelosers '.consolidated.losers = []'
+edit badalbums '.consolidated.albums = []'
 # Ids differ only in letter case: Immich's are lower case.
 edit upper '.keep |= ascii_upcase | .consolidated.keep |= ascii_upcase'
 # The keeper is an asset outside the group; a loser outside the group.
@@ -130,6 +131,7 @@ keepertwin keeper-missing 1
 loserchanged loser-changed 1
 stalekeep not-consolidated 1
 stalelosers not-consolidated 1
+badalbums not-consolidated 1
 upper no-keeper 1
 notmember no-keeper 1
 edited loser-changed 1
@@ -332,3 +334,12 @@ is "$rc" 2 "-b 0: usage error"
 run immich-trash -x
 is "$rc $(printf '%s' "$err" | grep -c '^usage: immich-trash \[')" "2 1" \
     "unknown option: usage"
+
+# A DELETE whose reply is lost after the server trashed the assets: the
+# rerun-free recovery asks the server instead of deleting again (a second
+# delete would restart the 30-day clock).
+fake_ctl POST /_fake/faults '[{"method":"DELETE","path":"^/api/assets$","action":"close","process":true}]' >/dev/null
+trash_case lostreply
+is "$(held "$L_lostreply") $rc" "ok 0" "a lost DELETE reply: the loser counts as trashed"
+is "$(asset "$L_lostreply" | jq -r .trashCount)" 1 "... and was deleted once (trashCount 1)"
+

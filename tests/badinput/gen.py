@@ -25,6 +25,7 @@ committed.  Static malformed lines are in lines/ beside this script.
 
 import copy
 import json
+import re
 import os
 import sys
 
@@ -115,6 +116,11 @@ class Out:
             for i, (name, b, expect, last) in enumerate(cases):
                 r = json.loads(g[i % 3])
                 r['goodLine'] = i + 1	# passed through by every stage
+                if self.stage == 'dupes':
+                    # immich-dupes refuses an asset seen in an earlier
+                    # group: every group of the batch gets its own ids.
+                    r = fresh_ids(r, 2 * i)
+                    b = fresh_ids_bytes(b, 2 * i + 1)
                 items.append(dump(r))
                 good.append(i + 1)
                 items.append(b)
@@ -133,6 +139,35 @@ class Out:
             open(os.path.join(self.outdir, fn), 'wb').write(self.join(items))
             tsv.write('%s\t%s\t%s\t%d\t%d\t%s\n' % (
                 fn, self.stage, expect, 3 if last else 2, 2, name))
+
+
+UUID_RE = re.compile(r'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')
+
+
+def fresh_ids(g, n):
+    """The group g with each asset id replaced by one unique to item n
+    (the same id twice in g stays the same id twice)."""
+    if not isinstance(g, dict) or not isinstance(g.get('assets'), list):
+        return g
+    m = {}
+    for a in g['assets']:
+        if isinstance(a, dict) and isinstance(a.get('id'), str) and \
+                UUID_RE.match(a['id']):
+            m.setdefault(a['id'], '%s%04x%s' % (
+                a['id'][:24], n % 0x10000, a['id'][28:]))
+            a['id'] = m[a['id']]
+    for k in ('suggestedKeepAssetIds',):
+        if isinstance(g.get(k), list):
+            g[k] = [m.get(x, x) if isinstance(x, str) else x for x in g[k]]
+    return g
+
+
+def fresh_ids_bytes(b, n):
+    try:
+        g = json.loads(b)
+    except ValueError:
+        return b
+    return dump(fresh_ids(g, n)) if isinstance(g, dict) else b
 
 
 def setpath(r, path, v):
