@@ -11,7 +11,7 @@
 #   log/YYYY-MM-DD.log    everything the stages say (their summary lines,
 #                         every record that failed, and why); a second run on
 #                         the same day appends;
-#   runs/YYYY-MM-DDTHHMMSS/  that run's plan.ndjson, auto.ndjson,
+#   runs/YYYY-MM-DDTHHMMSS-PID/ that run's plan.ndjson, auto.ndjson,
 #                         consolidated.ndjson, fetched.ndjson,
 #                         verified.ndjson and done.ndjson (undo with
 #                         examples/undo.sh dir/runs/.../done.ndjson);
@@ -77,7 +77,7 @@ if ! flock -n 9; then
 	exit 2
 fi
 
-stamp=$(date +%Y-%m-%dT%H%M%S)
+stamp=$(date +%Y-%m-%dT%H%M%S)-$$	# two runs may start in one second
 log=$dir/log/$(date +%Y-%m-%d).log
 run=$dir/runs/$stamp
 mkdir "$run"

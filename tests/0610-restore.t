@@ -28,9 +28,9 @@ n_live=$(fake_state | jq '[.assets[]|select(.purged|not)]|length')
 jq -c '.review = [{code:"gps-conflict"}]' "$F/held.ndjson" >"$F/.h" &&
     mv "$F/.h" "$F/held.ndjson"
 for c in fromtrash purged liveboth held lying operand vtwo; do
-	immich-trash -q <"$F/$c.ndjson" >"$F/$c.done"
+	immich-trash -q <"$F/$c.ndjson" >"$F/$c.done" 2>>"$F/trash.err"
 done
-immich-trash -q -F <"$F/forced.ndjson" >"$F/forced.done"
+immich-trash -q -F <"$F/forced.ndjson" >"$F/forced.done" 2>>"$F/trash.err"
 is "$(asset "$L_fromtrash" | jq -r .isTrashed)" true "(trashed)"
 
 # From the trash.
@@ -144,7 +144,7 @@ is "$(fake_log_count '.path|test("/trash/empty|/trash/restore$")')" 0 \
 
 # Purged, and another live asset now has its bytes (the upload says
 # duplicate with its id): that asset is someone's own, left as it is.
-immich-trash -q <"$F/dup.ndjson" >"$F/dup.done"
+immich-trash -q <"$F/dup.ndjson" >"$F/dup.done" 2>>"$F/trash.err"
 mutate "{\"id\":\"$L_dup\",\"purge\":true}"
 Y=0000beef-0000-4000-8000-000000000001
 fake_ctl POST /_fake/add "{\"assets\":[{\"id\":\"$Y\",
@@ -160,7 +160,7 @@ is "$(fake_log_count ".method==\"PUT\" and (.path==\"/api/assets/$Y\" or
 
 # Trashed by someone before immich-trash ran: left in the trash unless -a.
 mutate "{\"id\":\"$L_before\",\"trash\":true}"
-immich-trash -q <"$F/before.ndjson" >"$F/before.done"
+immich-trash -q <"$F/before.ndjson" >"$F/before.done" 2>>"$F/trash.err"
 IN=$F/before.done run immich-restore -q
 is "$rc $(printf '%s' "$out" | jq -c .restored) $(asset "$L_before" | jq -r .isTrashed)" \
     '0 {} true' "alreadyTrashed: not restored"
@@ -169,7 +169,7 @@ is "$rc $(res "$L_before" | jq -r .how) $(asset "$L_before" | jq -r .isTrashed)"
     "0 trash false" "-a: restored too"
 
 # A live-photo video id that is not an id never goes into a URL.
-immich-trash -q <"$F/badvideo.ndjson" |
+immich-trash -q <"$F/badvideo.ndjson" 2>>"$F/trash.err" |
     jq -c ".backup[\"$L_badvideo\"].video = \"../../x-not-an-id\"" \
     >"$F/badvideo.done"
 mutate "{\"id\":\"$L_badvideo\",\"purge\":true}"
