@@ -181,7 +181,13 @@ ok $? "a wrong partial file: bytes identical in the end"
 # Killed before the rename: the complete partial file is checked and
 # renamed, without a request for the original.
 d=$T/complete
+n0=$(fake_log_count '.path|endswith("/original")')
 mkdir -p "$d/.tmp" && original "$P" >"$d/.tmp/$P.part"
+# The fake logs a request after its reply: wait for curl's line before
+# emptying the log, so it cannot land after.
+i=0
+while [ "$(fake_log_count '.path|endswith("/original")')" -le "$n0" ] &&
+    [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 : >"$FAKE_LOG"
 IN=$T/plan-p.ndjson run immich-fetch -d "$d"
 is "$rc $(fake_log_count '.path|endswith("/original")')" "0 0" \

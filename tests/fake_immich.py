@@ -2212,11 +2212,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
                         self.abort()
                     return
             entry['status'] = resp.status
+            # Logged before the reply goes out, so a client that has its
+            # reply finds its request in the log.
+            write_log(entry)
+            entry = None
             self.send_reply(resp, fault)
         finally:
             if tmp and os.path.exists(tmp):
                 os.unlink(tmp)
-            write_log(entry)
+            if entry is not None:
+                write_log(entry)
 
     def fault_resp(self, fault):
         st = int(fault.get('status', 503))
