@@ -244,42 +244,16 @@ upload(const char *path, const cJSON *asset, const char *id, int *dup,
 	return newid;
 }
 
-/* Add the new asset to an album; 0 or -1 with *msg. */
+/*
+ * Add the new asset to an album or a tag (what: "albums" or "tags");
+ * 0, or -1 with *msg.  "duplicate" in the reply means it is there.
+ */
 static int
-album_add(const char *album, const char *asset, char **msg)
+link_add(const char *what, const char *id, const char *asset, char **msg)
 {
 	cJSON *b = cJSON_CreateObject(), *ids = cJSON_AddArrayToObject(b,
 	    "ids"), *o, *e;
-	char *path = xasprintf("/albums/%s/assets", album);
-	const char *why;
-	long st;
-	int rv = -1;
-
-	cJSON_AddItemToArray(ids, cJSON_CreateString(asset));
-	o = request("PUT", path, b, &st, msg);
-	if (o) {
-		e = cJSON_GetArrayItem(o, 0);
-		why = rec_str(e, "error");
-		if (cJSON_IsTrue(obj_get(e, "success")) ||
-		    (why && strcmp(why, "duplicate") == 0))
-			rv = 0;
-		else
-			*msg = xasprintf("PUT /api%s: %s", path,
-			    why ? why : "not added");
-	}
-	cJSON_Delete(o);
-	cJSON_Delete(b);
-	free(path);
-	return rv;
-}
-
-/* Add the new asset to a tag; 0 or -1 with *msg. */
-static int
-tag_add(const char *tag, const char *asset, char **msg)
-{
-	cJSON *b = cJSON_CreateObject(), *ids = cJSON_AddArrayToObject(b,
-	    "ids"), *o, *e;
-	char *path = xasprintf("/tags/%s/assets", tag);
+	char *path = xasprintf("/%s/%s/assets", what, id);
 	const char *why;
 	long st;
 	int rv = -1;
@@ -448,7 +422,7 @@ put_back(cJSON *rec, const char *id, const char *newid, const cJSON *old,
 		const char *aid = rec_str(x, "id");
 		if (!valid_uuid(aid))
 			continue;
-		if (album_add(aid, newid, &msg) < 0) {
+		if (link_add("albums", aid, newid, &msg) < 0) {
 			rec_error(rec, cur, id, "album %s: %s", aid, msg);
 			free(msg);
 			bad++;
@@ -458,7 +432,7 @@ put_back(cJSON *rec, const char *id, const char *newid, const cJSON *old,
 		const char *tid = rec_str(x, "id");
 		if (!valid_uuid(tid))
 			continue;
-		if (tag_add(tid, newid, &msg) < 0) {
+		if (link_add("tags", tid, newid, &msg) < 0) {
 			rec_error(rec, cur, id, "tag %s: %s", rec_str(x,
 			    "value") ? rec_str(x, "value") : tid, msg);
 			free(msg);
