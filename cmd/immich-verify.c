@@ -310,7 +310,8 @@ main(int argc, char *argv[])
 	}
 	ndjson_close(&in);
 	ndjson_finish();
-	snprintf(extra, sizeof(extra), "%ld verified, %ld not", nok, nbad);
+	snprintf(extra, sizeof(extra), "%ld verified, %ld did not verify",
+	    nok, nbad);
 	progress_end(0, extra);
 	return failed ? EX_SOME : EX_DONE;
 }
