@@ -687,22 +687,45 @@ restore(cJSON *rec, const char **ids, size_t n)
 }
 
 /* The ids immich-trash says it trashed (or found in the trash). */
+/*
+ * The ids immich-trash trashed, from the record's "trashed".  A malformed
+ * "trashed" or entry is an error of the record (*bad set), never skipped
+ * in silence: an asset it names may be in the trash.
+ */
 static const char **
-trashed_ids(const cJSON *rec, size_t *n)
+trashed_ids(cJSON *rec, size_t *n, int *bad)
 {
-	const cJSON *t = obj_get(rec, "trashed"), *e;
+	const cJSON *t = obj_get(rec, "trashed"), *e, *ok;
 	const char **ids;
 
 	*n = 0;
+	*bad = 0;
 	ids = xcalloc(cJSON_GetArraySize(t) + 1, sizeof(*ids));
-	if (!cJSON_IsObject(t))
+	if (t == NULL)
 		return ids;
-	cJSON_ArrayForEach(e, t)
-		if (cJSON_IsTrue(obj_get(e, "ok")) &&
-		    !cJSON_IsTrue(obj_get(e, "dryRun")) &&
-		    (aflag || !cJSON_IsTrue(obj_get(e, "alreadyTrashed"))) &&
-		    valid_uuid(e->string))
+	if (!cJSON_IsObject(t)) {
+		rec_error(rec, cur, NULL, "\"trashed\" is not an object of "
+		    "results by asset id");
+		*bad = 1;
+		return ids;
+	}
+	cJSON_ArrayForEach(e, t) {
+		ok = obj_get(e, "ok");
+		if (!valid_uuid(e->string) || !cJSON_IsObject(e) ||
+		    !cJSON_IsBool(ok)) {
+			rec_error(rec, cur, valid_uuid(e->string) ? e->string :
+			    NULL, "\"trashed\" entry %s%.40s%s is not a "
+			    "result with a true or false \"ok\"",
+			    valid_uuid(e->string) ? "" : "\"",
+			    valid_uuid(e->string) ? "" : e->string,
+			    valid_uuid(e->string) ? "" : "\"");
+			*bad = 1;
+			continue;
+		}
+		if (cJSON_IsTrue(ok) && !cJSON_IsTrue(obj_get(e, "dryRun")) &&
+		    (aflag || !cJSON_IsTrue(obj_get(e, "alreadyTrashed"))))
 			ids[(*n)++] = e->string;
+	}
 	return ids;
 }
 
@@ -713,7 +736,7 @@ main(int argc, char *argv[])
 	const char **ids;
 	char extra[96];
 	size_t n;
-	int ch, rv, i, status = EX_DONE;
+	int ch, rv, i, bad, status = EX_DONE;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((ch = getopt(argc, argv, "aq")) != -1) {
@@ -760,8 +783,8 @@ main(int argc, char *argv[])
 				continue;
 			}
 			prog.records++;
-			ids = trashed_ids(rec, &n);
-			if (restore(rec, ids, n)) {
+			ids = trashed_ids(rec, &n, &bad);
+			if (restore(rec, ids, n) || bad) {
 				status = EX_SOME;
 				prog.failed++;
 			}
