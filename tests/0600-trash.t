@@ -242,7 +242,9 @@ cat "$F/b1.ndjson" "$F/b2.ndjson" "$F/b3.ndjson" >"$F/bs"
 immich-trash -q -b 10 <"$F/bs" >"$T/.out" 2>"$T/.err" &
 wpid=$!
 i=0
-while [ "$(fake_state | jq .requests)" -lt $((r0 + 3)) ] && [ $i -lt 200 ]; do
+# Wait for the DELETE (held back by the fault): features, config, the bulk
+# check and 2 reads per loser come first, so it is request 10.
+while [ "$(fake_state | jq .requests)" -lt $((r0 + 10)) ] && [ $i -lt 200 ]; do
 	sleep 0.05
 	i=$((i + 1))
 done
