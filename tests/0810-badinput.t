@@ -148,6 +148,6 @@ if [ "$(evil)" != "$evil0" ]; then
 	diag "hostile names escaped:" "$(evil)"
 fi
 rm -rf "$T/o"
-diag "bad inputs: $tried tried, $crashes crashes, $outside files outside backup"
+figure "bad inputs: $tried tried, $crashes crashes, $outside files outside backup"
 [ $crashes = 0 ] && [ $outside = 0 ]
 ok $? "bad inputs: no crash, nothing outside the backup folder"

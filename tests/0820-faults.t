@@ -34,6 +34,7 @@ python3 "$TESTDIR/campaign.py" faults --dir "$T/f" \
 rc=$?
 grep '^#' "$T/f.out"
 grep -v '^#' "$T/f.out" | sed 's/^/# /'
+grep -E '^(faults|twice):' "$T/f.out" >&2
 # Nothing done twice: a DELETE /assets whose reply was lost (or a 5xx
 # after the change) is not sent again blindly: immich-trash asks whether
 # the assets are in the trash first (bulk_ids_once), since a second delete

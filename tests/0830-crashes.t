@@ -24,6 +24,7 @@ python3 "$TESTDIR/campaign.py" crashes --dir "$T/c" \
 rc=$?
 grep '^#' "$T/c.out"
 grep -v '^#' "$T/c.out" | sed 's/^/# /'
+grep -E '^crashes:' "$T/c.out" >&2
 line=$(grep '^crashes:' "$T/c.out")
 like "$line" '^crashes: ([0-9]+) kill points, 0 assets lost, end state equal \1/\1, 0 keepers trashed, 0 groups emptied, 0 review groups touched, 0 groups left half done, 0 temporary files counted, 0 crashes, 0 hangs$' \
     "crash campaign: nothing lost, end state equal (status $rc)"

@@ -14,5 +14,6 @@ rc=$?
 [ $rc = 2 ] && skip_all "$(tail -1 "$T/fuzz.out")"
 plan 1
 sed 's/^/# /' "$T/fuzz.out"
+tail -1 "$T/fuzz.out" >&2
 like "$(tail -1 "$T/fuzz.out")" '^fuzz: [1-9][0-9]* execs, 0 crashes$' \
     "fuzzing: no crash (status $rc)"

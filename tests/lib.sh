@@ -59,6 +59,8 @@ plan() {
 }
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
+# A campaign's figures: in the TAP stream and on stderr, which prove shows.
+figure() { diag "$@"; printf '%s\n' "$@" >&2; }
 
 _result() {
 	_n=$((_n + 1))
