@@ -74,16 +74,6 @@ usage(void)
 	exit(EX_USAGE);
 }
 
-/* The numeric value of key in obj, or -1. */
-static long long
-rec_num(const cJSON *obj, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	return cJSON_IsNumber(v) && v->valuedouble >= 0 ?
-	    (long long)v->valuedouble : -1;
-}
-
 static long long
 asset_size(const cJSON *asset)
 {

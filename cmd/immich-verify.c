@@ -35,15 +35,6 @@ usage(void)
 	exit(EX_USAGE);
 }
 
-static long long
-rec_num(const cJSON *obj, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	return cJSON_IsNumber(v) && v->valuedouble >= 0 ?
-	    (long long)v->valuedouble : -1;
-}
-
 static void
 tick(size_t n)
 {

@@ -154,6 +154,15 @@ rec_str(const cJSON *obj, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+long long
+rec_num(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsNumber(v) && v->valuedouble >= 0 ?
+	    (long long)v->valuedouble : -1;
+}
+
 cJSON *
 rec_asset(const cJSON *rec, const char *id)
 {

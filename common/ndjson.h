@@ -32,6 +32,7 @@ void	 ndjson_finish(void);
 
 /* Record helpers. */
 const char *rec_str(const cJSON *obj, const char *key);	/* NULL unless a string */
+long long rec_num(const cJSON *obj, const char *key);	/* -1 unless a number >= 0 */
 cJSON	*rec_asset(const cJSON *rec, const char *id);	/* assets[] member by id */
 /* Replace or add key (keeping its place if it exists); takes ownership. */
 void	 rec_set(cJSON *obj, const char *key, cJSON *val);
