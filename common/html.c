@@ -1,6 +1,4 @@
 /* SPDX-License-Identifier: ISC */
-#include <err.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,62 +9,15 @@
 #include "common/util.h"
 
 void
-html_escn(FILE *fp, const char *s, size_t len)
+html_script_json(FILE *fp, const char *json)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i;
+	const char *p, *q;
 
-	for (i = 0; i < len; i++) {
-		switch (p[i]) {
-		case '&':
-			fputs("&amp;", fp);
-			break;
-		case '<':
-			fputs("&lt;", fp);
-			break;
-		case '>':
-			fputs("&gt;", fp);
-			break;
-		case '"':
-			fputs("&quot;", fp);
-			break;
-		case '\'':
-			fputs("&#39;", fp);
-			break;
-		case '\t':
-		case '\n':
-			putc(p[i], fp);
-			break;
-		default:
-			if (p[i] < 0x20 || p[i] == 0x7f)
-				fputs("\xef\xbf\xbd", fp);
-			else
-				putc(p[i], fp);
-		}
+	for (p = json; (q = strchr(p, '<')) != NULL; p = q + 1) {
+		fwrite(p, 1, q - p, fp);
+		fputs("\\u003c", fp);
 	}
-}
-
-void
-html_esc(FILE *fp, const char *s)
-{
-	if (s)
-		html_escn(fp, s, strlen(s));
-}
-
-void
-html_escf(FILE *fp, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		err(EX_FATAL, "html_escf");
-	html_escn(fp, s, n);
-	free(s);
+	fputs(p, fp);
 }
 
 void

@@ -5,18 +5,12 @@
 #include <stdio.h>
 
 /*
- * Text for HTML pages (immich-review).  Everything from a record goes
- * through these: & < > " ' become character references, so the result is
- * safe both as element text and inside a quoted attribute value; C0
- * control bytes other than tab and newline, and DEL, become U+FFFD.
- * Bytes of invalid UTF-8 are passed on (a browser shows U+FFFD for them).
+ * For the review page (page.c).  JSON text json (as cJSON prints it) into
+ * a <script type="application/json"> element: every < is written \u003c,
+ * which JSON reads back as <, so neither </script nor <!-- can occur in
+ * the element however hostile the strings.  (Only strings can hold a <.)
  */
-void	 html_esc(FILE *, const char *);
-/* The same for the first len bytes of s. */
-void	 html_escn(FILE *, const char *, size_t);
-/* printf, then the whole result escaped. */
-void	 html_escf(FILE *, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
+void	 html_script_json(FILE *, const char *json);
 /* The base64 SHA-256 of s, for a Content-Security-Policy hash source
  * ('sha256-...'), into buf (at least 45 bytes). */
 void	 html_sha256(const char *s, char *buf, size_t bufsz);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: ISC */
+#include <err.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,15 @@
 #include "common/page.h"
 #include "common/rules.h"
 #include "common/util.h"
+
+#define CHUNK	100	/* groups in each of the page's data elements */
+
+/* The metadata rows of a card, in order. */
+enum { R_SIZE, R_PIXELS, R_FORMAT, R_LENGTH, R_DATE, R_GPS, R_CAMERA,
+    R_LENS, R_EXPOSURE, R_DESC, R_RATING, R_FLAGS, R_TAGS, R_ALBUMS, NROW };
+static const char *const row_name[NROW] = { "size", "pixels", "format",
+    "length", "date", "location", "camera", "lens", "exposure",
+    "description", "rating", "flags", "tags", "albums" };
 
 /* The page's only style and script; the policy allows exactly these. */
 static const char css[] =
@@ -28,8 +38,7 @@ static const char css[] =
 "border-bottom:1px solid var(--ln)}"
 "#bar h1{font-size:16px;margin:0}#cnt,.gid,dt,footer{color:var(--mut)}"
 "main{padding:10px 16px}footer{padding:0 16px 16px}"
-"html:not(.r) .sc{content-visibility:auto;"
-"contain-intrinsic-size:auto 40000px}"
+"#pg button{font:inherit;padding:1px 8px}#pg span{margin:0 6px}"
 ".g{content-visibility:auto;contain-intrinsic-size:auto 430px;"
 "background:var(--card);border:1px solid var(--ln);"
 "border-left:5px solid var(--k);border-radius:6px;margin:0 0 12px;"
@@ -63,64 +72,163 @@ static const char css[] =
 ".mv{margin:8px 0 0}.mv ul{margin:2px 0;padding-left:18px}"
 ".er{color:var(--x)}";
 
+/*
+ * The page's script, run before the data: the data comes after it in
+ * chunks of CHUNK groups, each a <script type="application/json"> (one
+ * entry per group, see page_card) followed by <script>review_more()
+ * </script>, which takes the chunk in; the last call follows an empty
+ * chunk with id "end".  So the first cards are on screen, and the filter
+ * and the search work, while the browser is still reading the rest of a
+ * large page.  It shows the cards that pass the filter and the search,
+ * 100 to a page, built with the DOM's own methods: every string from a
+ * record becomes a text node or an attribute value, never markup.
+ */
 static const char js[] =
 "(function(){"
-"var cs=[].slice.call(document.querySelectorAll('main article')),"
-"nm=cs.map(function(c){return c.dataset.n.toLowerCase()}),"
-"f=document.getElementById('f'),q=document.getElementById('q'),"
-"cnt=document.getElementById('cnt'),codes={},held=0,er=0,tm;"
-"cs.forEach(function(c){var d=c.dataset;if(d.s=='held')held++;"
-"if(d.e)er++;d.c.split(' ').forEach(function(k){"
-"if(k)codes[k]=(codes[k]||0)+1})});"
-"function opt(v,t){var o=document.createElement('option');o.value=v;"
-"o.textContent=t;f.appendChild(o)}"
-"opt('','all groups ('+cs.length+')');"
-"opt('held','held for review ('+held+')');"
-"opt('auto','resolved automatically ('+(cs.length-held)+')');"
-"if(er)opt('err','with errors ('+er+')');"
+"var $=function(i){return document.getElementById(i)},D=[],NM=[],"
+"ROWS=JSON.parse($('rows').textContent),"
+"LEN=ROWS.indexOf('length'),PER=100,m=$('m'),f=$('f'),q=$('q'),cnt=$('cnt'),pg=$('pg'),pv=$('pv'),"
+"nx=$('nx'),pn=$('pn'),codes={},held=0,er=0,sel=[],at=0,shown=0,fv='',"
+"sv='',done=0,ready=0,upd=0,tm,h,i;"
+/* el(tag, class, children): children are strings, elements, null or
+ * arrays of them. */
+"function add(e,k){if(Array.isArray(k))k.forEach(function(x){add(e,x)});"
+"else if(k!=null)e.appendChild(typeof k=='string'?"
+"document.createTextNode(k):k);return e}"
+"function el(t,c,k){var e=document.createElement(t);if(c)e.className=c;"
+"return add(e,k)}"
+/* A value of asset a: 0 means the keeper's. */
+"function val(g,a,r){var x=a.v[r];return x===0?g.a[g.k].v[r]:"
+"x==null?null:x}"
+"function thumb(g,a){var t=el('div','t'),i;"
+"if(a.i){i=el('img');i.alt='';"
+"i.setAttribute('data-src','thumbs/'+a.i+'.jpg');add(t,i)}"
+"else add(t,el('span','no','no thumbnail'));"
+"if(a.b&1)add(t,el('span','b v','\u25b6 '+(val(g,a,LEN)||'video')));"
+"if(a.b&2)add(t,el('span','b l','LIVE'));"
+"if(a.b&4)add(t,el('span','b r','in trash'));return t}"
+/* The metadata rows some asset of the group has, as two columns of
+ * lines; a value that differs from the keeper's is marked. */
+"function meta(g,a,ai,has){var l=el('div'),v=el('div'),tip=[],r,x,kv,k;"
+"for(r=0;r<ROWS.length;r++){if(!has[r])continue;"
+"if(l.firstChild){add(l,'\\n');add(v,'\\n')}add(l,ROWS[r]);"
+"x=val(g,a,r);kv=g.k<0?null:val(g,g.a[g.k],r);"
+"if(x&&x.length>30)tip.push(ROWS[r]+': '+x);"
+"k=x||'\u2014';if(ai!=g.k&&g.k>=0&&(x||'')!=(kv||''))"
+"k=el('mark',x&&!kv?'z':null,k);add(v,k)}"
+"if(tip.length)v.title=tip.join('\\n');"
+"return el('div','m',[l,v])}"
+"function fig(g,a,ai,has){var n=el('p','n',a.n);"
+"if(a.n.length>28)n.title=a.n;"
+"return el('figure','a '+a.f,[thumb(g,a),el('p','f',a.f=='k'?'keep':a.ft),"
+"n,meta(g,a,ai,has)])}"
+"function moves(x){var d=el('div','mv');if(x.skip!=null)"
+"return add(d,[el('b',null,'Consolidation skipped:'),' '+x.skip]);"
+"add(d,el('b',null,x.t+':'));if(!x.ch.length)add(d,' nothing');"
+"else add(d,el('ul',null,x.ch.map(function(c){return el('li',null,"
+"[c[0],c[1]==null?null:[' ',el('i',null,'(from '+c[1]+')')]])})));"
+"if(x.nm)add(d,[el('b',null,'Left on the losers:'),el('ul',null,"
+"x.nm.map(function(t){return el('li',null,t)}))]);return d}"
+"function card(g){var n=g.a.length,has=[],c;"
+"g.a.forEach(function(a){a.v.forEach(function(x,r){if(x!=null)has[r]=1})});"
+"c=el('article','g'+(g.s=='held'?' h':''),["
+"el('h2',null,[el('span','st',g.s=='held'?'held for review':'automatic'),"
+"' \u00b7 '+n+' asset'+(n==1?'':'s'),g.k>=0&&g.w!=null?"
+"[' \u00b7 keeper chosen by ',el('b',null,g.w)]:g.k<0?"
+"[' \u00b7 ',el('b',null,'no keeper')]:null,' \u00b7 ',"
+"el('span','gid',g.d==null?'no duplicateId':g.d)]),"
+"g.r?el('ul','rv',g.r.map(function(r){return el('li',null,"
+"[el('b',null,r[0]),' '+r[1]+(r[2]==null?'':': '+r[2])])})):null,"
+"el('div','as',g.a.map(function(a,ai){return fig(g,a,ai,has)})),"
+"g.m?moves(g.m):null,g.e?el('ul','er',g.e.map(function(t){"
+"return el('li',null,t)})):null]);"
+"c.id='g-'+(g.d==null?'none':g.d);return c}"
+/* The filter's choices, with counts so far. */
+"function opt(v,t){var o=el('option',null,t);o.value=v;add(f,o)}"
+"function opts(){var l=done?'':'\u2026';f.textContent='';"
+"opt('','all groups ('+D.length+l+')');"
+"opt('held','held for review ('+held+l+')');"
+"opt('auto','resolved automatically ('+(D.length-held)+l+')');"
+"if(er)opt('err','with errors ('+er+l+')');"
 "Object.keys(codes).sort().forEach(function(k){"
-"opt('c:'+k,'review: '+k+' ('+codes[k]+')')});"
-"function apply(){var v=f.value,s=q.value.trim().toLowerCase(),n=0,i;"
-"for(i=0;i<cs.length;i++){var d=cs[i].dataset,ok=(!v||(v=='held'?"
-"d.s=='held':v=='auto'?d.s=='auto':v=='err'?!!d.e:"
-"d.c.indexOf(' '+v.slice(2)+' ')>=0))&&(!s||nm[i].indexOf(s)>=0);"
-"if(cs[i].hidden==ok)cs[i].hidden=!ok;if(ok)n++}"
-"cnt.textContent=n+' of '+cs.length+' groups shown'}"
-"function bad(i){var t=i.parentNode;t.classList.add('bad');"
-"t.replaceChild(document.createTextNode('thumbnail unreadable'),i)}"
-"document.addEventListener('error',function(e){"
-"if(e.target.tagName=='IMG')bad(e.target)},true);"
-"var h;try{h=decodeURIComponent(location.hash.slice(1))}catch(e){h=''}"
-"if(h.indexOf('q=')==0)q.value=h.slice(2);else if(h)f.value=h;"
-"if(f.selectedIndex<0)f.selectedIndex=0;"
+"opt('c:'+k,'review: '+k+' ('+codes[k]+l+')')});f.value=fv;"
+"if(f.selectedIndex<0){opt(fv,fv.replace(/^c:/,'review: ')+' (0'+l+')');"
+"f.value=fv}}"
+"function match(d,k){return(!fv||(fv=='held'?d.s=='held':"
+"fv=='auto'?d.s=='auto':fv=='err'?!!d.e:"
+"d.c.indexOf(' '+fv.slice(2)+' ')>=0))&&(!sv||NM[k].indexOf(sv)>=0)}"
+/* Thumbnails load when their card comes near the screen. */
+"document.addEventListener('error',function(e){var i=e.target,t;"
+"if(i.tagName=='IMG'){t=i.parentNode;t.classList.add('bad');"
+"t.replaceChild(document.createTextNode('thumbnail unreadable'),i)}},true);"
 "function show(c){[].forEach.call(c.querySelectorAll('img[data-src]'),"
 "function(i){i.src=i.getAttribute('data-src');"
 "i.removeAttribute('data-src')})}"
 "var io=window.IntersectionObserver&&new IntersectionObserver("
 "function(es){es.forEach(function(e){if(e.isIntersecting){"
 "show(e.target);io.unobserve(e.target)}})},{rootMargin:'1000px 0px'});"
-"cs.forEach(function(c){if(io)io.observe(c);else show(c)});"
-"f.onchange=function(){apply();try{history.replaceState(null,'',"
-"f.value?'#'+encodeURIComponent(f.value):location.pathname)}"
-"catch(e){}};q.oninput=function(){clearTimeout(tm);"
-"tm=setTimeout(apply,150)};apply();"
-"var de=document.documentElement,p=performance.getEntriesByType('paint')"
-".filter(function(e){return e.name=='first-contentful-paint'})[0];"
-"de.className='r';de.setAttribute('data-ready',Math.round(performance.now()));"
-"if(p)de.setAttribute('data-fcp',Math.round(p.startTime))})();";
+/* The cards of the page that are not on screen yet, and the counts. */
+"function fill(){var np=Math.ceil(sel.length/PER)||1,a=at*PER,"
+"b=Math.min(sel.length,a+PER),c;"
+"for(i=a+shown;i<b;i++,shown++){c=m.appendChild(card(D[sel[i]]));"
+"if(io)io.observe(c);else show(c)}"
+"cnt.textContent=(b>a?(a+1)+'\u2013'+b+' of ':'')+sel.length+"
+"' groups shown'+(sel.length<D.length?' (of '+D.length+')':'')+"
+"(done?'':' \u2014 reading the page\u2026');"
+"pn.textContent='page '+(at+1)+' of '+np+(done?'':'\u2026');"
+"pg.hidden=np<2;pv.disabled=at<1;nx.disabled=at>=np-1}"
+"function render(){if(io)io.disconnect();m.textContent='';shown=0;fill()}"
+"function apply(){sel=[];for(i=0;i<D.length;i++)if(match(D[i],i))"
+"sel.push(i);at=0;render()}"
+"function go(p){at=p;render();window.scrollTo(0,0)}"
+"pv.onclick=function(){go(at-1)};nx.onclick=function(){go(at+1)};"
+"f.onchange=function(){fv=f.value;apply();try{history.replaceState("
+"null,'',fv?'#'+encodeURIComponent(fv):location.pathname)}catch(e){}};"
+"q.oninput=function(){clearTimeout(tm);tm=setTimeout(function(){"
+"sv=q.value.trim().toLowerCase();apply()},150)};"
+/* #held, #c:CODE: a filter; #q=TEXT: a search; #g-ID: a group. */
+"try{h=decodeURIComponent(location.hash.slice(1))}catch(e){h=''}"
+"if(h.indexOf('q=')==0)sv=(q.value=h.slice(2)).trim().toLowerCase();"
+"else if(h&&h.indexOf('g-')!=0)fv=h;"
+"window.review_more=function(){var e=document.currentScript"
+".previousElementSibling,de=document.documentElement,p,k;"
+"if(e.id=='end')done=1;else{JSON.parse(e.textContent).forEach("
+"function(d){k=D.push(d)-1;NM.push(d.a.map(function(a){return a.n})"
+".join('\\n').toLowerCase());if(d.s=='held')held++;if(d.e)er++;"
+"d.c.split(' ').forEach(function(c){if(c)codes[c]=(codes[c]||0)+1});"
+"if(match(d,k))sel.push(k);"
+"if(h=='g-'+d.d){h='';go(Math.floor((sel.length-1)/PER));"
+"$('g-'+d.d).scrollIntoView()}})}"
+"e.parentNode.removeChild(e);"
+/* The page's own cards as they come; the counts 4 times a second. */
+"if(shown<PER&&at*PER+shown<sel.length)fill();"
+"if(done||performance.now()-upd>250){upd=performance.now();opts();fill()}"
+/* For benchmarks: when the first page was ready, when the whole data. */
+"if(!ready&&(done||sel.length>=PER)){ready=1;"
+"de.setAttribute('data-ready',Math.round(performance.now()))}"
+"if(done){p=performance.getEntriesByType('paint').filter(function(e){"
+"return e.name=='first-contentful-paint'})[0];"
+"de.setAttribute('data-full',Math.round(performance.now()));"
+"if(p)de.setAttribute('data-fcp',Math.round(p.startTime))}}"
+"})();";
+
+/* Each chunk's call. */
+static const char more[] = "review_more()";
 
 void
 page_head(FILE *fp)
 {
-	char hcss[64], hjs[64];
+	char hcss[64], hjs[64], hmore[64];
+	int r;
 
 	html_sha256(css, hcss, sizeof(hcss));
 	html_sha256(js, hjs, sizeof(hjs));
+	html_sha256(more, hmore, sizeof(hmore));
 	fprintf(fp, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
 	    "<meta charset=\"utf-8\">\n"
 	    "<meta http-equiv=\"Content-Security-Policy\" content=\""
 	    "default-src 'none'; img-src 'self' data:; "
-	    "style-src 'sha256-%s'; script-src 'sha256-%s'; "
+	    "style-src 'sha256-%s'; script-src 'sha256-%s' 'sha256-%s'; "
 	    "base-uri 'none'; form-action 'none'\">\n"
 	    "<meta name=\"referrer\" content=\"no-referrer\">\n"
 	    "<meta name=\"viewport\" content=\"width=device-width\">\n"
@@ -129,9 +237,20 @@ page_head(FILE *fp)
 	    "<select id=\"f\" aria-label=\"filter\"></select>"
 	    "<input id=\"q\" type=\"search\" placeholder=\"search file names\" "
 	    "aria-label=\"search file names\"><span id=\"cnt\"></span>"
+	    "<span id=\"pg\" hidden><button id=\"pv\">\xe2\x80\xb9 "
+	    "previous</button><span id=\"pn\"></span><button id=\"nx\">"
+	    "next \xe2\x80\xba</button></span>"
 	    "<span class=\"lg\"><mark>differs from the keeper</mark> "
 	    "<mark class=\"z\">the keeper has none</mark></span>"
-	    "</header>\n<main>\n", hcss, hjs, css);
+	    "</header>\n<main id=\"m\"><noscript>The cards are shown by "
+	    "the page's own script (in this file; nothing is loaded from "
+	    "elsewhere): allow JavaScript for this file to see them."
+	    "</noscript></main>\n"
+	    "<script type=\"application/json\" id=\"rows\">[", hcss, hjs,
+	    hmore, css);
+	for (r = 0; r < NROW; r++)
+		fprintf(fp, "%s\"%s\"", r ? "," : "", row_name[r]);
+	fprintf(fp, "]</script>\n<script>%s</script>\n", js);
 }
 
 void
@@ -144,12 +263,13 @@ page_foot(FILE *fp, const struct page_stats *st)
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC",
 	    gmtime_r(&t, &tm));
 	if (st->groups > 0)
-		fputs("</section>\n", fp);
-	fprintf(fp, "</main>\n<footer id=\"sum\" data-groups=\"%ld\" "
+		fprintf(fp, "]</script><script>%s</script>\n", more);
+	fprintf(fp, "<footer id=\"sum\" data-groups=\"%ld\" "
 	    "data-held=\"%ld\">%ld groups, %ld held for review, %ld assets; "
-	    "made by immich-review on %s.</footer>\n<script>%s</script>\n"
-	    "</body></html>\n", st->groups, st->held, st->groups, st->held,
-	    st->assets, when, js);
+	    "made by immich-review on %s.</footer>\n"
+	    "<script type=\"application/json\" id=\"end\">[]</script>"
+	    "<script>%s</script>\n</body></html>\n", st->groups, st->held,
+	    st->groups, st->held, st->assets, when, more);
 }
 
 /* ---- one value of the metadata list, as text (malloc'd) or NULL ---- */
@@ -396,16 +516,11 @@ v_tags(const cJSON *a)
 	return cJSON_IsArray(t) ? names(t, "value", "name") : NULL;
 }
 
-enum { R_SIZE, R_PIXELS, R_FORMAT, R_LENGTH, R_DATE, R_GPS, R_CAMERA,
-    R_LENS, R_EXPOSURE, R_DESC, R_RATING, R_FLAGS, R_TAGS, R_ALBUMS, NROW };
-static const char *const row_name[NROW] = { "size", "pixels", "format",
-    "length", "date", "location", "camera", "lens", "exposure",
-    "description", "rating", "flags", "tags", "albums" };
 static char *(*const row_fn[NROW - 1])(const cJSON *) = { v_size, v_pixels,
     v_format, v_length, v_date, v_gps, v_camera, v_lens, v_exposure,
     v_description, v_rating, v_flags, v_tags };
 
-/* ---- the card ---- */
+/* ---- the card's data ---- */
 
 struct group {
 	const cJSON	*rec;
@@ -470,197 +585,93 @@ own_codes(const struct group *g, const char *id)
 	return s;
 }
 
-/* What happens (or happened) to asset i: class letter, and the text. */
-static void
-fate(FILE *fp, const struct group *g, int i)
+/* What happens (or happened) to asset i: its class (k keep, x trashed
+ * or to be, h held back or held for review, o not in the plan), and
+ * the text (malloc'd). */
+static char *
+fate(const struct group *g, int i, char *cls)
 {
 	const cJSON *t = per_asset(g->rec, "trashed", g->id[i]);
 	const cJSON *v = per_asset(g->rec, "verified", g->id[i]);
 	const cJSON *b = per_asset(g->rec, "backup", g->id[i]);
-	const cJSON *trash = cJSON_GetObjectItemCaseSensitive(g->rec, "trash");
-	const char *held;
-	char *codes;
+	const char *held, *d;
+	char *codes, *s;
 
 	if (i == g->keep) {
-		fputs("<p class=\"f\">keep</p>", fp);
-		return;
+		*cls = 'k';
+		return xstrdup("keep");
 	}
 	if (cJSON_IsObject(t)) {
-		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "ok")))
-			fprintf(fp, "<p class=\"f\">%s</p>", asset_true(t,
-			    "alreadyTrashed") ? "was already in the trash" :
-			    asset_true(t, "dryRun") ? "would be trashed "
-			    "(dry run)" : "trashed");
-		else {
-			held = rec_str(t, "held");
-			fputs("<p class=\"f\">held back: ", fp);
-			html_esc(fp, held ? held : "not trashed");
-			if (rec_str(t, "detail")) {
-				fputs(" \xe2\x80\x94 ", fp);
-				html_esc(fp, rec_str(t, "detail"));
-			}
-			fputs("</p>", fp);
+		if (asset_true(t, "ok")) {
+			*cls = 'x';
+			return xstrdup(asset_true(t, "alreadyTrashed") ?
+			    "was already in the trash" : asset_true(t,
+			    "dryRun") ? "would be trashed (dry run)" :
+			    "trashed");
 		}
-		return;
+		*cls = 'h';
+		held = rec_str(t, "held");
+		d = rec_str(t, "detail");
+		return xasprintf("held back: %s%s%s", held ? held :
+		    "not trashed", d ? " \xe2\x80\x94 " : "", d ? d : "");
 	}
-	if (!in_list(trash, g->id[i])) {
-		fputs("<p class=\"f\">not in the plan</p>", fp);
-		return;
+	if (!in_list(cJSON_GetObjectItemCaseSensitive(g->rec, "trash"),
+	    g->id[i])) {
+		*cls = 'o';
+		return xstrdup("not in the plan");
 	}
+	*cls = g->held ? 'h' : 'x';
 	if (g->held) {
 		codes = own_codes(g, g->id[i]);
-		fputs("<p class=\"f\">held for review", fp);
-		if (codes) {
-			fputs(": ", fp);
-			html_esc(fp, codes);
-		}
-		fputs("</p>", fp);
+		s = xasprintf("held for review%s%s", codes ? ": " : "",
+		    codes ? codes : "");
 		free(codes);
-	} else
-		fprintf(fp, "<p class=\"f\">will be trashed%s</p>",
-		    cJSON_IsObject(v) && asset_true(v, "ok") ?
-		    " (backup verified)" : cJSON_IsObject(b) ?
-		    " (backed up)" : "");
+		return s;
+	}
+	return xasprintf("will be trashed%s", cJSON_IsObject(v) &&
+	    asset_true(v, "ok") ? " (backup verified)" : cJSON_IsObject(b) ?
+	    " (backed up)" : "");
 }
 
-static char
-fate_class(const struct group *g, int i)
+/* Thumbnail badges: 1 video, 2 live photo, 4 in the trash. */
+static int
+badges(const cJSON *a)
 {
-	const cJSON *t = per_asset(g->rec, "trashed", g->id[i]);
-
-	if (i == g->keep)
-		return 'k';
-	if (cJSON_IsObject(t))
-		return asset_true(t, "ok") ? 'x' : 'h';
-	if (!in_list(cJSON_GetObjectItemCaseSensitive(g->rec, "trash"),
-	    g->id[i]))
-		return 'o';
-	return g->held ? 'h' : 'x';
-}
-
-static void
-thumb(FILE *fp, const struct group *g, int i)
-{
-	const cJSON *a = g->a[i];
 	const char *type = asset_str(a, "type");
-	double ms;
-	char *c;
 
-	fputs("<div class=\"t\">", fp);
-	if (g->id[i] && valid_uuid(g->id[i]) && g->ctx->has_thumb &&
-	    g->ctx->has_thumb(g->ctx->arg, g->id[i])) {
-		/* src is set by the script when the card comes near the
-		 * screen: thousands of <img src> make the page slow to open,
-		 * lazy or not. */
-		fputs("<img alt=\"\" data-src=\"thumbs/", fp);
-		html_esc(fp, g->id[i]);
-		fputs(".jpg\">", fp);
-	} else
-		fputs("<span class=\"no\">no thumbnail</span>", fp);
-	if (type && strcmp(type, "VIDEO") == 0) {
-		c = asset_duration(a, &ms) ? clock_text(ms) : NULL;
-		fprintf(fp, "<span class=\"b v\">\xe2\x96\xb6 %s</span>",
-		    c ? c : "video");
-		free(c);
-	}
-	if (asset_str(a, "livePhotoVideoId"))
-		fputs("<span class=\"b l\">LIVE</span>", fp);
-	if (asset_true(a, "isTrashed"))
-		fputs("<span class=\"b r\">in trash</span>", fp);
-	fputs("</div>", fp);
+	return (type && strcmp(type, "VIDEO") == 0) |
+	    (asset_str(a, "livePhotoVideoId") != NULL) << 1 |
+	    asset_true(a, "isTrashed") << 2;
 }
 
-/* "d": differs from the keeper's value, "m": the keeper has none. */
-static const char *
-cell_class(const struct group *g, char *const *v, int i, int r)
+/* A value on one line: newlines and tabs as spaces. */
+static cJSON *
+one_line(char *x)
 {
-	const char *kv, *x = v[i * NROW + r];
+	char *p;
 
-	if (i == g->keep || g->keep < 0)
-		return "";
-	kv = v[g->keep * NROW + r];
-	if (x && !kv)
-		return "m";
-	return strcmp(x ? x : "", kv ? kv : "") ? "d" : "";
+	for (p = x; *p; p++)
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+	return cJSON_CreateString(x);
 }
 
-/* One line of the value column: newlines and tabs as spaces, "-" for
- * none, marked when it differs from the keeper's. */
-static void
-cell(FILE *fp, const struct group *g, char *const *v, int i, int r,
-    int first)
-{
-	const char *c = cell_class(g, v, i, r), *x = v[i * NROW + r];
-	char *t, *p;
-
-	if (!first)
-		putc('\n', fp);
-	if (*c)
-		fprintf(fp, "<mark%s>", *c == 'm' ? " class=\"z\"" : "");
-	if (x == NULL || *x == '\0')
-		fputs("\xe2\x80\x94", fp);
-	else {
-		t = xstrdup(x);
-		for (p = t; *p; p++)
-			if (*p == '\n' || *p == '\r' || *p == '\t')
-				*p = ' ';
-		html_esc(fp, t);
-		free(t);
-	}
-	if (*c)
-		fputs("</mark>", fp);
-}
-
-/* The asset's metadata: a column of labels and a column of values, one
- * line each, as two text blocks rather than an element per value (a
- * page of 10,000 groups opens much faster with fewer elements).  Long
- * values are cut with an ellipsis and shown whole on hover. */
-static void
-meta(FILE *fp, const struct group *g, char *const *v, const int *has, int i)
-{
-	char *tip = NULL, *t;
-	const char *x;
-	int r, first = 1;
-
-	fputs("<div class=\"m\"><div>", fp);
-	for (r = 0; r < NROW; r++)
-		if (has[r]) {
-			fprintf(fp, "%s%s", first ? "" : "\n", row_name[r]);
-			first = 0;
-		}
-	fputs("</div><div", fp);
-	for (r = 0; r < NROW; r++) {
-		x = v[i * NROW + r];
-		if (!has[r] || x == NULL || strlen(x) <= 30)
-			continue;
-		t = xasprintf("%s%s%s: %s", tip ? tip : "", tip ? "\n" : "",
-		    row_name[r], x);
-		free(tip);
-		tip = t;
-	}
-	if (tip) {
-		fputs(" title=\"", fp);
-		html_esc(fp, tip);
-		fputs("\"", fp);
-		free(tip);
-	}
-	fputs(">", fp);
-	for (r = 0, first = 1; r < NROW; r++)
-		if (has[r]) {
-			cell(fp, g, v, i, r, first);
-			first = 0;
-		}
-	fputs("</div></div>", fp);
-}
-
-/* One figure per asset: thumbnail, fate, name, and every metadata row
- * that some asset of the group has. */
-static void
-figures(FILE *fp, const struct group *g)
+/*
+ * The assets: {f: fate class, ft: its text (not for the keeper), n: file
+ * name, i: id (when thumbs/ID.jpg is there), b: badges, v: values}.  v
+ * has one entry per metadata row (row_name), trailing nulls left out:
+ * null for none, 0 for a loser's value equal to the keeper's (most of
+ * them: a group's copies share their metadata), else the text.
+ */
+static cJSON *
+assets_json(const struct group *g)
 {
 	char **v = xcalloc((size_t)(g->n ? g->n : 1) * NROW, sizeof(*v));
+	const char *kv;
 	const cJSON *al;
-	int has[NROW] = { 0 }, i, r;
+	cJSON *arr = cJSON_CreateArray(), *o, *va;
+	char cls[2] = "", *ft;
+	int i, r, last, b;
 
 	for (i = 0; i < g->n; i++) {
 		for (r = 0; r < NROW - 1; r++)
@@ -669,144 +680,143 @@ figures(FILE *fp, const struct group *g)
 		    g->ctx->albums(g->ctx->arg, g->id[i]) : NULL;
 		if (al)
 			v[i * NROW + R_ALBUMS] = names(al, "albumName", NULL);
-		for (r = 0; r < NROW; r++)
-			has[r] |= v[i * NROW + r] != NULL;
 	}
-	fputs("<div class=\"as\">", fp);
 	for (i = 0; i < g->n; i++) {
-		fprintf(fp, "\n<figure class=\"a %c\">", fate_class(g, i));
-		thumb(fp, g, i);
-		fate(fp, g, i);
-		fputs("<p class=\"n\"", fp);
-		if (strlen(g->name[i]) > 28) {
-			fputs(" title=\"", fp);
-			html_esc(fp, g->name[i]);
-			fputs("\"", fp);
+		cJSON_AddItemToArray(arr, o = cJSON_CreateObject());
+		ft = fate(g, i, cls);
+		cJSON_AddStringToObject(o, "f", cls);
+		if (cls[0] != 'k')
+			cJSON_AddStringToObject(o, "ft", ft);
+		free(ft);
+		cJSON_AddStringToObject(o, "n", g->name[i]);
+		if (g->id[i] && valid_uuid(g->id[i]) && g->ctx->has_thumb &&
+		    g->ctx->has_thumb(g->ctx->arg, g->id[i]))
+			cJSON_AddStringToObject(o, "i", g->id[i]);
+		if ((b = badges(g->a[i])) != 0)
+			cJSON_AddNumberToObject(o, "b", b);
+		for (last = -1, r = 0; r < NROW; r++)
+			if (v[i * NROW + r])
+				last = r;
+		va = cJSON_AddArrayToObject(o, "v");
+		for (r = 0; r <= last; r++) {
+			kv = g->keep >= 0 ? v[g->keep * NROW + r] : NULL;
+			if (v[i * NROW + r] == NULL)
+				cJSON_AddItemToArray(va, cJSON_CreateNull());
+			else if (i != g->keep && kv &&
+			    strcmp(kv, v[i * NROW + r]) == 0)
+				cJSON_AddItemToArray(va, cJSON_CreateNumber(0));
+			else
+				cJSON_AddItemToArray(va,
+				    one_line(v[i * NROW + r]));
 		}
-		fputs(">", fp);
-		html_esc(fp, g->name[i]);
-		fputs("</p>", fp);
-		meta(fp, g, v, has, i);
-		fputs("</figure>", fp);
 	}
-	fputs("</div>\n", fp);
 	for (i = 0; i < g->n * NROW; i++)
 		free(v[i]);
 	free(v);
+	return arr;
 }
 
-static void
-change_text(FILE *fp, const struct group *g, const cJSON *c)
+/* One change consolidation makes: [text, the loser it comes from or
+ * null]. */
+static cJSON *
+change_json(const struct group *g, const cJSON *c)
 {
 	const char *f = rec_str(c, "field"), *from = rec_str(c, "from");
 	const char *name = rec_str(c, "name");
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, "value");
 	const cJSON *la, *lo;
-	char *s;
+	cJSON *pair = cJSON_CreateArray();
+	char *s, *t;
 
 	if (f == NULL)
 		f = "?";
 	if (strcmp(f, "gps") == 0) {
 		la = cJSON_GetObjectItemCaseSensitive(v, "latitude");
 		lo = cJSON_GetObjectItemCaseSensitive(v, "longitude");
-		html_escf(fp, "location %.5f, %.5f", cJSON_IsNumber(la) ?
+		s = xasprintf("location %.5f, %.5f", cJSON_IsNumber(la) ?
 		    la->valuedouble : NAN, cJSON_IsNumber(lo) ?
 		    lo->valuedouble : NAN);
 	} else if (strcmp(f, "dateTimeOriginal") == 0 && cJSON_IsString(v))
-		html_escf(fp, "capture time %s", v->valuestring);
+		s = xasprintf("capture time %s", v->valuestring);
 	else if (strcmp(f, "description") == 0 && cJSON_IsString(v))
-		html_escf(fp, "description \xe2\x80\x9c%s\xe2\x80\x9d",
+		s = xasprintf("description \xe2\x80\x9c%s\xe2\x80\x9d",
 		    v->valuestring);
 	else if (strcmp(f, "isFavorite") == 0)
-		fputs("favorite", fp);
+		s = xstrdup("favorite");
 	else if ((strcmp(f, "tag") == 0 || strcmp(f, "album") == 0) &&
 	    (name || cJSON_IsString(v)))
-		html_escf(fp, "%s %s", f, name ? name : v->valuestring);
+		s = xasprintf("%s %s", f, name ? name : v->valuestring);
 	else {
-		s = v ? cJSON_PrintUnformatted(v) : NULL;
-		html_escf(fp, "%s %s", f, s ? s : "");
-		free(s);
+		t = v ? cJSON_PrintUnformatted(v) : NULL;
+		s = xasprintf("%s %s", f, t ? t : "");
+		free(t);
 	}
-	if (from) {
-		fputs(" <i>(from ", fp);
-		html_esc(fp, name_of(g, from));
-		fputs(")</i>", fp);
-	}
+	cJSON_AddItemToArray(pair, cJSON_CreateString(s));
+	cJSON_AddItemToArray(pair, from ?
+	    cJSON_CreateString(name_of(g, from)) : cJSON_CreateNull());
+	free(s);
+	return pair;
 }
 
-static void
-change_list(FILE *fp, const struct group *g, const char *title,
-    const cJSON *changes, const cJSON *notmoved)
+/* {t: title, ch: [change...], nm: [what is left on the losers...]}. */
+static cJSON *
+change_list(const struct group *g, const char *title, const cJSON *changes,
+    const cJSON *notmoved)
 {
+	cJSON *o = cJSON_CreateObject(), *ch, *nm;
 	const cJSON *c;
 	const char *r;
+	char *s;
 
-	fputs("<div class=\"mv\"><b>", fp);
-	html_esc(fp, title);
-	if (cJSON_GetArraySize(changes) == 0)
-		fputs(":</b> nothing", fp);
-	else {
-		fputs(":</b><ul>", fp);
-		cJSON_ArrayForEach(c, changes) {
-			fputs("<li>", fp);
-			change_text(fp, g, c);
-			fputs("</li>", fp);
-		}
-		fputs("</ul>", fp);
+	cJSON_AddStringToObject(o, "t", title);
+	ch = cJSON_AddArrayToObject(o, "ch");
+	cJSON_ArrayForEach(c, changes)
+		cJSON_AddItemToArray(ch, change_json(g, c));
+	if (cJSON_GetArraySize(notmoved) == 0)
+		return o;
+	nm = cJSON_AddArrayToObject(o, "nm");
+	cJSON_ArrayForEach(c, notmoved) {
+		r = rec_str(c, "reason");
+		s = xasprintf("%s of %s%s%s", rec_str(c, "field") ?
+		    rec_str(c, "field") : "?", name_of(g, rec_str(c, "from")),
+		    r ? ": " : "", r ? r : "");
+		cJSON_AddItemToArray(nm, cJSON_CreateString(s));
+		free(s);
 	}
-	if (cJSON_GetArraySize(notmoved) > 0) {
-		fputs("<b>Left on the losers:</b><ul>", fp);
-		cJSON_ArrayForEach(c, notmoved) {
-			r = rec_str(c, "reason");
-			fputs("<li>", fp);
-			html_escf(fp, "%s of %s", rec_str(c, "field") ?
-			    rec_str(c, "field") : "?", name_of(g,
-			    rec_str(c, "from")));
-			if (r) {
-				fputs(": ", fp);
-				html_esc(fp, r);
-			}
-			fputs("</li>", fp);
-		}
-		fputs("</ul>", fp);
-	}
-	fputs("</div>\n", fp);
+	return o;
 }
 
 /* What consolidation did (the record's "consolidated"), or what it will
  * do by the rules of immich-consolidate (merge.h) on the plan's copy of
- * the assets; albums only when they were fetched (-a). */
-static void
-moves(FILE *fp, const struct group *g)
+ * the assets; albums only when they were fetched (-a).  NULL for a group
+ * without a keeper. */
+static cJSON *
+moves(const struct group *g)
 {
 	const cJSON *con = cJSON_GetObjectItemCaseSensitive(g->rec,
 	    "consolidated"), *trash;
 	const cJSON **al = NULL;
 	struct merge_in in;
-	cJSON *changes, *notmoved;
+	cJSON *changes, *notmoved, *o;
 	const char *skip;
 	int i, known = g->ctx->albums != NULL;
 
 	if (cJSON_IsObject(con)) {
-		skip = rec_str(con, "skipped");
-		if (skip) {
-			fputs("<div class=\"mv\"><b>Consolidation skipped:</b> ",
-			    fp);
-			html_esc(fp, skip);
-			fputs("</div>\n", fp);
-			return;
+		if ((skip = rec_str(con, "skipped")) != NULL) {
+			o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "skip", skip);
+			return o;
 		}
-		change_list(fp, g, asset_true(con, "dryRun") ?
+		return change_list(g, asset_true(con, "dryRun") ?
 		    "Consolidation would copy onto the keeper (dry run)" :
 		    asset_true(con, "confirmed") ? "Consolidation copied onto "
 		    "the keeper (confirmed)" : "Consolidation copied onto the "
 		    "keeper (NOT confirmed)", cJSON_GetObjectItemCaseSensitive(
 		    con, "changes"), cJSON_GetObjectItemCaseSensitive(con,
 		    "notMoved"));
-		return;
 	}
 	if (g->keep < 0)
-		return;
+		return NULL;
 	memset(&in, 0, sizeof(in));
 	in.keeper = g->a[g->keep];
 	in.losers = xcalloc(g->n, sizeof(*in.losers));
@@ -829,101 +839,86 @@ moves(FILE *fp, const struct group *g)
 		in.keeper_albums = NULL;
 	notmoved = cJSON_CreateArray();
 	changes = merge_plan(&in, notmoved);
-	change_list(fp, g, g->held ? "Once reviewed, consolidation would "
+	o = change_list(g, g->held ? "Once reviewed, consolidation would "
 	    "copy onto the keeper" : "Consolidation will copy onto the keeper",
 	    changes, notmoved);
 	cJSON_Delete(changes);
 	cJSON_Delete(notmoved);
 	free(in.losers);
 	free(al);
+	return o;
 }
 
-static void
-reasons(FILE *fp, const struct group *g)
+static cJSON *
+str3(const char *a, const char *b, const char *c)
+{
+	cJSON *x = cJSON_CreateArray();
+
+	cJSON_AddItemToArray(x, cJSON_CreateString(a));
+	cJSON_AddItemToArray(x, cJSON_CreateString(b));
+	cJSON_AddItemToArray(x, c ? cJSON_CreateString(c) :
+	    cJSON_CreateNull());
+	return x;
+}
+
+/* The review reasons shown: [[code, whom, detail or null]...]; and the
+ * codes, as " a b ", for the filter. */
+static cJSON *
+reasons(const struct group *g, char **codes)
 {
 	const cJSON *rv = cJSON_GetObjectItemCaseSensitive(g->rec, "review");
 	const cJSON *r;
-	const char *c, *a, *d;
+	const char *c, *a;
+	cJSON *list = cJSON_CreateArray();
+	char *t, *pat;
 
-	if (!g->held || (cJSON_IsArray(rv) && cJSON_GetArraySize(rv) == 0))
-		return;
-	fputs("<ul class=\"rv\">", fp);
-	if (!cJSON_IsArray(rv))
-		fputs("<li><b>?</b> the review list is not a list</li>", fp);
+	*codes = xstrdup(" ");
+	if (!g->held)
+		return list;
+	if (rv && !cJSON_IsArray(rv))
+		cJSON_AddItemToArray(list, str3("?", "the review list is not "
+		    "a list", NULL));
 	if (!cJSON_IsArray(rv))
 		rv = NULL;
 	cJSON_ArrayForEach(r, rv) {
 		c = rec_str(r, "code");
 		a = rec_str(r, "asset");
-		d = rec_str(r, "detail");
-		fputs("<li><b>", fp);
-		html_esc(fp, c ? c : "?");
-		fputs("</b> ", fp);
-		html_esc(fp, a ? name_of(g, a) : "group");
-		if (d) {
-			fputs(": ", fp);
-			html_esc(fp, d);
+		cJSON_AddItemToArray(list, str3(c ? c : "?", a ?
+		    name_of(g, a) : "group", rec_str(r, "detail")));
+		if (c == NULL)
+			continue;
+		pat = xasprintf(" %s ", c);
+		if (strstr(*codes, pat) == NULL) {
+			t = xasprintf("%s%s ", *codes, c);
+			free(*codes);
+			*codes = t;
 		}
-		fputs("</li>", fp);
+		free(pat);
 	}
-	fputs("</ul>\n", fp);
+	return list;
 }
 
-static void
-errors(FILE *fp, const struct group *g)
+static cJSON *
+errors(const struct group *g)
 {
 	const cJSON *e, *l = cJSON_GetObjectItemCaseSensitive(g->rec,
 	    "errors");
 	const char *a;
+	cJSON *list = cJSON_CreateArray();
+	char *s;
 
-	if (cJSON_GetArraySize(l) == 0)
-		return;
-	fputs("<ul class=\"er\">", fp);
+	if (!cJSON_IsArray(l))
+		l = NULL;
 	cJSON_ArrayForEach(e, l) {
 		a = rec_str(e, "asset");
-		fputs("<li>", fp);
-		html_escf(fp, "%s: %s%s%s", rec_str(e, "stage") ?
+		s = xasprintf("%s: %s%s%s", rec_str(e, "stage") ?
 		    rec_str(e, "stage") : "?", a ? name_of(g, a) : "",
 		    a ? ": " : "", rec_str(e, "message") ?
 		    rec_str(e, "message") : "");
-		fputs("</li>", fp);
+		cJSON_AddItemToArray(list, cJSON_CreateString(s));
+		free(s);
 	}
-	fputs("</ul>\n", fp);
-}
-
-/* The data attributes the page's script filters on. */
-static void
-card_attrs(FILE *fp, const struct group *g, int err)
-{
-	const cJSON *rv = cJSON_GetObjectItemCaseSensitive(g->rec, "review");
-	const cJSON *r;
-	const char *c;
-	char *codes = xstrdup(" "), *t, *pat;
-	int i;
-
-	if (!cJSON_IsArray(rv))
-		rv = NULL;
-	cJSON_ArrayForEach(r, rv) {
-		if ((c = rec_str(r, "code")) == NULL)
-			continue;
-		pat = xasprintf(" %s ", c);
-		if (strstr(codes, pat) == NULL) {
-			t = xasprintf("%s%s ", codes, c);
-			free(codes);
-			codes = t;
-		}
-		free(pat);
-	}
-	fprintf(fp, " data-s=\"%s\" data-c=\"", g->held ? "held" : "auto");
-	html_esc(fp, codes);
-	fputs("\" data-n=\"", fp);
-	for (i = 0; i < g->n; i++) {
-		if (i)
-			fputs("\n", fp);
-		html_esc(fp, g->name[i]);
-	}
-	fprintf(fp, "\"%s>", err ? " data-e=\"1\"" : "");
-	free(codes);
+	return list;
 }
 
 void
@@ -935,7 +930,9 @@ page_card(FILE *fp, const cJSON *rec, const struct page_ctx *ctx,
 	const char *keep = rec_str(rec, "keep"), *why = rec_str(rec, "why");
 	const char *did = rec_str(rec, "duplicateId");
 	struct group g;
-	int err, cap;
+	cJSON *o, *r, *er, *mv;
+	char *codes, *s;
+	int cap;
 
 	memset(&g, 0, sizeof(g));
 	g.rec = rec;
@@ -962,41 +959,47 @@ page_card(FILE *fp, const cJSON *rec, const struct page_ctx *ctx,
 	}
 	g.held = (cJSON_IsArray(rv) && cJSON_GetArraySize(rv) > 0) ||
 	    (rv && !cJSON_IsNull(rv) && !cJSON_IsArray(rv)) || g.keep < 0;
-	err = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(rec,
-	    "errors")) > 0;
 
-	/* Cards come in sections of 100, each skipped as a whole by
-	 * layout while the page loads (the parser lays out the document
-	 * again and again as it grows): a 10,000-card page then opens in
-	 * about half the time.  The script lifts it at the end. */
-	if (st->groups % 100 == 0)
-		fputs(st->groups ? "</section>\n<section class=\"sc\">\n" :
-		    "<section class=\"sc\">\n", fp);
-	fprintf(fp, "<article class=\"g%s\" id=\"g-", g.held ? " h" : "");
-	html_esc(fp, did ? did : "none");
-	fputs("\"", fp);
-	card_attrs(fp, &g, err);
-	fprintf(fp, "<h2><span class=\"st\">%s</span> \xc2\xb7 %d asset%s",
-	    g.held ? "held for review" : "automatic", g.n, g.n == 1 ? "" : "s");
-	if (g.keep >= 0 && why) {
-		fputs(" \xc2\xb7 keeper chosen by <b>", fp);
-		html_esc(fp, why);
-		fputs("</b>", fp);
-	} else if (g.keep < 0)
-		fputs(" \xc2\xb7 <b>no keeper</b>", fp);
-	fputs(" \xc2\xb7 <span class=\"gid\">", fp);
-	html_esc(fp, did ? did : "no duplicateId");
-	fputs("</span></h2>\n", fp);
-	reasons(fp, &g);
-	figures(fp, &g);
-	moves(fp, &g);
-	errors(fp, &g);
-	fputs("</article>\n", fp);
+	/* {s: held or auto, c: codes, d: duplicateId, w: why, r: reasons,
+	 * a: assets, k: the keeper's index, m: moves, e: errors}: keys of
+	 * one letter, absent when empty; page.js builds the card. */
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "s", g.held ? "held" : "auto");
+	if (cJSON_GetArraySize(r = reasons(&g, &codes)) > 0)
+		cJSON_AddItemToObject(o, "r", r);
+	else
+		cJSON_Delete(r);
+	cJSON_AddStringToObject(o, "c", codes);
+	free(codes);
+	if (did)
+		cJSON_AddStringToObject(o, "d", did);
+	if (g.keep >= 0 && why)
+		cJSON_AddStringToObject(o, "w", why);
+	cJSON_AddNumberToObject(o, "k", g.keep);
+	cJSON_AddItemToObject(o, "a", assets_json(&g));
+	if ((mv = moves(&g)) != NULL)
+		cJSON_AddItemToObject(o, "m", mv);
+	er = errors(&g);
+	if (cJSON_GetArraySize(er) > 0) {
+		cJSON_AddItemToObject(o, "e", er);
+		st->errors++;
+	} else
+		cJSON_Delete(er);
+	if (st->groups > 0 && st->groups % CHUNK == 0)
+		fprintf(fp, "]</script><script>%s</script>\n", more);
+	if (st->groups % CHUNK == 0)
+		fputs("<script type=\"application/json\">[\n", fp);
+	else
+		fputs(",\n", fp);
+	if ((s = cJSON_PrintUnformatted(o)) == NULL)
+		err(EX_FATAL, "cJSON_PrintUnformatted");
+	html_script_json(fp, s);
+	free(s);
+	cJSON_Delete(o);
 
 	st->groups++;
 	st->held += g.held;
 	st->assets += g.n;
-	st->errors += err;
 	free(g.a);
 	free(g.id);
 	free(g.name);

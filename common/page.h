@@ -9,9 +9,14 @@
 /*
  * The review page of immich-review(1), written as records arrive: the
  * head (inline style and script, allowed by hash in a
- * Content-Security-Policy that forbids everything else), one <article>
- * per record, and the foot.  Nothing is kept between cards but counts.
- * Every string from a record is escaped (html.h).
+ * Content-Security-Policy that forbids everything else), then one JSON
+ * entry per record, in chunks of 100 (each a <script type=
+ * "application/json"> and a call the page's script takes it in with),
+ * and the foot.  The script builds the cards from the data, 100 to a
+ * page, with DOM methods only, so no text from a record is ever markup;
+ * and a browser reads data much faster than markup (10,000 groups: 10 MB
+ * instead of 22 MB, first cards in 0.3 s, all read in 1.4 s; see
+ * tests/bench/review.sh).  Nothing is kept between cards but counts.
  */
 struct page_ctx {
 	/* 1 when thumbs/ID.jpg exists beside the page. */

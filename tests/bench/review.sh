@@ -6,11 +6,14 @@
 # Reports the time to write the page and its size, then how fast headless
 # Chromium opens it, median of REVIEW_BENCH_RUNS runs (default 3):
 #   fcp    first-contentful-paint: the first cards are on screen;
-#   ready  performance.now() when the page's script has run at the end of
-#          the document: every card parsed, filters and search live;
+#   ready  performance.now() when the first page of cards is built (the
+#          page reads its data in chunks of 100 groups, as they arrive);
 #   shot   chromium --screenshot wall time minus the same for an empty
 #          page (the browser's own start-up and shutdown).
-# fcp and ready are read back from the page (--dump-dom).  The load
+#   full   when the browser has read the whole page: every group in the
+#          filter's counts and the search (the first page of cards and
+#          the filter work from "ready" on, over the groups read so far).
+# fcp, ready and full are read back from the page (--dump-dom).  The load
 # average is printed too: on a shared machine the figures scale with it.
 # Target (issue 11): 10,000 groups open in under 2 s.
 # Needs immich-dupes and immich-review on PATH (make bench), python3
@@ -80,22 +83,24 @@ shot() {	# URL: wall seconds of a screenshot
 	sub "$t1" "$t0"
 }
 attr() { grep -o "$1=\"[0-9]*\"" "$d/dom.html" | tr -dc '0-9'; echo; }
-: >"$d/empty.t"; : >"$d/page.t"; : >"$d/ready"; : >"$d/fcp"
+: >"$d/empty.t"; : >"$d/page.t"; : >"$d/ready"; : >"$d/fcp"; : >"$d/full"
 i=0
 while [ $i -lt "$runs" ]; do
 	chrome --dump-dom "file://$d/page/index.html" >"$d/dom.html"
 	attr data-ready >>"$d/ready"
 	attr data-fcp >>"$d/fcp"
+	attr data-full >>"$d/full"
 	shot "file://$d/empty.html" >>"$d/empty.t"
 	shot "file://$d/page/index.html" >>"$d/page.t"
 	i=$((i + 1))
 done
-cards=$(grep -c '^<article class="g' "$d/dom.html")
+cards=$(grep -o '<article class="g' "$d/dom.html" | wc -l | tr -d ' ')
 e=$(med <"$d/empty.t"); p=$(med <"$d/page.t")
-r=$(med <"$d/ready"); f=$(med <"$d/fcp")
-echo "chromium, $cards cards, median of $runs: fcp $f ms, ready $r ms;" \
+r=$(med <"$d/ready"); f=$(med <"$d/fcp"); w=$(med <"$d/full")
+echo "chromium, $cards cards on the first page, median of $runs: fcp $f ms," \
+    "first page ready $r ms, whole page read $w ms;" \
     "screenshot $p s vs $e s for an empty page: $(sub "$p" "$e") s"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
-echo "target under 2 s: first cards $([ "$f" -lt 2000 ] && echo met ||
-    echo NOT met), whole page ready $([ "$r" -lt 2000 ] && echo met ||
+echo "target under 2 s: first page ready $([ "$r" -lt 2000 ] && echo met ||
+    echo NOT met), whole page read $([ "$w" -lt 2000 ] && echo met ||
     echo NOT met)"
