@@ -182,10 +182,13 @@ static const char js[] =
 "sel.push(i);at=0;render()}"
 "function go(p){at=p;render();window.scrollTo(0,0)}"
 "pv.onclick=function(){go(at-1)};nx.onclick=function(){go(at+1)};"
-"f.onchange=function(){fv=f.value;apply();try{history.replaceState("
-"null,'',fv?'#'+encodeURIComponent(fv):location.pathname)}catch(e){}};"
+/* The address keeps the search, else the filter. */
+"function url(){try{history.replaceState(null,'',sv?'#q='+"
+"encodeURIComponent(q.value.trim()):fv?'#'+encodeURIComponent(fv):"
+"location.pathname)}catch(e){}}"
+"f.onchange=function(){fv=f.value;apply();url()};"
 "q.oninput=function(){clearTimeout(tm);tm=setTimeout(function(){"
-"sv=q.value.trim().toLowerCase();apply()},150)};"
+"sv=q.value.trim().toLowerCase();apply();url()},150)};"
 /* #held, #c:CODE: a filter; #q=TEXT: a search; #g-ID: a group. */
 "try{h=decodeURIComponent(location.hash.slice(1))}catch(e){h=''}"
 "if(h.indexOf('q=')==0)sv=(q.value=h.slice(2)).trim().toLowerCase();"

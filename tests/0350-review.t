@@ -7,7 +7,7 @@
 # (as root, apt-get install chromium; IMMICH_TEST_NO_INSTALL=1 stops it).
 # REVIEW_SHOT=FILE keeps the screenshot.
 . "$(dirname "$0")/lib.sh"
-plan 58
+plan 59
 
 skip() { _n=$((_n + 1)); echo "ok $_n # SKIP $*"; }
 count() { grep -o -- "$1" "$2" | wc -l | tr -d ' '; }
@@ -168,7 +168,7 @@ if [ -z "$CHROME" ] && [ "$(id -u)" = 0 ] && [ "${IMMICH_TEST_NO_INSTALL:-0}" !=
 	CHROME=$(command -v chromium || true)
 fi
 if [ -z "$CHROME" ]; then
-	while [ "$_n" -lt 58 ]; do
+	while [ "$_n" -lt 59 ]; do
 		skip "chromium is not installed (apt-get install chromium)"
 	done
 	exit 0
@@ -255,6 +255,26 @@ chrome --dump-dom "file://$T/p6/index.html#q=$name" >"$T/dom5.html"
     [ "$(count '<article class="g' "$T/dom5.html")" -le "$want" ] &&
     grep -q "id=\"g-$(sed -n 250p "$T/many.ndjson" | jq -r .duplicateId)\"" "$T/dom5.html"
 ok $? "the search finds a file name of the last page"
+# Clicks and typing, over the DevTools protocol (tests/cdp.py): the pager,
+# the filter and the search, and the address following them.
+nheld6=$(jq -s 'map(select(.review != [])) | length' "$T/many.ndjson")
+nname6=$(jq -s --arg n "$name" '[.[] | select([.assets[].originalFileName |
+    ascii_downcase | contains($n | ascii_downcase)] | any)] | length' "$T/many.ndjson")
+timeout 120 python3 "$TESTDIR/cdp.py" "$CHROME" "file://$T/p6/index.html" \
+    "var \$=function(i){return document.getElementById(i)}; \$('nx').click(); \$('nx').click();
+     [\$('pn').textContent, document.querySelectorAll('article').length].join()" \
+    "\$('pv').click(); [\$('pn').textContent, \$('cnt').textContent].join()" \
+    "\$('f').value = 'held'; \$('f').dispatchEvent(new Event('change'));
+     [location.hash, \$('cnt').textContent.replace(/.* of /, ''),
+      document.querySelectorAll('article:not(.h)').length].join()" \
+    "\$('f').value = ''; \$('f').dispatchEvent(new Event('change'));
+     \$('q').value = '$name'; \$('q').dispatchEvent(new Event('input'));
+     new Promise(function (ok) { setTimeout(function () { ok([location.hash,
+     document.querySelectorAll('article').length].join()) }, 600) })" \
+    >"$T/cdp.out" 2>>"$T/chrome.err"
+is "$(tr -d '"' <"$T/cdp.out" | tr '\n' '|')" \
+    "page 3 of 3,50|page 2 of 3,101–200 of 250 groups shown|#held,$nheld6 groups shown (of 250),0|#q=$name,$nname6|" \
+    "pager, filter and search work, and the address follows them"
 SHOT=${REVIEW_SHOT:-$T/shot.png}
 chrome --window-size=1280,2400 --screenshot="$SHOT" "file://$H" >/dev/null
 [ "$(head -c 4 "$SHOT" | od -An -c | tr -d ' ')" = '211PNG' ] &&
