@@ -27,10 +27,12 @@
 #include <unistd.h>
 
 #include "common/bulk.h"
+#include "common/fsutil.h"
 #include "common/http.h"
 #include "common/merge.h"
 #include "common/ndjson.h"
 #include "common/progress.h"
+#include "common/sha1.h"
 #include "common/util.h"
 
 static int nflag, qflag, Cflag, Fflag, Gflag;
@@ -84,6 +86,7 @@ static struct kept *kset;
 static size_t nkset, ksetcap;
 
 static long ntrashed, nalready, nheld;
+static long nrehash;		/* backups hashed again (same_bytes) */
 static int status = EX_DONE;
 
 static void
@@ -285,6 +288,42 @@ consolidated_for(const cJSON *c, const char *keep, const char *id)
 }
 
 /*
+ * Are the file's bytes still those immich-verify hashed?  Yes when the
+ * file has the stamp verify recorded (fsutil.h: same inode, modification
+ * and change times); otherwise (touched since, or verified by a version
+ * that recorded no stamp) it is hashed again and must give the same
+ * SHA-1 and size.  An external asset verified by size alone without a
+ * SHA-1 has had its size checked already.  NULL, or the held code with
+ * *detail set.
+ */
+static const char *
+same_bytes(const char *path, const struct stat *st, const cJSON *v,
+    const char *what, char **detail)
+{
+	const char *stamp = rec_str(v, "stamp"), *vsha = rec_str(v, "sha1");
+	char now[FS_STAMPLEN], sha[SHA1_B64LEN], why[1024];
+	struct stat st2;
+	long long bytes;
+
+	fs_stamp(st, now);
+	if ((stamp && strcmp(stamp, now) == 0) || vsha == NULL)
+		return NULL;	/* (no SHA-1: verified by size, checked) */
+	nrehash++;
+	if (sha1_path(path, sha, &bytes, &st2, NULL, why, sizeof(why)) == -1) {
+		*detail = xasprintf("%s%s", what, why);
+		return "file-missing";
+	}
+	if (strcmp(sha, vsha) != 0 ||
+	    (double)bytes != obj_get(v, "bytes")->valuedouble) {
+		*detail = xasprintf("%s%s: changed since it was verified: "
+		    "SHA-1 %s and %lld bytes now, %s verified", what, path, sha,
+		    bytes, vsha);
+		return "backup-changed";
+	}
+	return NULL;
+}
+
+/*
  * Offline checks of one backed-up asset (a loser or its live-photo
  * video): backup entry, verification, file on disk.  Returns NULL when
  * it passes, else the held code with *detail set.
@@ -298,6 +337,7 @@ check_backup(const cJSON *rec, const char *id, const char *what,
 	const cJSON *bytes, *asset;
 	const char *path, *bsum, *vsha;
 	struct stat st;
+	const char *code;
 	int sizeonly;
 
 	*detail = NULL;
@@ -356,6 +396,8 @@ check_backup(const cJSON *rec, const char *id, const char *what,
 		    what, path, (long long)st.st_size, bytes->valuedouble);
 		return "file-missing";
 	}
+	if ((code = same_bytes(path, &st, v, what, detail)) != NULL)
+		return code;
 	if (sum)
 		*sum = bsum;
 	return NULL;
@@ -952,7 +994,7 @@ int
 main(int argc, char *argv[])
 {
 	cJSON *rec;
-	char extra[128];
+	char extra[256];
 	long long v;
 	int ch, rv;
 
@@ -1010,8 +1052,8 @@ main(int argc, char *argv[])
 	ndjson_close(&in);
 	ndjson_finish();
 	snprintf(extra, sizeof(extra), "%ld %s, %ld already in the trash, "
-	    "%ld held back", ntrashed, Fflag ? "deleted" : "trashed",
-	    nalready, nheld);
+	    "%ld held back, %ld backups hashed again",
+	    ntrashed, Fflag ? "deleted" : "trashed", nalready, nheld, nrehash);
 	progress_end(http_requests(), nflag ? "dry run" : extra);
 	return status;
 }

@@ -20,6 +20,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "common/fsutil.h"
 #include "common/ndjson.h"
 #include "common/progress.h"
 #include "common/sha1.h"
@@ -69,42 +70,10 @@ result(int ok, const char *sha, long long bytes, const char *fmt, ...)
 	return v;
 }
 
-/* Hash the file at path (not following a symlink). */
-static int
-hash_file(const char *path, char sha[SHA1_B64LEN], long long *bytes,
-    char *why, size_t whysz)
-{
-	struct stat st;
-	struct sha1 h;
-	int fd, rv;
-
-	*bytes = 0;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd == -1) {
-		snprintf(why, whysz, "%s: %s", path, errno == ELOOP ?
-		    "a symbolic link" : strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		snprintf(why, whysz, "%s: not a regular file", path);
-		close(fd);
-		return -1;
-	}
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	sha1_init(&h);
-	rv = sha1_fd(&h, fd, -1, bytes, tick);
-	if (rv == -1)
-		snprintf(why, whysz, "%s: read error: %s", path,
-		    strerror(errno));
-	close(fd);
-	sha1_final(&h, sha);
-	sha1_free(&h);
-	return rv;
-}
-
-/* Verify one backup entry. */
+/* Verify one backup entry; *st is the file's stat when it was hashed
+ * (st_nlink 0 when it was not). */
 static cJSON *
-check(const cJSON *rec, const char *id, const cJSON *e)
+check1(const cJSON *rec, const char *id, const cJSON *e, struct stat *fst)
 {
 	const cJSON *asset = rec_asset(rec, id);
 	const char *path, *sidecar, *want, *esha;
@@ -113,7 +82,6 @@ check(const cJSON *rec, const char *id, const cJSON *e)
 	struct stat st;
 	int external;
 
-	prog.assets++;
 	path = rec_str(e, "path");
 	sidecar = rec_str(e, "sidecar");
 	esha = rec_str(e, "sha1");
@@ -132,8 +100,10 @@ check(const cJSON *rec, const char *id, const cJSON *e)
 	if (want == NULL)
 		return result(0, NULL, -1, "no checksum for the asset in the "
 		    "record");
-	if (hash_file(path, sha, &bytes, why, sizeof(why)) == -1)
+	if (sha1_path(path, sha, &bytes, fst, tick, why, sizeof(why)) == -1) {
+		fst->st_nlink = 0;
 		return result(0, NULL, -1, "%s", why);
+	}
 	if (sidecar == NULL || stat(sidecar, &st) == -1 ||
 	    !S_ISREG(st.st_mode))
 		return result(0, sha, bytes, "sidecar missing: %s",
@@ -167,6 +137,29 @@ check(const cJSON *rec, const char *id, const cJSON *e)
 		    rec_str(e, "checksum"));
 	return result(0, sha, bytes, "SHA-1 does not match the checksum %s",
 	    want);
+}
+
+/*
+ * Verify one backup entry.  A good one gets the file's stamp (fsutil.h)
+ * as it was when hashed: immich-trash hashes the file again unless it
+ * still has that stamp.
+ */
+static cJSON *
+check(const cJSON *rec, const char *id, const cJSON *e)
+{
+	struct stat st;
+	char stamp[FS_STAMPLEN];
+	cJSON *v;
+
+	memset(&st, 0, sizeof(st));
+	prog.assets++;
+	v = check1(rec, id, e, &st);
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "ok")) &&
+	    st.st_nlink > 0) {
+		fs_stamp(&st, stamp);
+		cJSON_AddStringToObject(v, "stamp", stamp);
+	}
+	return v;
 }
 
 static int

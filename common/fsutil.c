@@ -292,3 +292,12 @@ fs_parse_size(const char *s)
 		return -1;
 	return v << shift;
 }
+
+void
+fs_stamp(const struct stat *st, char *buf)
+{
+	snprintf(buf, FS_STAMPLEN, "%llu:%llu:%lld.%09ld:%lld.%09ld",
+	    (unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
+	    (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
+	    (long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec);
+}

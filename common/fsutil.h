@@ -21,6 +21,18 @@
  */
 char	*fs_safename(const char *);
 
+/*
+ * The identity of a file's contents as of a stat: device, inode, and
+ * the modification and change times to the nanosecond, as one string
+ * ("DEV:INO:MSEC.NSEC:CSEC.NSEC").  Rewriting the file or replacing it
+ * changes it (the change time cannot be set back by a program), so a
+ * file whose stamp is the same as when it was hashed still has those
+ * bytes.  Into buf (at least FS_STAMPLEN bytes).
+ */
+#define FS_STAMPLEN	96
+struct stat;
+void	 fs_stamp(const struct stat *, char *buf);
+
 /* mkdir -p with mode 0700 for the directories it makes.  0 or -1. */
 int	 fs_mkdirs(const char *path);
 

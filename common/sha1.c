@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -271,4 +272,34 @@ sha1_pipe_free(struct sha1_pipe *p)
 			free(p->buf[i]);
 	pthread_mutex_unlock(&spare_mu);
 	free(p);
+}
+
+int
+sha1_path(const char *path, char sha[SHA1_B64LEN], long long *bytes,
+    struct stat *st, void (*tick)(size_t), char *why, size_t whysz)
+{
+	struct sha1 h;
+	int fd, rv;
+
+	*bytes = 0;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1) {
+		snprintf(why, whysz, "%s: %s", path, errno == ELOOP ?
+		    "a symbolic link" : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode)) {
+		snprintf(why, whysz, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	sha1_init(&h);
+	if ((rv = sha1_fd(&h, fd, -1, bytes, tick)) == -1)
+		snprintf(why, whysz, "%s: read error: %s", path,
+		    strerror(errno));
+	close(fd);
+	sha1_final(&h, sha);
+	sha1_free(&h);
+	return rv;
 }

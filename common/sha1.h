@@ -2,6 +2,8 @@
 #ifndef IMMICH_SHA1_H
 #define IMMICH_SHA1_H
 
+#include <sys/stat.h>
+
 #include <stddef.h>
 
 /*
@@ -30,6 +32,14 @@ void	 sha1_free(struct sha1 *);
  */
 int	 sha1_fd(struct sha1 *, int fd, long long max, long long *bytes,
 	    void (*tick)(size_t));
+
+/*
+ * Hash the regular file at path, not following a symbolic link: 0 with
+ * the digest, *bytes and *st (the file's stat, taken before reading it);
+ * -1 with a message in why ("PATH: reason").  tick as for sha1_fd.
+ */
+int	 sha1_path(const char *path, char sha[SHA1_B64LEN], long long *bytes,
+	    struct stat *st, void (*tick)(size_t), char *why, size_t whysz);
 
 /*
  * A second thread that writes to fd (when fd >= 0) and hashes what it is

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 command -v jq >/dev/null && command -v openssl >/dev/null ||
     skip_all "needs jq and openssl"
-plan 29
+plan 30
 
 S=11111111-1111-4111-8111-111111111111
 V=22222222-2222-4222-8222-222222222222
@@ -51,9 +51,12 @@ IN=$T/rec.ndjson run env -u IMMICH_INSTANCE_URL -u IMMICH_API_KEY immich-verify
 is "$rc" 0 "all intact: exit 0 (offline)"
 is "$(printf '%s' "$out" | jq -c "[.verified[\"$S\"].ok, .verified[\"$V\"].ok, .verified[\"$P\"].ok]")" \
     "[true,true,true]" "all intact: still, video and plain verified"
-is "$(printf '%s' "$out" | jq -c ".verified[\"$P\"]")" \
+is "$(printf '%s' "$out" | jq -c ".verified[\"$P\"] | del(.stamp)")" \
     "{\"ok\":true,\"sha1\":\"$(sha "$D/$P-p.jpg")\",\"bytes\":11}" \
     "verified entry: ok, sha1, bytes"
+is "$(printf '%s' "$out" | jq -r ".verified[\"$P\"].stamp")" \
+    "$(stat -c '%d:%i:%Y' "$D/$P-p.jpg").$(stat -c '%y' "$D/$P-p.jpg" | sed 's/.*\.\([0-9]*\) .*/\1/'):$(stat -c '%Z' "$D/$P-p.jpg").$(stat -c '%z' "$D/$P-p.jpg" | sed 's/.*\.\([0-9]*\) .*/\1/')" \
+    "and the file's stamp: device, inode, modification and change times"
 is "$(printf '%s' "$out" | jq -c 'del(.verified)')" "$rec" \
     "every other key passed through unchanged"
 like "$err" '1 record, 3 assets, 0 failed' "summary line"

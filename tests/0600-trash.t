@@ -5,7 +5,7 @@
 command -v jq >/dev/null && command -v curl >/dev/null ||
     skip_all "needs jq and curl"
 command -v immich-trash >/dev/null || skip_all "immich-trash not built"
-plan 125
+plan 130
 
 F=$T/f
 CASES="ok nobackup noverified verifiedfalse filegone filesize livenovideo
@@ -13,7 +13,7 @@ liveok notconsolidated noconsolidation dryrunconsolidation review
 keeperintrash nokeeper keepertrashed keepermissing checksum already accept
 cskip disabled force dryrun killed b1 b2 b3 order1 order2 eco1 eco2 ecog twin keepertwin shadiff loserchanged lostreply
 swap swapb upper notmember notmember2 stalekeep stalelosers edited latealbum
-sizeonly sizeonlyext nosha noreview symlink badalbums"
+sizeonly sizeonlyext nosha noreview symlink badalbums replaced rewritten"
 # shellcheck disable=SC2086
 python3 "$TESTDIR/trash-fixture.py" "$F" $CASES || exit 1
 . "$F/ids.sh"
@@ -95,6 +95,22 @@ edit noreview 'del(.review)'
 p=$(jq -r ".backup[\"$L_symlink\"].path" "$F/symlink.ndjson")
 mv "$p" "$p.real" && ln -s "$p.real" "$p"
 
+# Verified by immich-verify, then the backup overwritten in place by other
+# bytes of the same size, its modification time set back: the stamp
+# verify recorded no longer holds, the file is hashed again, and held.
+# The same bytes written anew (a new inode): hashed again, and passes.
+for c in replaced rewritten; do
+	immich-verify -q <"$F/$c.ndjson" >"$F/.v" && mv "$F/.v" "$F/$c.ndjson"
+done
+like "$(jq -r ".verified[\"$L_replaced\"] | \"\\(.ok) \\(.stamp)\"" "$F/replaced.ndjson")" \
+    '^true [0-9]+:[0-9]+:[0-9]+\.[0-9]{9}:[0-9]+\.[0-9]{9}$' "immich-verify records the file's stamp"
+p=$(jq -r ".backup[\"$L_replaced\"].path" "$F/replaced.ndjson")
+touch -r "$p" "$F/.ref"
+head -c "$(wc -c <"$p")" /dev/zero | tr '\0' x | dd of="$p" conv=notrunc status=none
+touch -r "$F/.ref" "$p"
+p=$(jq -r ".backup[\"$L_rewritten\"].path" "$F/rewritten.ndjson")
+cat "$p" >"$p.new" && mv "$p.new" "$p"
+
 # The table: case, expected code for the loser, expected exit status.
 while read -r c want st; do
 	eval "l=\$L_$c"
@@ -141,6 +157,8 @@ sizeonlyext ok 0
 nosha not-verified 1
 noreview no-plan 1
 symlink file-missing 1
+replaced backup-changed 1
+rewritten ok 0
 already ok 0
 TABLE
 
