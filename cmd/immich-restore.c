@@ -797,7 +797,7 @@ main(int argc, char *argv[])
 	}
 	ndjson_finish();
 	snprintf(extra, sizeof(extra), "%ld restored from the trash, %ld "
-	    "uploaded again, %ld failed", nrestored, nuploaded, nfailed);
+	    "uploaded again, %ld not restored", nrestored, nuploaded, nfailed);
 	progress_end(http_requests(), extra);
 	return status;
 }

@@ -303,7 +303,8 @@ main(int argc, char *argv[])
 	page_foot(fp, &st);
 	close_page(fp, dir, tmp);
 	ndjson_finish();
-	extra = xasprintf("%ld thumbnails fetched, %ld missing, %ld failed; "
+	extra = xasprintf("%ld thumbnails fetched, %ld missing, %ld not "
+	    "fetched; "
 	    "%ld groups, %ld held for review: %s/index.html", nfetched,
 	    nmissing, nfailed, st.groups, st.held, dir);
 	progress_end(http_requests(), extra);

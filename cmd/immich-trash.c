@@ -901,8 +901,7 @@ flush(void)
 			if (cands[i].cskip)
 				cJSON_AddTrueToObject(e, "consolidationSkipped");
 			rec_set(p->trashed, cands[i].id, e);
-			if (!nflag)
-				ntrashed++;
+			ntrashed++;
 		} else {
 			at.lineno = p->lineno;
 			e = cJSON_CreateObject();
@@ -1051,9 +1050,10 @@ main(int argc, char *argv[])
 	flush();
 	ndjson_close(&in);
 	ndjson_finish();
-	snprintf(extra, sizeof(extra), "%ld %s, %ld already in the trash, "
-	    "%ld held back, %ld backups hashed again",
-	    ntrashed, Fflag ? "deleted" : "trashed", nalready, nheld, nrehash);
-	progress_end(http_requests(), nflag ? "dry run" : extra);
+	snprintf(extra, sizeof(extra), "%s%ld %s, %ld already in the trash, "
+	    "%ld held back, %ld backups hashed again", nflag ? "dry run: " : "",
+	    ntrashed, nflag ? "would go" : Fflag ? "deleted" : "trashed",
+	    nalready, nheld, nrehash);
+	progress_end(http_requests(), extra);
 	return status;
 }

@@ -5,7 +5,7 @@
 command -v jq >/dev/null && command -v curl >/dev/null ||
     skip_all "needs jq and curl"
 command -v immich-trash >/dev/null || skip_all "immich-trash not built"
-plan 130
+plan 131
 
 F=$T/f
 CASES="ok nobackup noverified verifiedfalse filegone filesize livenovideo
@@ -220,6 +220,9 @@ is "$(printf '%s' "$out" | jq -c ".trashed[\"$L_dryrun\"]") $rc" \
     '{"ok":true,"dryRun":true} 0' "-n: would be trashed"
 is "$(fake_log_count '.method=="DELETE"')" "$n0" "-n: no DELETE sent"
 is "$(asset "$L_dryrun" | jq -r .isTrashed)" false "-n: loser untouched"
+IN=$F/dryrun.ndjson run immich-trash -n
+like "$err" 'dry run: 1 would go, 0 already in the trash, 0 held back' \
+    "-n: the summary counts what would go"
 
 # Trash kept for 0 days is no trash.
 fake_ctl POST /_fake/config '{"trashDays":0}' >/dev/null
