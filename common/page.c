@@ -88,8 +88,8 @@ static const char js[] =
 "var $=function(i){return document.getElementById(i)},D=[],NM=[],"
 "ROWS=JSON.parse($('rows').textContent),"
 "LEN=ROWS.indexOf('length'),PER=100,m=$('m'),f=$('f'),q=$('q'),cnt=$('cnt'),pg=$('pg'),pv=$('pv'),"
-"nx=$('nx'),pn=$('pn'),codes={},held=0,er=0,sel=[],at=0,shown=0,fv='',"
-"sv='',done=0,ready=0,upd=0,tm,h,i;"
+"nx=$('nx'),pn=$('pn'),codes=Object.create(null),held=0,er=0,sel=[],at=0,"
+"shown=0,fv='',sv='',want='',done=0,ready=0,upd=0,tm,i;"
 /* el(tag, class, children): children are strings, elements, null or
  * arrays of them. */
 "function add(e,k){if(Array.isArray(k))k.forEach(function(x){add(e,x)});"
@@ -108,14 +108,18 @@ static const char js[] =
 "if(a.b&2)add(t,el('span','b l','LIVE'));"
 "if(a.b&4)add(t,el('span','b r','in trash'));return t}"
 /* The metadata rows some asset of the group has, as two columns of
- * lines; a value that differs from the keeper's is marked. */
-"function meta(g,a,ai,has){var l=el('div'),v=el('div'),tip=[],r,x,kv,k;"
+ * lines; a value is shown on one line, marked z when the keeper has
+ * none, else marked when it differs from the keeper's (as it is: a
+ * newline where the keeper has a space is a difference). */
+"function meta(g,a,ai,has){var l=el('div'),v=el('div'),tip=[],r,x,kv,t,c;"
 "for(r=0;r<ROWS.length;r++){if(!has[r])continue;"
 "if(l.firstChild){add(l,'\\n');add(v,'\\n')}add(l,ROWS[r]);"
 "x=val(g,a,r);kv=g.k<0?null:val(g,g.a[g.k],r);"
-"if(x&&x.length>30)tip.push(ROWS[r]+': '+x);"
-"k=x||'\u2014';if(ai!=g.k&&g.k>=0&&(x||'')!=(kv||''))"
-"k=el('mark',x&&!kv?'z':null,k);add(v,k)}"
+"if(x!=null&&x.length>30)tip.push(ROWS[r]+': '+x);"
+"t=x==null||x==''?'\u2014':x.replace(/[\\n\\r\\t]/g,' ');"
+"c=ai==g.k||g.k<0?'':x!=null&&kv==null?'z':"
+"(x==null?'':x)!=(kv==null?'':kv)?'d':'';"
+"add(v,c?el('mark',c=='z'?'z':null,t):t)}"
 "if(tip.length)v.title=tip.join('\\n');"
 "return el('div','m',[l,v])}"
 "function fig(g,a,ai,has){var n=el('p','n',a.n);"
@@ -142,10 +146,12 @@ static const char js[] =
 "el('div','as',g.a.map(function(a,ai){return fig(g,a,ai,has)})),"
 "g.m?moves(g.m):null,g.e?el('ul','er',g.e.map(function(t){"
 "return el('li',null,t)})):null]);"
-"c.id='g-'+(g.d==null?'none':g.d);return c}"
+"c.id=gid(g);return c}"
+"function gid(g){return 'g-'+(g.d==null?'none':g.d)}"
 /* The filter's choices, with counts so far. */
 "function opt(v,t){var o=el('option',null,t);o.value=v;add(f,o)}"
-"function opts(){var l=done?'':'\u2026';f.textContent='';"
+"function opts(){var l=done?'':'\u2026';"
+"if(!done&&document.activeElement==f)return;f.textContent='';"
 "opt('','all groups ('+D.length+l+')');"
 "opt('held','held for review ('+held+l+')');"
 "opt('auto','resolved automatically ('+(D.length-held)+l+')');"
@@ -189,19 +195,25 @@ static const char js[] =
 "f.onchange=function(){fv=f.value;apply();url()};"
 "q.oninput=function(){clearTimeout(tm);tm=setTimeout(function(){"
 "sv=q.value.trim().toLowerCase();apply();url()},150)};"
-/* #held, #c:CODE: a filter; #q=TEXT: a search; #g-ID: a group. */
-"try{h=decodeURIComponent(location.hash.slice(1))}catch(e){h=''}"
+/* The address: #held, #auto, #err, #c:CODE a filter; #q=TEXT a search;
+ * #g-ID a group, whose page is opened once it has been read (seek). */
+"function addr(){var h;try{h=decodeURIComponent(location.hash.slice(1))}"
+"catch(e){h=''}fv=sv=want='';q.value='';"
 "if(h.indexOf('q=')==0)sv=(q.value=h.slice(2)).trim().toLowerCase();"
-"else if(h&&h.indexOf('g-')!=0)fv=h;"
+"else if(h.indexOf('g-')==0)want=h;"
+"else if(/^(held|auto|err|c:.+)$/.test(h))fv=h}"
+"function seek(){var w=want,c;if(!w)return;"
+"for(i=0;i<sel.length&&gid(D[sel[i]])!=w;i++);"
+"if(i<sel.length){want='';go(Math.floor(i/PER));"
+"if((c=$(w))!=null)c.scrollIntoView()}}"
+"addr();window.onhashchange=function(){addr();opts();apply();seek()};"
 "window.review_more=function(){var e=document.currentScript"
 ".previousElementSibling,de=document.documentElement,p,k;"
 "if(e.id=='end')done=1;else{JSON.parse(e.textContent).forEach("
 "function(d){k=D.push(d)-1;NM.push(d.a.map(function(a){return a.n})"
 ".join('\\n').toLowerCase());if(d.s=='held')held++;if(d.e)er++;"
 "d.c.split(' ').forEach(function(c){if(c)codes[c]=(codes[c]||0)+1});"
-"if(match(d,k))sel.push(k);"
-"if(h=='g-'+d.d){h='';go(Math.floor((sel.length-1)/PER));"
-"$('g-'+d.d).scrollIntoView()}})}"
+"if(match(d,k))sel.push(k)});seek()}"
 "e.parentNode.removeChild(e);"
 /* The page's own cards as they come; the counts 4 times a second. */
 "if(shown<PER&&at*PER+shown<sel.length)fill();"
@@ -647,18 +659,6 @@ badges(const cJSON *a)
 	    asset_true(a, "isTrashed") << 2;
 }
 
-/* A value on one line: newlines and tabs as spaces. */
-static cJSON *
-one_line(char *x)
-{
-	char *p;
-
-	for (p = x; *p; p++)
-		if (*p == '\n' || *p == '\r' || *p == '\t')
-			*p = ' ';
-	return cJSON_CreateString(x);
-}
-
 /*
  * The assets: {f: fate class, ft: its text (not for the keeper), n: file
  * name, i: id (when thumbs/ID.jpg is there), b: badges, v: values}.  v
@@ -710,7 +710,7 @@ assets_json(const struct group *g)
 				cJSON_AddItemToArray(va, cJSON_CreateNumber(0));
 			else
 				cJSON_AddItemToArray(va,
-				    one_line(v[i * NROW + r]));
+				    cJSON_CreateString(v[i * NROW + r]));
 		}
 	}
 	for (i = 0; i < g->n * NROW; i++)

@@ -271,10 +271,14 @@ timeout 120 python3 "$TESTDIR/cdp.py" "$CHROME" "file://$T/p6/index.html" \
      \$('q').value = '$name'; \$('q').dispatchEvent(new Event('input'));
      new Promise(function (ok) { setTimeout(function () { ok([location.hash,
      document.querySelectorAll('article').length].join()) }, 600) })" \
+    "location.hash = '#g-$id'; new Promise(function (ok) { setTimeout(function () {
+     ok([\$('pn').textContent, document.querySelectorAll('#g-$id').length].join()) }, 300) })" \
+    "location.hash = '#xyz'; new Promise(function (ok) { setTimeout(function () {
+     ok([\$('cnt').textContent, \$('f').value].join()) }, 300) })" \
     >"$T/cdp.out" 2>>"$T/chrome.err"
 is "$(tr -d '"' <"$T/cdp.out" | tr '\n' '|')" \
-    "page 3 of 3,50|page 2 of 3,101–200 of 250 groups shown|#held,$nheld6 groups shown (of 250),0|#q=$name,$nname6|" \
-    "pager, filter and search work, and the address follows them"
+    "page 3 of 3,50|page 2 of 3,101–200 of 250 groups shown|#held,$nheld6 groups shown (of 250),0|#q=$name,$nname6|page 3 of 3,1|1–100 of 250 groups shown,|" \
+    "pager, filter, search and a new address (#g-ID, then an unknown one) work"
 SHOT=${REVIEW_SHOT:-$T/shot.png}
 chrome --window-size=1280,2400 --screenshot="$SHOT" "file://$H" >/dev/null
 [ "$(head -c 4 "$SHOT" | od -An -c | tr -d ' ')" = '211PNG' ] &&
