@@ -289,38 +289,48 @@ consolidated_for(const cJSON *c, const char *keep, const char *id)
 
 /*
  * Are the file's bytes still those immich-verify hashed?  Yes when the
- * file has the stamp verify recorded (fsutil.h: same inode, modification
- * and change times); otherwise (touched since, or verified by a version
- * that recorded no stamp) it is hashed again and must give the same
- * SHA-1 and size.  An external asset verified by size alone without a
- * SHA-1 has had its size checked already.  NULL, or the held code with
- * *detail set.
+ * open file (fstat, not lstat, which a network file system may answer
+ * from a cache) has the stamp verify recorded (fsutil.h: same inode,
+ * modification and change times, on a file system that keeps them);
+ * otherwise (touched since, verified where no stamp can be trusted, or
+ * by a version that recorded none) it is hashed again and must give the
+ * same SHA-1 and size.  An external asset verified by size alone without
+ * a SHA-1 is checked by size.  NULL, or the held code with *detail set.
  */
 static const char *
-same_bytes(const char *path, const struct stat *st, const cJSON *v,
-    const char *what, char **detail)
+same_bytes(const char *path, const cJSON *v, double want, const char *what,
+    char **detail)
 {
 	const char *stamp = rec_str(v, "stamp"), *vsha = rec_str(v, "sha1");
+	const char *code = NULL;
 	char now[FS_STAMPLEN], sha[SHA1_B64LEN], why[1024];
-	struct stat st2;
+	struct stat st;
 	long long bytes;
+	int fd;
 
-	fs_stamp(st, now);
-	if ((stamp && strcmp(stamp, now) == 0) || vsha == NULL)
-		return NULL;	/* (no SHA-1: verified by size, checked) */
-	nrehash++;
-	if (sha1_path(path, sha, &bytes, &st2, NULL, why, sizeof(why)) == -1) {
+	if ((fd = sha1_open(path, &st, why, sizeof(why))) == -1) {
 		*detail = xasprintf("%s%s", what, why);
 		return "file-missing";
 	}
-	if (strcmp(sha, vsha) != 0 ||
-	    (double)bytes != obj_get(v, "bytes")->valuedouble) {
+	fs_stamp(&st, now);
+	if ((double)st.st_size != want) {
+		*detail = xasprintf("%s%s: %lld bytes on disk, %.0f backed up",
+		    what, path, (long long)st.st_size, want);
+		code = "file-missing";
+	} else if ((stamp && strcmp(stamp, now) == 0) || vsha == NULL)
+		;
+	else if (nrehash++, sha1_whole(fd, path, sha, &bytes, NULL, why,
+	    sizeof(why)) == -1) {
+		*detail = xasprintf("%s%s", what, why);
+		code = "file-missing";
+	} else if (strcmp(sha, vsha) != 0 || (double)bytes != want) {
 		*detail = xasprintf("%s%s: changed since it was verified: "
 		    "SHA-1 %s and %lld bytes now, %s verified", what, path, sha,
 		    bytes, vsha);
-		return "backup-changed";
+		code = "backup-changed";
 	}
-	return NULL;
+	close(fd);
+	return code;
 }
 
 /*
@@ -396,7 +406,8 @@ check_backup(const cJSON *rec, const char *id, const char *what,
 		    what, path, (long long)st.st_size, bytes->valuedouble);
 		return "file-missing";
 	}
-	if ((code = same_bytes(path, &st, v, what, detail)) != NULL)
+	if ((code = same_bytes(path, v, bytes->valuedouble, what,
+	    detail)) != NULL)
 		return code;
 	if (sum)
 		*sum = bsum;

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -70,18 +71,20 @@ result(int ok, const char *sha, long long bytes, const char *fmt, ...)
 	return v;
 }
 
-/* Verify one backup entry; *st is the file's stat when it was hashed
- * (st_nlink 0 when it was not). */
+/* Verify one backup entry; stamp is set to the file's stamp when one can
+ * be trusted (fsutil.h), else to "". */
 static cJSON *
-check1(const cJSON *rec, const char *id, const cJSON *e, struct stat *fst)
+check1(const cJSON *rec, const char *id, const cJSON *e, char *stamp)
 {
 	const cJSON *asset = rec_asset(rec, id);
 	const char *path, *sidecar, *want, *esha;
 	char sha[SHA1_B64LEN], why[1024];
 	long long size = -1, bytes;
-	struct stat st;
-	int external;
+	struct stat st, st0;
+	struct timespec seen;
+	int external, fd, rv;
 
+	stamp[0] = '\0';
 	path = rec_str(e, "path");
 	sidecar = rec_str(e, "sidecar");
 	esha = rec_str(e, "sha1");
@@ -100,10 +103,15 @@ check1(const cJSON *rec, const char *id, const cJSON *e, struct stat *fst)
 	if (want == NULL)
 		return result(0, NULL, -1, "no checksum for the asset in the "
 		    "record");
-	if (sha1_path(path, sha, &bytes, fst, tick, why, sizeof(why)) == -1) {
-		fst->st_nlink = 0;
+	if ((fd = sha1_open(path, &st0, why, sizeof(why))) == -1)
 		return result(0, NULL, -1, "%s", why);
-	}
+	clock_gettime(CLOCK_REALTIME, &seen);
+	rv = sha1_whole(fd, path, sha, &bytes, tick, why, sizeof(why));
+	if (rv == 0 && fs_stamp_trusted(fd, &st0, &seen, stamp) == -1)
+		stamp[0] = '\0';
+	close(fd);
+	if (rv == -1)
+		return result(0, NULL, -1, "%s", why);
 	if (sidecar == NULL || stat(sidecar, &st) == -1 ||
 	    !S_ISREG(st.st_mode))
 		return result(0, sha, bytes, "sidecar missing: %s",
@@ -141,24 +149,20 @@ check1(const cJSON *rec, const char *id, const cJSON *e, struct stat *fst)
 
 /*
  * Verify one backup entry.  A good one gets the file's stamp (fsutil.h)
- * as it was when hashed: immich-trash hashes the file again unless it
- * still has that stamp.
+ * as it was when hashed, when one can be trusted: immich-trash hashes
+ * the file again unless it still has that stamp.
  */
 static cJSON *
 check(const cJSON *rec, const char *id, const cJSON *e)
 {
-	struct stat st;
 	char stamp[FS_STAMPLEN];
 	cJSON *v;
 
-	memset(&st, 0, sizeof(st));
 	prog.assets++;
-	v = check1(rec, id, e, &st);
+	v = check1(rec, id, e, stamp);
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(v, "ok")) &&
-	    st.st_nlink > 0) {
-		fs_stamp(&st, stamp);
+	    stamp[0] != '\0')
 		cJSON_AddStringToObject(v, "stamp", stamp);
-	}
 	return v;
 }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/types.h>
 
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/fsutil.h"
@@ -300,4 +302,38 @@ fs_stamp(const struct stat *st, char *buf)
 	    (unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
 	    (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
 	    (long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec);
+}
+
+int
+fs_stamp_trusted(int fd, const struct stat *before, const struct timespec *seen,
+    char *buf)
+{
+	static const unsigned long keeps[] = {
+		0xEF53,		/* ext2, ext3, ext4 */
+		0x58465342,	/* XFS */
+		0x9123683E,	/* Btrfs */
+		0x2FC12FC1,	/* ZFS */
+		0xF2F52010,	/* F2FS */
+		0x01021994,	/* tmpfs */
+	};
+	char now[FS_STAMPLEN];
+	struct statfs sf;
+	struct stat st;
+	long long age_ms;
+	size_t i;
+
+	if (fstat(fd, &st) == -1 || fstatfs(fd, &sf) == -1)
+		return -1;
+	for (i = 0; i < sizeof(keeps) / sizeof(keeps[0]); i++)
+		if ((unsigned long)sf.f_type == keeps[i])
+			break;
+	if (i == sizeof(keeps) / sizeof(keeps[0]))
+		return -1;
+	age_ms = (long long)(seen->tv_sec - before->st_ctim.tv_sec) * 1000 +
+	    (seen->tv_nsec - before->st_ctim.tv_nsec) / 1000000;
+	if (age_ms < FS_STAMP_SETTLE_MS)
+		return -1;
+	fs_stamp(before, buf);
+	fs_stamp(&st, now);
+	return strcmp(buf, now) == 0 ? 0 : -1;
 }

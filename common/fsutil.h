@@ -22,16 +22,29 @@
 char	*fs_safename(const char *);
 
 /*
- * The identity of a file's contents as of a stat: device, inode, and
- * the modification and change times to the nanosecond, as one string
- * ("DEV:INO:MSEC.NSEC:CSEC.NSEC").  Rewriting the file or replacing it
- * changes it (the change time cannot be set back by a program), so a
- * file whose stamp is the same as when it was hashed still has those
- * bytes.  Into buf (at least FS_STAMPLEN bytes).
+ * A file's stamp: device, inode, and the modification and change times
+ * to the nanosecond, as one string ("DEV:INO:MSEC.NSEC:CSEC.NSEC"), into
+ * buf (at least FS_STAMPLEN bytes).  On the file systems of
+ * fs_stamp_trusted, rewriting or replacing the file changes it: a
+ * program can set the modification time back, not the change time.
  */
 #define FS_STAMPLEN	96
 struct stat;
+struct timespec;
 void	 fs_stamp(const struct stat *, char *buf);
+/*
+ * The stamp of fd, open and just hashed, when it proves the bytes hashed
+ * are the file's: before is its stat taken before reading it, at seen
+ * (CLOCK_REALTIME).  Returns 0 with the stamp in buf; -1 (nothing
+ * written) when the stamp changed while it was read, when its change
+ * time is less than FS_STAMP_SETTLE_MS before seen (a write in the same
+ * clock tick could leave it as it is), or when fd's file system is not
+ * one known to keep change times (ext2/3/4, XFS, Btrfs, ZFS, F2FS,
+ * tmpfs; not FAT, exFAT, network file systems).
+ */
+#define FS_STAMP_SETTLE_MS	100
+int	 fs_stamp_trusted(int fd, const struct stat *before,
+	    const struct timespec *seen, char *buf);
 
 /* mkdir -p with mode 0700 for the directories it makes.  0 or -1. */
 int	 fs_mkdirs(const char *path);

@@ -275,13 +275,10 @@ sha1_pipe_free(struct sha1_pipe *p)
 }
 
 int
-sha1_path(const char *path, char sha[SHA1_B64LEN], long long *bytes,
-    struct stat *st, void (*tick)(size_t), char *why, size_t whysz)
+sha1_open(const char *path, struct stat *st, char *why, size_t whysz)
 {
-	struct sha1 h;
-	int fd, rv;
+	int fd;
 
-	*bytes = 0;
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd == -1) {
 		snprintf(why, whysz, "%s: %s", path, errno == ELOOP ?
@@ -294,11 +291,21 @@ sha1_path(const char *path, char sha[SHA1_B64LEN], long long *bytes,
 		return -1;
 	}
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	return fd;
+}
+
+int
+sha1_whole(int fd, const char *path, char sha[SHA1_B64LEN], long long *bytes,
+    void (*tick)(size_t), char *why, size_t whysz)
+{
+	struct sha1 h;
+	int rv;
+
+	*bytes = 0;
 	sha1_init(&h);
 	if ((rv = sha1_fd(&h, fd, -1, bytes, tick)) == -1)
 		snprintf(why, whysz, "%s: read error: %s", path,
 		    strerror(errno));
-	close(fd);
 	sha1_final(&h, sha);
 	sha1_free(&h);
 	return rv;

@@ -34,12 +34,16 @@ int	 sha1_fd(struct sha1 *, int fd, long long max, long long *bytes,
 	    void (*tick)(size_t));
 
 /*
- * Hash the regular file at path, not following a symbolic link: 0 with
- * the digest, *bytes and *st (the file's stat, taken before reading it);
- * -1 with a message in why ("PATH: reason").  tick as for sha1_fd.
+ * Open the regular file at path to hash it, not following a symbolic
+ * link: the fd, with *st its stat; or -1 with a message in why ("PATH:
+ * reason").
  */
-int	 sha1_path(const char *path, char sha[SHA1_B64LEN], long long *bytes,
-	    struct stat *st, void (*tick)(size_t), char *why, size_t whysz);
+int	 sha1_open(const char *path, struct stat *st, char *why, size_t whysz);
+/* Hash fd from where it is to its end: 0 with the digest and *bytes, or
+ * -1 with a message in why; tick as for sha1_fd.  path is for the
+ * message. */
+int	 sha1_whole(int fd, const char *path, char sha[SHA1_B64LEN],
+	    long long *bytes, void (*tick)(size_t), char *why, size_t whysz);
 
 /*
  * A second thread that writes to fd (when fd >= 0) and hashes what it is

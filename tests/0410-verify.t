@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 command -v jq >/dev/null && command -v openssl >/dev/null ||
     skip_all "needs jq and openssl"
-plan 30
+plan 33
 
 S=11111111-1111-4111-8111-111111111111
 V=22222222-2222-4222-8222-222222222222
@@ -47,6 +47,8 @@ rec=$(jq -cn --argjson s "$(asset "$S" a.heic null ",\"livePhotoVideoId\":\"$V\"
 printf '%s\n' "$rec" >"$T/rec.ndjson"
 
 # No network: the server settings are not even set.
+# (A file changed in the last 100 ms gets no stamp: let them settle.)
+sleep 0.2
 IN=$T/rec.ndjson run env -u IMMICH_INSTANCE_URL -u IMMICH_API_KEY immich-verify
 is "$rc" 0 "all intact: exit 0 (offline)"
 is "$(printf '%s' "$out" | jq -c "[.verified[\"$S\"].ok, .verified[\"$V\"].ok, .verified[\"$P\"].ok]")" \
@@ -155,3 +157,21 @@ is "$(printf '%s\n' "$out" | sed -n 2p)" '{"a":1}' \
     "a record without backup or trash passes through untouched"
 run immich-verify extra-operand
 is "$rc" 2 "an operand: usage, exit 2"
+
+# The stamp is given only when it proves the bytes (common/fsutil.c,
+# driven by t-stamp with a chosen time of seeing): not for a change in
+# the last clock tick, not when written while read, not on a file system
+# that does not keep change times.
+printf abc >"$T/st.f"
+is "$(t-stamp "$T/st.f" 50)" untrusted \
+    "changed 50 ms before it was seen: no stamp (a write could share the tick)"
+case $(stat -f -c %t "$T") in
+ef53|58465342|9123683e|2fc12fc1|f2f52010|1021994)
+	like "$(t-stamp "$T/st.f" 1000)" '^[0-9]+:[0-9]+:[0-9]+\.[0-9]{9}:[0-9]+\.[0-9]{9}$' \
+	    "changed 1 s before it was seen: stamped"
+	is "$(t-stamp -w "$T/st.f" 1000)" untrusted "written while it was read: no stamp";;
+*)
+	is "$(t-stamp "$T/st.f" 1000)" untrusted \
+	    "a file system not known to keep change times: no stamp"
+	echo "ok $((_n += 1)) # SKIP $T is not on a file system that keeps change times";;
+esac
