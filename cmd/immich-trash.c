@@ -32,6 +32,7 @@
 #include "common/merge.h"
 #include "common/ndjson.h"
 #include "common/progress.h"
+#include "common/ratelimit.h"
 #include "common/sha1.h"
 #include "common/util.h"
 
@@ -1043,6 +1044,12 @@ main(int argc, char *argv[])
 		usage();
 
 	http_init();
+	/* One immich-trash at a time per server and user: a loser here may
+	 * be the keeper of a record another run is about to trash, and each
+	 * run checks the keepers on the server just before it deletes. */
+	if (!nflag)
+		rl_exclusive("trash", "waiting for another immich-trash on this "
+		    "server to finish");
 	progress_init(qflag);
 	check_features();
 	ndjson_open(&in, stdin, "stdin");

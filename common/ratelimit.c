@@ -71,6 +71,7 @@ static int	 held[RL_HELD];
 static int	 nheld;
 static int	 nover;		/* nested past RL_HELD: no slot taken */
 static uint64_t	 rng;
+static char	*rlkey;		/* rl_init's key, for rl_exclusive */
 
 static int64_t
 mono_ns(void)
@@ -231,6 +232,7 @@ rl_init(const char *key)
 	if (inited)
 		return;
 	inited = 1;
+	rlkey = xstrdup(key);
 	rate = env_double("IMMICH_RATE", 10, 0, 1e9);
 	burst = env_long("IMMICH_BURST", 5, 1, 1000000);
 	inflight = env_long("IMMICH_INFLIGHT", 5, 0, RL_MAXSLOTS);
@@ -432,4 +434,41 @@ rl_release(void)
 		nover--;
 	else if (nheld > 0)
 		lock(slotfd[held[--nheld]], LOCK_UN);
+}
+
+void
+rl_exclusive(const char *name, const char *waiting)
+{
+	const char *rf = getenv("IMMICH_RATE_FILE");
+	char *dir = NULL, *base, *file, *shown;
+	int dirfd, fd;
+
+	if (rlkey == NULL)
+		errx(EX_FATAL, "rl_exclusive before rl_init");
+	if (rf != NULL && *rf != '\0') {
+		dirfd = AT_FDCWD;
+		file = xasprintf("%s.%s.lock", rf, name);
+		shown = xstrdup(file);
+	} else {
+		dirfd = open_statedir(&dir);
+		base = state_name(rlkey);
+		file = xasprintf("%s.%s.lock", base, name);
+		shown = xasprintf("%s/%s", dir, file);
+		free(base);
+	}
+	fd = open_file(dirfd, file, shown);
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			err(EX_FATAL, "flock %s", shown);
+		warnx("%s", waiting);
+		while (flock(fd, LOCK_EX) == -1)
+			if (errno != EINTR)
+				err(EX_FATAL, "flock %s", shown);
+	}
+	/* Held until the process exits: fd stays open. */
+	if (dirfd != AT_FDCWD)
+		close(dirfd);
+	free(dir);
+	free(file);
+	free(shown);
 }

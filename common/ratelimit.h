@@ -19,5 +19,13 @@ void	 rl_init(const char *key);
 void	 rl_acquire(void);
 /* Give the in-flight slot back.  Call after every attempt. */
 void	 rl_release(void);
+/*
+ * One process at a time for this server and user: an exclusive flock on
+ * the file NAME.lock beside the rate limit's state (IMMICH_RATE_FILE.
+ * NAME.lock when that is set), held until the process exits.  When
+ * another process holds it, says waiting (warnx) and waits.  After
+ * rl_init.
+ */
+void	 rl_exclusive(const char *name, const char *waiting);
 
 #endif

@@ -5,7 +5,7 @@
 command -v jq >/dev/null && command -v curl >/dev/null ||
     skip_all "needs jq and curl"
 command -v immich-trash >/dev/null || skip_all "immich-trash not built"
-plan 131
+plan 135
 
 F=$T/f
 CASES="ok nobackup noverified verifiedfalse filegone filesize livenovideo
@@ -13,7 +13,8 @@ liveok notconsolidated noconsolidation dryrunconsolidation review
 keeperintrash nokeeper keepertrashed keepermissing checksum already accept
 cskip disabled force dryrun killed b1 b2 b3 order1 order2 eco1 eco2 ecog twin keepertwin shadiff loserchanged lostreply
 swap swapb upper notmember notmember2 stalekeep stalelosers edited latealbum
-sizeonly sizeonlyext nosha noreview symlink badalbums replaced rewritten"
+sizeonly sizeonlyext nosha noreview symlink badalbums replaced rewritten
+swapc"
 # shellcheck disable=SC2086
 python3 "$TESTDIR/trash-fixture.py" "$F" $CASES || exit 1
 . "$F/ids.sh"
@@ -289,6 +290,31 @@ is "$(fake_log_count '.method=="DELETE"')" $((d0 + 5)) \
     "isolation: 1 batch of 3, then 1 + (2: then 1 + 1)"
 is "$(asset "$L_b1" | jq -r .isTrashed)$(asset "$L_b3" | jq -r .isTrashed)" \
     truetrue "b1 and b3 in the trash"
+
+# Two immich-trash at once, given two records that name each other's
+# keeper as their loser, the first one's DELETE held back by the server:
+# the second waits for the first, then finds its keeper in the trash.
+# (Without the lock both pass their checks and the group is emptied.)
+fake_ctl POST /_fake/faults '[{"method":"DELETE","path":"^/api/assets$",
+    "action":"delay","seconds":1}]' >/dev/null
+r0=$(fake_state | jq .requests)
+immich-trash -q <"$F/swapc.ndjson" >"$F/c1.out" 2>"$F/c1.err" &
+p1=$!
+i=0
+while [ "$(fake_state | jq .requests)" -le "$r0" ] && [ $i -lt 200 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+immich-trash -q <"$F/swapc-b.ndjson" >"$F/c2.out" 2>"$F/c2.err"
+rc2=$?
+wait $p1
+rc1=$?
+is "$(jq -r ".trashed[\"$L_swapc\"].ok" "$F/c1.out") $rc1" "true 0" \
+    "at once: the first run trashes its loser"
+is "$(jq -r ".trashed[\"$K_swapc\"].held" "$F/c2.out") $rc2" "keeper-trashed 1" \
+    "the second waited, then found its keeper in the trash: held"
+like "$(cat "$F/c2.err")" "waiting for another immich-trash" "and said it was waiting"
+is "$(asset "$K_swapc" | jq -r .isTrashed)" false "the group is not emptied"
 
 # Batches: -b 1 flushes after every record; order kept.
 d0=$(fake_log_count '.method=="DELETE"')
