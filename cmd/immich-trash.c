@@ -87,7 +87,7 @@ static struct kept *kset;
 static size_t nkset, ksetcap;
 
 static long ntrashed, nalready, nheld;
-static long nrehash;		/* backups hashed again (same_bytes) */
+static long nrehash;		/* backups hashed again (on_disk) */
 static int status = EX_DONE;
 
 static void
@@ -289,17 +289,19 @@ consolidated_for(const cJSON *c, const char *keep, const char *id)
 }
 
 /*
- * Are the file's bytes still those immich-verify hashed?  Yes when the
- * open file (fstat, not lstat, which a network file system may answer
- * from a cache) has the stamp verify recorded (fsutil.h: same inode,
+ * The backup file: still there, a regular file (opened without following
+ * a symbolic link; fstat of the open file, not lstat, which a network
+ * file system may answer from a cache), of the backed-up size, and with
+ * the bytes immich-verify hashed.  Those are taken as still there when
+ * the file has the stamp verify recorded (fsutil.h: same inode,
  * modification and change times, on a file system that keeps them);
- * otherwise (touched since, verified where no stamp can be trusted, or
- * by a version that recorded none) it is hashed again and must give the
+ * otherwise (touched since, verified where no stamp can be trusted, or by
+ * a version that recorded none) it is hashed again and must give the
  * same SHA-1 and size.  An external asset verified by size alone without
  * a SHA-1 is checked by size.  NULL, or the held code with *detail set.
  */
 static const char *
-same_bytes(const char *path, const cJSON *v, double want, const char *what,
+on_disk(const char *path, const cJSON *v, double want, const char *what,
     char **detail)
 {
 	const char *stamp = rec_str(v, "stamp"), *vsha = rec_str(v, "sha1");
@@ -318,17 +320,18 @@ same_bytes(const char *path, const cJSON *v, double want, const char *what,
 		*detail = xasprintf("%s%s: %lld bytes on disk, %.0f backed up",
 		    what, path, (long long)st.st_size, want);
 		code = "file-missing";
-	} else if ((stamp && strcmp(stamp, now) == 0) || vsha == NULL)
-		;
-	else if (nrehash++, sha1_whole(fd, path, sha, &bytes, NULL, why,
-	    sizeof(why)) == -1) {
-		*detail = xasprintf("%s%s", what, why);
-		code = "file-missing";
-	} else if (strcmp(sha, vsha) != 0 || (double)bytes != want) {
-		*detail = xasprintf("%s%s: changed since it was verified: "
-		    "SHA-1 %s and %lld bytes now, %s verified", what, path, sha,
-		    bytes, vsha);
-		code = "backup-changed";
+	} else if (vsha != NULL && (stamp == NULL || strcmp(stamp, now) != 0)) {
+		nrehash++;
+		if (sha1_whole(fd, path, sha, &bytes, NULL, why,
+		    sizeof(why)) == -1) {
+			*detail = xasprintf("%s%s", what, why);
+			code = "file-missing";
+		} else if (strcmp(sha, vsha) != 0 || (double)bytes != want) {
+			*detail = xasprintf("%s%s: changed since it was "
+			    "verified: SHA-1 %s and %lld bytes now, %s "
+			    "verified", what, path, sha, bytes, vsha);
+			code = "backup-changed";
+		}
 	}
 	close(fd);
 	return code;
@@ -346,9 +349,7 @@ check_backup(const cJSON *rec, const char *id, const char *what,
 	const cJSON *b = obj_get(obj_get(rec, "backup"), id);
 	const cJSON *v = obj_get(obj_get(rec, "verified"), id);
 	const cJSON *bytes, *asset;
-	const char *path, *bsum, *vsha;
-	struct stat st;
-	const char *code;
+	const char *path, *bsum, *vsha, *code;
 	int sizeonly;
 
 	*detail = NULL;
@@ -393,21 +394,7 @@ check_backup(const cJSON *rec, const char *id, const char *what,
 		    "missing; not checked against");
 		return "not-verified";
 	}
-	if (lstat(path, &st) == -1) {
-		*detail = xasprintf("%s%s: %s", what, path, strerror(errno));
-		return "file-missing";
-	}
-	if (!S_ISREG(st.st_mode)) {
-		*detail = xasprintf("%s%s: not a regular file%s", what, path,
-		    S_ISLNK(st.st_mode) ? " (a symbolic link)" : "");
-		return "file-missing";
-	}
-	if ((double)st.st_size != bytes->valuedouble) {
-		*detail = xasprintf("%s%s: %lld bytes on disk, %.0f backed up",
-		    what, path, (long long)st.st_size, bytes->valuedouble);
-		return "file-missing";
-	}
-	if ((code = same_bytes(path, v, bytes->valuedouble, what,
+	if ((code = on_disk(path, v, bytes->valuedouble, what,
 	    detail)) != NULL)
 		return code;
 	if (sum)

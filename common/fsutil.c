@@ -316,7 +316,7 @@ fs_stamp_trusted(int fd, const struct stat *before, const struct timespec *seen,
 		0xF2F52010,	/* F2FS */
 		0x01021994,	/* tmpfs */
 	};
-	char now[FS_STAMPLEN];
+	char was[FS_STAMPLEN], now[FS_STAMPLEN];
 	struct statfs sf;
 	struct stat st;
 	long long age_ms;
@@ -333,7 +333,10 @@ fs_stamp_trusted(int fd, const struct stat *before, const struct timespec *seen,
 	    (seen->tv_nsec - before->st_ctim.tv_nsec) / 1000000;
 	if (age_ms < FS_STAMP_SETTLE_MS)
 		return -1;
-	fs_stamp(before, buf);
+	fs_stamp(before, was);
 	fs_stamp(&st, now);
-	return strcmp(buf, now) == 0 ? 0 : -1;
+	if (strcmp(was, now) != 0)
+		return -1;
+	memcpy(buf, was, sizeof(was));
+	return 0;
 }

@@ -199,6 +199,31 @@ state_name(const char *key)
 	return xasprintf("%s.rate", hex);
 }
 
+/*
+ * Where this server's and user's state files go: IMMICH_RATE_FILE, or a
+ * hashed name in the state directory.  Returns the directory fd to open
+ * them at (AT_FDCWD for IMMICH_RATE_FILE), *base the name there, *shown
+ * the whole path for messages.
+ */
+static int
+state_base(const char *key, char **base, char **shown)
+{
+	const char *rf = getenv("IMMICH_RATE_FILE");
+	char *dir;
+	int dirfd;
+
+	if (rf != NULL && *rf != '\0') {
+		*base = xstrdup(rf);
+		*shown = xstrdup(rf);
+		return AT_FDCWD;
+	}
+	dirfd = open_statedir(&dir);
+	*base = state_name(key);
+	*shown = xasprintf("%s/%s", dir, *base);
+	free(dir);
+	return dirfd;
+}
+
 static int
 open_file(int dirfd, const char *name, const char *shown)
 {
@@ -223,10 +248,9 @@ open_file(int dirfd, const char *name, const char *shown)
 void
 rl_init(const char *key)
 {
-	const char *rf;
 	double rate;
 	long burst, inflight;
-	char *dir = NULL, *base, *name, *shown;
+	char *base, *name, *shown;
 	int dirfd;
 
 	if (inited)
@@ -252,15 +276,7 @@ rl_init(const char *key)
 	if (interval == 0 && inflight == 0)
 		return;		/* nothing shared: touch no file */
 
-	if ((rf = getenv("IMMICH_RATE_FILE")) != NULL && *rf != '\0') {
-		dirfd = AT_FDCWD;
-		base = xstrdup(rf);
-		statepath = xstrdup(rf);
-	} else {
-		dirfd = open_statedir(&dir);
-		base = state_name(key);
-		statepath = xasprintf("%s/%s", dir, base);
-	}
+	dirfd = state_base(key, &base, &statepath);
 	if (interval > 0) {
 		read_bootid();
 		statefd = open_file(dirfd, base, statepath);
@@ -282,7 +298,6 @@ rl_init(const char *key)
 	}
 	if (dirfd != AT_FDCWD)
 		close(dirfd);
-	free(dir);
 	free(base);
 }
 
@@ -439,36 +454,28 @@ rl_release(void)
 void
 rl_exclusive(const char *name, const char *waiting)
 {
-	const char *rf = getenv("IMMICH_RATE_FILE");
-	char *dir = NULL, *base, *file, *shown;
+	char *base, *shown, *file, *path;
 	int dirfd, fd;
 
 	if (rlkey == NULL)
 		errx(EX_FATAL, "rl_exclusive before rl_init");
-	if (rf != NULL && *rf != '\0') {
-		dirfd = AT_FDCWD;
-		file = xasprintf("%s.%s.lock", rf, name);
-		shown = xstrdup(file);
-	} else {
-		dirfd = open_statedir(&dir);
-		base = state_name(rlkey);
-		file = xasprintf("%s.%s.lock", base, name);
-		shown = xasprintf("%s/%s", dir, file);
-		free(base);
-	}
-	fd = open_file(dirfd, file, shown);
+	dirfd = state_base(rlkey, &base, &shown);
+	file = xasprintf("%s.%s.lock", base, name);
+	path = xasprintf("%s.%s.lock", shown, name);
+	fd = open_file(dirfd, file, path);
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		if (errno != EWOULDBLOCK && errno != EINTR)
-			err(EX_FATAL, "flock %s", shown);
+			err(EX_FATAL, "flock %s", path);
 		warnx("%s", waiting);
 		while (flock(fd, LOCK_EX) == -1)
 			if (errno != EINTR)
-				err(EX_FATAL, "flock %s", shown);
+				err(EX_FATAL, "flock %s", path);
 	}
 	/* Held until the process exits: fd stays open. */
 	if (dirfd != AT_FDCWD)
 		close(dirfd);
-	free(dir);
-	free(file);
+	free(base);
 	free(shown);
+	free(file);
+	free(path);
 }
