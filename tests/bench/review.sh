@@ -13,7 +13,9 @@
 #   full   when the browser has read the whole page: every group in the
 #          filter's counts and the search (the first page of cards and
 #          the filter work from "ready" on, over the groups read so far).
-# fcp, ready and full are read back from the page (--dump-dom).  The load
+# fcp, ready and full are read back from the page (--dump-dom).
+# The reference in the same run: a page of the same size holding only an
+# HTML comment (the floor: how long the browser takes to read the bytes).  The load
 # average is printed too: on a shared machine the figures scale with it.
 # Target (issue 11): 10,000 groups open in under 2 s.
 # Needs immich-dupes and immich-review on PATH (make bench), python3
@@ -68,6 +70,18 @@ if [ -z "$CHROME" ]; then
 	exit 0
 fi
 printf '<!DOCTYPE html><title>empty</title>\n' >"$d/empty.html"
+# The reference: a page of the same size holding nothing but an HTML
+# comment, and a script at its end that notes the time.  How long the
+# browser takes to read that many bytes is the floor for any page.
+python3 - "$bytes" "$d/floor.html" <<'EOF'
+import sys
+n, path = int(sys.argv[1]), sys.argv[2]
+head = '<!DOCTYPE html><title>floor</title><!--'
+tail = ('--><script>document.documentElement.setAttribute("data-full",'
+        'Math.round(performance.now()))</script>\n')
+with open(path, 'w') as f:
+    f.write(head + 'x' * max(0, n - len(head) - len(tail)) + tail)
+EOF
 # Every host name resolves to nothing: the browser never reaches out.
 chrome() {
 	"$CHROME" --headless --no-sandbox --disable-gpu --disable-quic \
@@ -84,12 +98,16 @@ shot() {	# URL: wall seconds of a screenshot
 }
 attr() { grep -o "$1=\"[0-9]*\"" "$d/dom.html" | tr -dc '0-9'; echo; }
 : >"$d/empty.t"; : >"$d/page.t"; : >"$d/ready"; : >"$d/fcp"; : >"$d/full"
+: >"$d/floor"
 i=0
 while [ $i -lt "$runs" ]; do
 	chrome --dump-dom "file://$d/page/index.html" >"$d/dom.html"
 	attr data-ready >>"$d/ready"
 	attr data-fcp >>"$d/fcp"
 	attr data-full >>"$d/full"
+	chrome --dump-dom "file://$d/floor.html" |
+	    grep -o 'data-full="[0-9]*"' | tr -dc '0-9' >>"$d/floor"
+	echo >>"$d/floor"
 	shot "file://$d/empty.html" >>"$d/empty.t"
 	shot "file://$d/page/index.html" >>"$d/page.t"
 	i=$((i + 1))
@@ -100,6 +118,10 @@ r=$(med <"$d/ready"); f=$(med <"$d/fcp"); w=$(med <"$d/full")
 echo "chromium, $cards cards on the first page, median of $runs: fcp $f ms," \
     "first page ready $r ms, whole page read $w ms;" \
     "screenshot $p s vs $e s for an empty page: $(sub "$p" "$e") s"
+fl=$(med <"$d/floor")
+echo "reference: a page of the same size holding only a comment is read in" \
+    "$fl ms; the whole review page takes $(awk -v a="$w" -v b="$fl" \
+    'BEGIN { printf "%.2f", a / b }') times that"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 echo "target under 2 s: first page ready $([ "$r" -lt 2000 ] && echo met ||
     echo NOT met), whole page read $([ "$w" -lt 2000 ] && echo met ||
