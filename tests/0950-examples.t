@@ -177,7 +177,10 @@ env -u IMMICH_API_KEY IMMICH_API_KEY_FILE="$T/key" \
     sh "$EX/nightly.sh" n >n1.out 2>n1.err &
 bg=$!
 i=0
-while [ "$(grep -c '^=== nightly.sh: run' "$log")" -lt 2 ] && [ $i -lt 100 ]; do
+# (Wait for its start line, written once it holds the lock: the first
+# run's start and end lines are in the same log.)
+while [ "$(grep -c '^=== nightly.sh: run .*, pid [0-9]*, records in' "$log")" -lt 2 ] &&
+    [ $i -lt 100 ]; do
 	sleep 0.1; i=$((i + 1))
 done
 run env -u IMMICH_API_KEY IMMICH_API_KEY_FILE="$T/key" sh "$EX/nightly.sh" n
