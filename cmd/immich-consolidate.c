@@ -352,6 +352,7 @@ consolidate(cJSON *rec)
 		c = cJSON_CreateObject();
 		cJSON_AddStringToObject(c, "skipped", "review");
 		rec_set(rec, "consolidated", c);
+		prog.held++;
 		return -1;
 	}
 	if ((nt = cJSON_GetArraySize(trash)) == 0) {

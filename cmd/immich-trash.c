@@ -211,6 +211,8 @@ hold(struct pend *p, const char *id, const char *code, const char *fmt, ...)
 	cJSON_AddStringToObject(e, "held", code);
 	cJSON_AddStringToObject(e, "detail", d);
 	rec_set(p->trashed, id, e);
+	if (!p->failed)
+		prog.held++;
 	p->failed = 1;
 	warnx("%s:%zu: asset %s: held back (%s): %s", in.name, p->lineno,
 	    id, code, d);
@@ -909,6 +911,8 @@ flush(void)
 			cJSON_AddStringToObject(e, "detail", res[j].msg);
 			rec_set(p->trashed, cands[i].id, e);
 			rec_error(p->rec, &at, cands[i].id, "%s", res[j].msg);
+			if (!p->failed)
+				prog.held++;
 			p->failed = 1;
 			nheld++;
 		}

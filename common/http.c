@@ -20,6 +20,7 @@
 
 #include "common/env.h"
 #include "common/http.h"
+#include "common/progress.h"
 #include "common/ratelimit.h"
 #include "common/util.h"
 
@@ -650,6 +651,7 @@ attempt(struct req *q)
 	rc = curl_easy_perform(h);
 	sigaction(SIGPIPE, &old, NULL);
 	rl_release();
+	progress_tick();	/* the requests count, between records too */
 	free(url);
 	if (q->status == 0 && rc == CURLE_OK)
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &q->status);

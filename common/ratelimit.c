@@ -72,6 +72,7 @@ static int	 nheld;
 static int	 nover;		/* nested past RL_HELD: no slot taken */
 static uint64_t	 rng;
 static char	*rlkey;		/* rl_init's key, for rl_exclusive */
+static int64_t	 waited;	/* ns spent in rl_acquire, for the progress */
 
 static int64_t
 mono_ns(void)
@@ -432,6 +433,8 @@ acquire_rate(void)
 void
 rl_acquire(void)
 {
+	int64_t t0 = mono_ns();
+
 	if (nslots > 0) {
 		if (nheld < RL_HELD)
 			acquire_slot();
@@ -440,6 +443,19 @@ rl_acquire(void)
 	}
 	if (statefd != -1)
 		acquire_rate();
+	waited += mono_ns() - t0;
+}
+
+double
+rl_waited(void)
+{
+	return (double)waited / NS;
+}
+
+double
+rl_rate(void)
+{
+	return interval > 0 ? (double)NS / interval : 0;
 }
 
 void

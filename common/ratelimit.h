@@ -17,6 +17,10 @@
 void	 rl_init(const char *key);
 /* Wait for a slot: in flight, then rate.  Call before every attempt. */
 void	 rl_acquire(void);
+/* Seconds spent in rl_acquire so far, and the rate (requests/s, 0 for
+ * none): for the progress display. */
+double	 rl_waited(void);
+double	 rl_rate(void);
 /* Give the in-flight slot back.  Call after every attempt. */
 void	 rl_release(void);
 /*
