@@ -52,11 +52,13 @@
 #define NROWS	16
 #define TEXTLEN	384
 #define REDRAW	0.2		/* seconds between redraws */
-#define MAGIC	"immprg1"
+#define MAGIC	"immprg2"
 
 struct row {
 	int32_t	 pid;
+	int32_t	 pgrp;		/* its process group */
 	int32_t	 state;		/* 0 free, 1 running, 2 ended */
+	int32_t	 pad;
 	uint64_t in, out;	/* pipe inodes of fd 0 and 1; else 0 */
 	double	 t0;		/* CLOCK_MONOTONIC at the start */
 	int64_t	 records, assets, held, failed, bytes, requests;
@@ -81,6 +83,9 @@ struct shared {
 struct progress prog;
 
 static int quiet, live, ended;
+static char statepath[PATH_MAX];	/* for the ^C handler */
+static int nolive;		/* no room in the block: the summary only */
+static pid_t key;		/* the process group whose block we are in */
 static double t0, last;
 static int fd = -1;		/* the state file; -1: this stage alone */
 static int me = -1;		/* our row */
@@ -136,6 +141,8 @@ pipe_ino(int f)
 }
 
 static void update(double);
+static void draw(double, int);
+static void out_line(int, const char *, size_t);
 
 /* ---- the state file ---------------------------------------------------- */
 
@@ -155,7 +162,8 @@ alive(const struct row *r)
 {
 	if (r->state != 1)
 		return 0;
-	return kill(r->pid, 0) == 0 || errno == EPERM;
+	/* a pid used again since is in another process group */
+	return getpgid(r->pid) == r->pgrp;
 }
 
 /* Read the file into sh (under the lock); a bad or empty file reads as a
@@ -185,17 +193,16 @@ save(void)
 
 /* The rate limit's directory, if it is ours alone; else -1. */
 static int
-open_dir(void)
+open_dir(char *dir, size_t sz)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	struct stat st;
-	char dir[PATH_MAX];
 	int d;
 
 	if (xdg != NULL && *xdg == '/')
-		snprintf(dir, sizeof(dir), "%s/immich-dedupe", xdg);
+		snprintf(dir, sz, "%s/immich-dedupe", xdg);
 	else
-		snprintf(dir, sizeof(dir), "/tmp/immich-dedupe-%u",
+		snprintf(dir, sz, "/tmp/immich-dedupe-%u",
 		    (unsigned)geteuid());
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
 		return -1;
@@ -210,18 +217,90 @@ open_dir(void)
 	return d;
 }
 
+static int
+state_name(char *name, size_t sz)
+{
+	struct stat st;
+
+	if (fstat(STDERR_FILENO, &st) == -1)
+		return -1;
+	snprintf(name, sz, "progress.%ld.%llx", (long)key,
+	    (unsigned long long)st.st_rdev);
+	return 0;
+}
+
+/*
+ * The process group whose block to join: ours when it is the terminal's
+ * foreground group; else the foreground group when an ancestor of ours
+ * that is not the session's leader (the login shell) is in it: a job of
+ * GNU parallel, which gives each job its own group.  -1: we are in the
+ * background.
+ */
+static pid_t
+fg_group(void)
+{
+	pid_t fg = tcgetpgrp(STDERR_FILENO), p = getppid();
+	char path[64], line[512], *q;
+	long ppid, pgrp, sid;
+	int i, n;
+	FILE *fp;
+
+	if (fg == -1 || fg == getpgrp())
+		return fg;
+	for (i = 0; i < 8 && p > 1; i++) {
+		snprintf(path, sizeof(path), "/proc/%ld/stat", (long)p);
+		if ((fp = fopen(path, "re")) == NULL)
+			return -1;
+		q = fgets(line, sizeof(line), fp) ? strrchr(line, ')') : NULL;
+		fclose(fp);
+		/* pid (comm) state ppid pgrp session: comm may hold spaces */
+		if (q == NULL || (n = sscanf(q + 1, " %*c %ld %ld %ld", &ppid,
+		    &pgrp, &sid)) != 3)
+			return -1;
+		if (pgrp == fg)
+			return sid != p ? fg : -1;
+		p = ppid;
+	}
+	return -1;
+}
+
+/* Room in a full block: an ended stage's row goes above the block. */
+static int
+recycle(void)
+{
+	int i, best = -1;
+
+	for (i = 0; i < NROWS; i++)
+		if ((sh.row[i].state == 2 || !alive(&sh.row[i])) &&
+		    (best == -1 || sh.row[i].t0 < sh.row[best].t0))
+			best = i;
+	if (best == -1)
+		return -1;
+	if (sh.drawn && !sh.closed) {
+		char line[TEXTLEN + 1];
+
+		if (sh.row[best].state == 2)
+			snprintf(line, sizeof(line), "%s\n", sh.row[best].text);
+		else
+			snprintf(line, sizeof(line), "%s: stopped\n",
+			    sh.row[best].name);
+		out_line(errfd, line, strlen(line));
+	}
+	return best;
+}
+
 /* Join (or start) the block of our process group on our terminal. */
 static void
 join(void)
 {
 	struct stat st;
-	char name[64];
+	char name[64], dir[PATH_MAX - 64];
 	int d, i, tries, any;
 
-	if (fstat(STDERR_FILENO, &st) == -1 || (d = open_dir()) == -1)
+	if (state_name(name, sizeof(name)) == -1 ||
+	    (d = open_dir(dir, sizeof(dir))) == -1)
 		return;
-	snprintf(name, sizeof(name), "progress.%ld.%llx", (long)getpgrp(),
-	    (unsigned long long)st.st_rdev);
+	snprintf(statepath, sizeof(statepath), "%s/%s", dir, name);
 	for (tries = 0; tries < 5; tries++) {
 		fd = openat(d, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
 		    0600);
@@ -247,12 +326,18 @@ join(void)
 		}
 		for (i = 0; i < NROWS && sh.row[i].state != 0; i++)
 			;
-		if (i == NROWS)
-			goto alone;
+		if (i == NROWS && (i = recycle()) == -1) {
+			nolive = 1;
+			lock(LOCK_UN);
+			close(d);
+			return;
+		}
 		me = i;
 		memset(&sh.row[me], 0, sizeof(sh.row[me]));
 		sh.row[me].state = 1;
 		update(t0);
+		if (sh.drawn && !sh.closed)
+			draw(t0, 0);
 		save();
 		lock(LOCK_UN);
 		close(d);
@@ -297,7 +382,7 @@ find_upstream(void)
 	struct dirent *e, *fe;
 	struct stat st;
 	DIR *dp, *fdp;
-	pid_t pid, pg = getpgrp();
+	pid_t pid, pg = key;
 	int i, f, rd;
 	ssize_t n;
 	long p;
@@ -561,10 +646,14 @@ draw(double now, int close)
 static void
 update(double t)
 {
-	struct row *r = &sh.row[me];
+	struct row *r;
 	double dt;
 
+	if (me < 0)
+		return;
+	r = &sh.row[me];
 	r->pid = getpid();
+	r->pgrp = getpgrp();
 	r->in = in_ino;
 	r->out = out_ino;
 	r->t0 = t0;
@@ -595,21 +684,27 @@ update(double t)
 static int
 foreground(void)
 {
-	return tcgetpgrp(errfd) == getpgrp();
+	return tcgetpgrp(errfd) == key;
 }
 
-/* This process's lines on the terminal: whole lines, above the block. */
+/* This process's lines on the terminal: whole lines, above the block,
+ * in one write; what was there cleared (a long line wraps onto the next
+ * row). */
 static void
 out_line(int f, const char *s, size_t n)
 {
-	char *b = xmalloc(n + 4);
+	char *b = xmalloc(n + 8);
 	size_t l;
 	ssize_t k;
 
+	if (n > 0 && s[n - 1] == '\n')
+		n--;
 	memcpy(b, "\r\033[K", 4);
 	memcpy(b + 4, s, n);
-	for (l = 0; l < n + 4; l += k)
-		if ((k = write(f, b + l, n + 4 - l)) <= 0 && errno != EINTR)
+	memcpy(b + 4 + n, "\033[K\n", 4);
+	n += 8;
+	for (l = 0; l < n; l += k)
+		if ((k = write(f, b + l, n - l)) <= 0 && errno != EINTR)
 			break;
 		else if (k < 0)
 			k = 0;
@@ -697,13 +792,11 @@ finish(const char *text)
 	}
 	save();
 	if (!any && fd != -1) {
-		char name[64];
-		struct stat st;
+		char name[64], dir[PATH_MAX];
 		int d;
 
-		if (fstat(STDERR_FILENO, &st) == 0 && (d = open_dir()) != -1) {
-			snprintf(name, sizeof(name), "progress.%ld.%llx",
-			    (long)getpgrp(), (unsigned long long)st.st_rdev);
+		if (state_name(name, sizeof(name)) == 0 &&
+		    (d = open_dir(dir, sizeof(dir))) != -1) {
 			unlinkat(d, name, 0);
 			close(d);
 		}
@@ -718,7 +811,7 @@ at_exit(void)
 {
 	put_lines(&errl, NULL, 0, 1);
 	put_lines(&outl, NULL, 0, 1);
-	if (!ended)
+	if (!ended && !nolive)
 		finish(NULL);
 }
 
@@ -738,6 +831,8 @@ on_signal(int sig)
 				(void)!write(errfd, "\n", 1);
 			sh.closed = 1;
 			(void)!pwrite(fd, &sh, sizeof(sh), 0);
+			if (statepath[0])
+				unlink(statepath);
 		}
 		flock(fd, LOCK_UN);
 	} else if (fd == -1 && sh.drawn)
@@ -767,11 +862,13 @@ progress_init(int q)
 {
 	struct sigaction sa;
 	struct stat st, st2;
-	int i, sig;
 
 	quiet = q;
 	live = !q && isatty(STDERR_FILENO);
 	t0 = last = now_mono();
+	/* in the background: the summary line only */
+	if (live && (key = fg_group()) == -1)
+		live = 0;
 	if (!live)
 		return;
 	in_ino = pipe_ino(STDIN_FILENO);
@@ -780,18 +877,17 @@ progress_init(int q)
 		in_size = st.st_size;
 	up_next = t0 + 0.3;
 	join();
-	if (me == -1) {		/* alone: a block of one row */
+	if (me == -1 && !nolive) {	/* alone: a block of one row */
 		memset(&sh, 0, sizeof(sh));
 		me = 0;
 		sh.row[0].state = 1;
 	}
-	update(t0);
+	if (!nolive)
+		update(t0);
 	atexit(at_exit);
-	for (i = 0; i < 3; i++) {
-		sig = i == 0 ? SIGINT : i == 1 ? SIGTERM : SIGHUP;
-		if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
-			signal(sig, on_signal);
-	}
+	/* ^C: the whole foreground group is interrupted at once */
+	if (sigaction(SIGINT, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+		signal(SIGINT, on_signal);
 	stderr = wrap(stderr, &errl);
 	if (fstat(STDOUT_FILENO, &st) == 0 && S_ISCHR(st.st_mode) &&
 	    fstat(STDERR_FILENO, &st2) == 0 && st.st_rdev == st2.st_rdev)
@@ -804,7 +900,7 @@ progress_tick(void)
 {
 	double t = now_mono();
 
-	if (!live || ended || t - last < REDRAW)
+	if (!live || nolive || ended || t - last < REDRAW)
 		return;
 	if (pthread_mutex_trylock(&mu) != 0)
 		return;
@@ -836,7 +932,7 @@ progress_end(long requests, const char *extra)
 	    human(prog.bytes, (char[32]){ 0 }, 32), requests,
 	    requests == 1 ? "" : "s", now_mono() - t0, extra ? ", " : "",
 	    extra ? extra : "");
-	if (live)
+	if (live && !nolive)
 		finish(line);
 	else
 		fprintf(stderr, "%s\n", line);

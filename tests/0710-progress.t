@@ -15,7 +15,7 @@ for b in immich-dupes immich-consolidate immich-fetch immich-verify \
     immich-trash; do
 	command -v $b >/dev/null || skip_all "$b not built yet"
 done
-plan 17
+plan 19
 
 # The stages' shared state lives in the runtime directory: ours alone.
 mkdir -m 700 "$T/run"
@@ -23,8 +23,13 @@ export XDG_RUNTIME_DIR="$T/run"
 
 python3 "$TESTDIR/mklib.py" --groups 50 --size 1000 >"$T/lib.json" || exit 1
 fake_start "$T/lib.json"
+# One download answered 503 once: immich-fetch says it retries, mid-run.
+fake_ctl POST /_fake/faults \
+    '{"path":"/original$","action":"status","status":503,"times":1,"skip":10}' \
+    >/dev/null
 
 STAGES="immich-consolidate immich-fetch immich-verify immich-trash"
+warn='^immich-fetch: GET /api/assets/[-0-9a-f]+/original: HTTP 503 Service Unavailable, retrying in [0-9.]+ s \(attempt 2 of 6\)$'
 
 # The README's commands, as a user would type them.
 cat >"$T/run.sh" <<EOF
@@ -42,31 +47,38 @@ echo "\$?" >status
 sleep 600
 EOF
 sock="$T/tmux.sock"
-tmux -S "$sock" -f /dev/null new-session -d -s p -x 220 -y 40 \
+tmux -S "$sock" -f /dev/null new-session -d -s p -x 120 -y 40 \
     "sh '$T/run.sh'" || exit 1
 at_exit "tmux -S '$sock' kill-server 2>/dev/null"
-screen() { tmux -S "$sock" capture-pane -p -t p | grep -v '^$'; }
+# (-J: a line longer than the screen, wrapped, as one)
+screen() { tmux -S "$sock" capture-pane -pJ -t p | sed 's/ *$//' | grep -v '^$'; }
 
 # The rows of one capture, checked: every stage once, in pipeline order,
 # on consecutive lines, each line one stage's whole row (live) or its
-# summary line.  Prints what is wrong, if anything.
+# summary line; any other line is immich-dupes's summary or immich-fetch's
+# warning, whole.  Prints what is wrong, if anything.
 row_re() {
 	printf '^%s: ([0-9]+(/~?[0-9]+)? groups?(, ETA [0-9:]+)?, [0-9]+ assets?(, [0-9]+ held)?, [0-9]+ failed|[0-9]+ records?, [0-9]+ assets?, [0-9]+ failed, .* s(, .*)?$)' "$1"
 }
 check_rows() {
+	grep -nvE "$warn" "$1" >"$T/rows"
 	prev=
 	for s in $STAGES; do
-		n=$(grep -c "^$s: " "$1")
+		n=$(grep -c "^[0-9]*:$s: " "$T/rows")
 		[ "$n" = 1 ] || { echo "$s: $n rows"; continue; }
-		l=$(grep -n "^$s: " "$1" | cut -d: -f1)
+		r=$(grep "^[0-9]*:$s: " "$T/rows")
+		l=${r%%:*} r=${r#*:}
 		[ -z "$prev" ] || [ "$l" = $((prev + 1)) ] ||
 		    echo "$s: on line $l, after line $prev"
 		prev=$l
-		grep "^$s: " "$1" | grep -Eq "$(row_re "$s")" ||
-		    echo "$s: not a whole row: $(grep "^$s: " "$1")"
-		[ "$(grep "^$s: " "$1" | grep -o 'immich-' | wc -l)" = 1 ] ||
+		printf '%s\n' "$r" | grep -Eq "$(row_re "$s")" ||
+		    echo "$s: not a whole row: $r"
+		[ "$(printf '%s\n' "$r" | grep -o 'immich-' | wc -l)" = 1 ] ||
 		    echo "$s: another stage on its line"
 	done
+	grep -vE "^[0-9]+:($(echo $STAGES | tr ' ' '|')): " "$T/rows" |
+	    grep -vE '^[0-9]+:immich-dupes: [0-9]+ records, ' |
+	    sed 's/^[0-9]*:/other line: /'
 }
 
 # Captures at points of the run the fake's request log marks.
@@ -131,7 +143,13 @@ is "$(grep -E '^immich-[a-z]+: [0-9]+ records?, ' "$T/end" | cut -d: -f1 |
     "at the end: the summary lines, in pipeline order"
 is "$(sed -n '$p' "$T/end" | cut -d: -f1)" "immich-trash" \
     "nothing after them (the cursor left below the block)"
-is "$(grep -c . "$T/end")" 5 "the screen holds only the five summary lines"
+is "$(grep -Ec "$warn" "$T/end")" 1 \
+    "immich-fetch's warning, whole, on its own line"
+is "$(grep -vE "$warn" "$T/end" | grep -vEc '^immich-[a-z]+: [0-9]+ records?, ')" 0 \
+    "the screen holds only that and the five summary lines"
+l=$(grep -nE "$warn" "$T/end" | cut -d: -f1)
+ok $([ "${l:-99}" -lt "$(grep -n '^immich-consolidate: ' "$T/end" | cut -d: -f1)" ]; echo $?) \
+    "... the warning above the block"
 is "$(ls "$T/run/immich-dedupe" 2>/dev/null | grep -c '^progress\.')" 0 \
     "no state file left behind"
 
