@@ -268,6 +268,7 @@ fg_group(void)
 static int
 recycle(void)
 {
+	char line[TEXTLEN + 1];
 	int i, best = -1;
 
 	for (i = 0; i < NROWS; i++)
@@ -276,16 +277,11 @@ recycle(void)
 			best = i;
 	if (best == -1)
 		return -1;
-	if (sh.drawn && !sh.closed) {
-		char line[TEXTLEN + 1];
-
-		if (sh.row[best].state == 2)
-			snprintf(line, sizeof(line), "%s\n", sh.row[best].text);
-		else
-			snprintf(line, sizeof(line), "%s: stopped\n",
-			    sh.row[best].name);
-		out_line(errfd, line, strlen(line));
-	}
+	if (sh.row[best].state == 2)
+		snprintf(line, sizeof(line), "%s\n", sh.row[best].text);
+	else
+		snprintf(line, sizeof(line), "%s: stopped\n", sh.row[best].name);
+	out_line(errfd, line, strlen(line));
 	return best;
 }
 
@@ -378,7 +374,7 @@ proc_pos(pid_t pid, int f, int *rdonly)
 static void
 find_upstream(void)
 {
-	char path[64], link[64], want[64];
+	char path[64], link[64], want[64], line[512];
 	struct dirent *e, *fe;
 	struct stat st;
 	DIR *dp, *fdp;
@@ -408,9 +404,9 @@ find_upstream(void)
 			break;
 		/* pid (comm) state ppid pgrp: comm may hold spaces */
 		p = -1;
-		if (fgets(link, sizeof(link), fp) != NULL &&
-		    strrchr(link, ')') != NULL)
-			sscanf(strrchr(link, ')') + 1, " %*c %*d %ld", &p);
+		if (fgets(line, sizeof(line), fp) != NULL &&
+		    strrchr(line, ')') != NULL)
+			sscanf(strrchr(line, ')') + 1, " %*c %*d %ld", &p);
 		fclose(fp);
 		if (p != (long)pg)
 			break;
