@@ -111,7 +111,7 @@ capture $ncap: $w"
 		    terms="$terms $ncap:$s-bytes"
 	done
 	for s in immich-fetch immich-verify; do
-		grep "^$s: " "$T/cap" | grep -q ' groups' &&
+		grep "^$s: " "$T/cap" | grep -Eq ': [1-9][0-9]*(/~?[0-9]+)? groups' &&
 		    ! grep "^$s: " "$T/cap" | grep -q 'B/s' &&
 		    terms="$terms $ncap:$s-nobytes"
 	done
