@@ -779,13 +779,13 @@ finish(const char *text)
 	sh.row[me].state = 2;
 	for (i = 0; i < NROWS; i++)
 		any |= alive(&sh.row[i]);
-	if (!sh.closed) {
-		if (!any) {
-			draw(t, 1);
-			sh.closed = 1;
-		} else if (foreground())
-			draw(t, 0);
-	}
+	if (sh.closed)		/* after a ^C: a line of its own */
+		out_line(errfd, sh.row[me].text, strlen(sh.row[me].text));
+	else if (!any) {
+		draw(t, 1);
+		sh.closed = 1;
+	} else if (foreground())
+		draw(t, 0);
 	save();
 	if (!any && fd != -1) {
 		char name[64], dir[PATH_MAX];
@@ -881,9 +881,11 @@ progress_init(int q)
 	if (!nolive)
 		update(t0);
 	atexit(at_exit);
-	/* ^C: the whole foreground group is interrupted at once */
+	/* ^C, hangup: the whole foreground group at once */
 	if (sigaction(SIGINT, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
 		signal(SIGINT, on_signal);
+	if (sigaction(SIGHUP, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
+		signal(SIGHUP, on_signal);
 	stderr = wrap(stderr, &errl);
 	if (fstat(STDOUT_FILENO, &st) == 0 && S_ISCHR(st.st_mode) &&
 	    fstat(STDERR_FILENO, &st2) == 0 && st.st_rdev == st2.st_rdev)
