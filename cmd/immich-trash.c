@@ -294,9 +294,9 @@ consolidated_for(const cJSON *c, const char *keep, const char *id)
  * file system may answer from a cache), of the backed-up size, and with
  * the bytes immich-verify hashed.  Those are taken as still there when
  * the file has the stamp verify recorded (fsutil.h: same inode,
- * modification and change times, on a file system that keeps them);
- * otherwise (touched since, verified where no stamp can be trusted, or by
- * a version that recorded none) it is hashed again and must give the
+ * modification and change times, on a file system that keeps them to
+ * the nanosecond); otherwise (touched since, verified where no stamp can
+ * be trusted, a whole-second stamp from an older version, or none) it is hashed again and must give the
  * same SHA-1 and size.  An external asset verified by size alone without
  * a SHA-1 is checked by size.  NULL, or the held code with *detail set.
  */
@@ -320,7 +320,8 @@ on_disk(const char *path, const cJSON *v, double want, const char *what,
 		*detail = xasprintf("%s%s: %lld bytes on disk, %.0f backed up",
 		    what, path, (long long)st.st_size, want);
 		code = "file-missing";
-	} else if (vsha != NULL && (stamp == NULL || strcmp(stamp, now) != 0)) {
+	} else if (vsha != NULL && (stamp == NULL || fs_stamp_coarse(&st) ||
+	    strcmp(stamp, now) != 0)) {
 		nrehash++;
 		if (sha1_whole(fd, path, sha, &bytes, NULL, why,
 		    sizeof(why)) == -1) {
