@@ -952,6 +952,26 @@ get_server(const char *path)
 }
 
 /*
+ * One immich-trash at a time per server user: a loser here may be the
+ * keeper of a record another run is about to trash, and each run checks
+ * the keepers on the server just before it deletes.  Keyed on the user's
+ * id (GET /users/me), so that two runs meet however the URL is written;
+ * a key without user.read stops here (http.c quotes the server).
+ */
+static void
+lock_user(void)
+{
+	cJSON *me = get_server("/users/me");
+	const char *id = rec_str(me, "id");
+
+	if (id == NULL || !valid_uuid(id))
+		errx(EX_FATAL, "GET /api/users/me: no user id in the reply");
+	rl_exclusive("trash", id, "waiting for another immich-trash of this "
+	    "user on this server to finish");
+	cJSON_Delete(me);
+}
+
+/*
  * Trash must be on, and keep things for at least a day (trashDays 0
  * empties it at once), unless permanent deletion was asked for.
  */
@@ -1032,12 +1052,8 @@ main(int argc, char *argv[])
 		usage();
 
 	http_init();
-	/* One immich-trash at a time per server and user: a loser here may
-	 * be the keeper of a record another run is about to trash, and each
-	 * run checks the keepers on the server just before it deletes. */
 	if (!nflag)
-		rl_exclusive("trash", "waiting for another immich-trash on this "
-		    "server to finish");
+		lock_user();
 	progress_init(qflag);
 	check_features();
 	ndjson_open(&in, stdin, "stdin");
