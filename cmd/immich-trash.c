@@ -52,6 +52,7 @@ struct pend {
 				 * -1 held (kcode, kdetail) */
 	const char *kcode;
 	char	*kdetail;
+	cJSON	*kpeople;	/* the keeper's people, once read */
 };
 
 /* A loser that passed the checks made from the record alone. */
@@ -699,6 +700,17 @@ bulk_check(void)
 	cJSON_Delete(o);
 }
 
+/* Keep the keeper's people (an empty list when it shows none). */
+static void
+keep_people(struct pend *p, const cJSON *ka)
+{
+	const cJSON *kp = obj_get(ka, "people");
+
+	cJSON_Delete(p->kpeople);
+	p->kpeople = cJSON_IsArray(kp) ? cJSON_Duplicate(kp, 1) :
+	    cJSON_CreateArray();
+}
+
 /* The keeper of p, read from the server unless already known. */
 static void
 check_keeper(struct pend *p)
@@ -722,10 +734,61 @@ check_keeper(struct pend *p)
 		p->kcode = "keeper-trashed";
 		p->kdetail = xasprintf("the keeper %s is in the trash",
 		    p->keep);
-	} else
+	} else {
 		p->kstate = 1;
+		keep_people(p, ka);
+	}
 	free(msg);
 	cJSON_Delete(ka);
+}
+
+/*
+ * A person someone named on the loser (GET /assets/ID: people) whom the
+ * keeper does not show: trashing the loser would lose the tag (no one's
+ * resolve copies faces).  NULL, or the held code with *detail set.  The
+ * keeper is read only when the loser shows someone named.
+ */
+static const char *
+lost_people(struct pend *p, const cJSON *la, char **detail)
+{
+	const cJSON *lp = obj_get(la, "people"), *x, *y;
+	const char *name, *pid, *kid;
+	cJSON *ka;
+	char *msg;
+	int named = 0, seen;
+
+	*detail = NULL;
+	cJSON_ArrayForEach(x, lp)
+		if ((name = rec_str(x, "name")) && *name)
+			named = 1;
+	if (!named || accepted("people"))
+		return NULL;
+	if (p->kpeople == NULL) {
+		if (get_asset(p->keep, &ka, &msg) != 1) {
+			*detail = xasprintf("keeper %s: %s", p->keep, msg);
+			free(msg);
+			return "error";
+		}
+		keep_people(p, ka);
+		cJSON_Delete(ka);
+	}
+	cJSON_ArrayForEach(x, lp) {
+		name = rec_str(x, "name");
+		if ((pid = rec_str(x, "id")) == NULL || name == NULL || !*name)
+			continue;
+		seen = 0;
+		cJSON_ArrayForEach(y, p->kpeople)
+			if ((kid = rec_str(y, "id")) && strcmp(kid, pid) == 0)
+				seen = 1;
+		if (!seen) {
+			*detail = xasprintf("it shows %s (person %s), whom the "
+			    "keeper %s does not: tag the face on the keeper "
+			    "in Immich, or allow it with -a people", name,
+			    pid, p->keep);
+			return "people";
+		}
+	}
+	return NULL;
 }
 
 /*
@@ -833,6 +896,12 @@ check_loser(cJSON *rec, struct pend *p, struct cand *c)
 		cJSON_Delete(la);
 		return;
 	}
+	if ((code = lost_people(p, la, &detail)) != NULL) {
+		hold(p, c->id, code, "%s", detail);
+		free(detail);
+		cJSON_Delete(la);
+		return;
+	}
 	cJSON_Delete(la);
 	if (c->achk && (code = new_album(c, &detail)) != NULL) {
 		hold(p, c->id, code, "%s", detail);
@@ -928,6 +997,7 @@ flush(void)
 		}
 		cJSON_Delete(pends[j].rec);
 		free(pends[j].kdetail);
+		cJSON_Delete(pends[j].kpeople);
 		progress_tick();
 	}
 	npend = 0;

@@ -27,7 +27,8 @@ LIBRARY JSON (every key optional)
    "trashDays": 30,
    "errorStyle": "v3",            # "v2": {message, error, statusCode,
                                   #        correlationId}
-   "user": {"id", "email", "name", ...},
+   "user": {"id", "email", "name", ...},   # id: a new one unless given
+                                  # here or with --user-id
    "assets": [ASSET, ...],
    "albums": [{"id", "albumName", "description", "assetIds": [ids]}]}
   ASSET: any AssetResponseDto field; missing ones get defaults:
@@ -53,6 +54,9 @@ LIBRARY JSON (every key optional)
                           A top-level "tags": [{"id", "value"}] in the library
                           pre-creates tags with those ids.
     "isTrashed": true     starts in the trash.
+    "people": [{"id", "name"}]  people whose faces are on it (name "" for
+                          one no one named): PersonResponseDto[] in GET
+                          /assets/{id}; [] in /duplicates, as the server.
     "thumbnail": false    GET /assets/{id}/thumbnail answers 404.
     "missing": true       the original file is gone: /original answers 404.
     "stackId": uuid       stacked (never in duplicate groups).
@@ -718,6 +722,10 @@ class State:
         a['_missing'] = spec.pop('missing', False)
         a['stackId'] = spec.pop('stackId', None)
         a['_label'] = spec.pop('label', None)
+        # "people": [{"id", "name"}]: the people whose faces are on it
+        # (PersonResponseDto in GET /assets/{id}; [] in /duplicates, as
+        # the real server gives).
+        a['_people'] = [dict(p) for p in spec.pop('people', [])]
         a.update({k: v for k, v in spec.items() if k in DTO_KEYS})
         a['exifInfo'] = exif
         a['_blob'] = blob
@@ -775,6 +783,13 @@ class State:
         return {k: u[k] for k in ('id', 'email', 'name', 'profileImagePath',
                                   'avatarColor', 'profileChangedAt')}
 
+    def person_dto(self, p):
+        return {'id': p['id'], 'name': p.get('name', ''),
+                'birthDate': None, 'isHidden': bool(p.get('isHidden')),
+                'isFavorite': False, 'color': '#5a8fbb',
+                'thumbnailPath': '/usr/src/app/upload/thumbs/%s.jpeg'
+                % p['id'], 'updatedAt': '2024-01-01T00:00:00.000Z'}
+
     def asset_dto(self, a, tags=True, owner=False, stack=False, people=True):
         d = {}
         d['id'] = a['id']
@@ -802,7 +817,10 @@ class State:
         if tags:
             d['tags'] = [self.tag_dto(self.tags[t]) for t in a['tagIds']
                          if t in self.tags]
-        if people:
+        if people == 'full':
+            d['people'] = [self.person_dto(p)
+                           for p in a.get('_people', [])]
+        elif people:
             d['people'] = []
         d['checksum'] = self.checksum(a)
         if stack:
@@ -1266,7 +1284,7 @@ def merge_into(k, members):
 def r_asset(h, p, q, b):
     path_uuid(p['id'])
     a = ST.require([p['id']], 'asset.read')[0]
-    return Resp(obj=ST.asset_dto(a, owner=True, stack=True))
+    return Resp(obj=ST.asset_dto(a, owner=True, stack=True, people='full'))
 
 
 def check_update(b, bulk):
@@ -1842,7 +1860,8 @@ def r_search(h, p, q, b):
     more = len(items) > page * size
     dtos = []
     for a in sl:
-        d = ST.asset_dto(a, tags=False, people=bool(b.get('withPeople')))
+        d = ST.asset_dto(a, tags=False,
+                         people='full' if b.get('withPeople') else False)
         if not b.get('withExif'):
             del d['exifInfo']
         dtos.append(d)
