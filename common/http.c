@@ -824,9 +824,12 @@ utf8_trim(char *s)
 		s[i] = '\0';
 }
 
+/* The reply's body to the caller; an error body redacted. */
 static void
 give_back(struct req *q, struct http_resp *r)
 {
+	if (q->buf && (q->status < 200 || q->status >= 300))
+		q->len = redact_mem(q->buf, q->len);
 	r->status = q->status;
 	r->body = q->buf;
 	r->len = q->len;
