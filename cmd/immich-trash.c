@@ -315,9 +315,9 @@ consolidated_for(const cJSON *c, const char *keep, const char *id)
  * file system may answer from a cache), of the backed-up size, and with
  * the bytes immich-verify hashed.  Those are taken as still there when
  * the file has the stamp verify recorded (fsutil.h: same inode,
- * modification and change times, on a file system that keeps them);
- * otherwise (touched since, verified where no stamp can be trusted, or by
- * a version that recorded none) it is hashed again and must give the
+ * modification and change times, on a file system that keeps them to
+ * the nanosecond); otherwise (touched since, verified where no stamp can
+ * be trusted, a whole-second stamp from an older version, or none) it is hashed again and must give the
  * same SHA-1 and size.  An external asset verified by size alone without
  * a SHA-1 is checked by size.  NULL, or the held code with *detail set.
  */
@@ -341,7 +341,8 @@ on_disk(const char *path, const cJSON *v, double want, const char *what,
 		*detail = xasprintf("%s%s: %lld bytes on disk, %.0f backed up",
 		    what, path, (long long)st.st_size, want);
 		code = "file-missing";
-	} else if (vsha != NULL && (stamp == NULL || strcmp(stamp, now) != 0)) {
+	} else if (vsha != NULL && (stamp == NULL || fs_stamp_coarse(&st) ||
+	    strcmp(stamp, now) != 0)) {
 		nrehash++;
 		if (sha1_whole(fd, path, sha, &bytes, NULL, why,
 		    sizeof(why)) == -1) {
@@ -1124,6 +1125,26 @@ get_server(const char *path)
 }
 
 /*
+ * One immich-trash at a time per server user: a loser here may be the
+ * keeper of a record another run is about to trash, and each run checks
+ * the keepers on the server just before it deletes.  Keyed on the user's
+ * id (GET /users/me), so that two runs meet however the URL is written;
+ * a key without user.read stops here (http.c quotes the server).
+ */
+static void
+lock_user(void)
+{
+	cJSON *me = get_server("/users/me");
+	const char *id = rec_str(me, "id");
+
+	if (id == NULL || !valid_uuid(id))
+		errx(EX_FATAL, "GET /api/users/me: no user id in the reply");
+	rl_exclusive("trash", id, "waiting for another immich-trash of this "
+	    "user on this server to finish");
+	cJSON_Delete(me);
+}
+
+/*
  * Trash must be on, and keep things for at least a day (trashDays 0
  * empties it at once), unless permanent deletion was asked for.
  */
@@ -1204,12 +1225,8 @@ main(int argc, char *argv[])
 		usage();
 
 	http_init();
-	/* One immich-trash at a time per server and user: a loser here may
-	 * be the keeper of a record another run is about to trash, and each
-	 * run checks the keepers on the server just before it deletes. */
 	if (!nflag)
-		rl_exclusive("trash", "waiting for another immich-trash on this "
-		    "server to finish");
+		lock_user();
 	progress_init(qflag);
 	check_features();
 	ndjson_open(&in, stdin, "stdin");

@@ -490,8 +490,11 @@ class State:
         self.errorStyle = 'v3'
         self.dropUpdates = []
         self.rejectAlbumAdd = []
+        # A new user id per server (--user-id or the library's "user" to
+        # choose one): immich-trash keys its one-run-at-a-time lock on it,
+        # so two fakes of two tests running at once do not share one.
         self.user = {
-            'id': '5a3c0c6e-6b5e-4f3a-9a8e-2f1d7c0b9e01',
+            'id': str(uuid.uuid4()),
             'email': 'admin@example.com', 'name': 'Admin',
             'avatarColor': 'primary', 'isAdmin': True,
             'createdAt': '2024-01-01T00:00:00.000Z',
@@ -2406,8 +2409,11 @@ def main():
     ap.add_argument('--data-dir')
     ap.add_argument('--watch-pid', type=int,
                     help='exit when this process is gone')
+    ap.add_argument('--user-id', help='the user id (default: a new one)')
     ap.add_argument('--verbose', action='store_true')
     args = ap.parse_args()
+    if args.user_id:
+        ST.user['id'] = args.user_id
     if args.watch_pid:
         threading.Thread(target=watch, args=(args.watch_pid,),
                          daemon=True).start()

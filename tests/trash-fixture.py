@@ -59,10 +59,11 @@ def backup(aid, content, a, albums):
     p = os.path.join(bdir, aid + '-' + a['originalFileName'])
     with open(p, 'wb') as f:
         f.write(content)
-    s = p + '.json'
+    s = os.path.join(bdir, aid + '.json')     # as immich-fetch writes it
     with open(s, 'w') as f:
-        json.dump({'asset': a, 'albums': albums, 'tags': a.get('tags', [])},
-                  f)
+        json.dump({'asset': a, 'albums': albums, 'tags': a.get('tags', []),
+                   'file': os.path.basename(p), 'bytes': len(content),
+                   'sha1': sha(content), 'checksum': sha(content)}, f)
     return {'path': os.path.abspath(p), 'bytes': len(content),
             'sha1': sha(content), 'checksum': sha(content),
             'sidecar': os.path.abspath(s)}
