@@ -222,7 +222,7 @@ hold(struct pend *p, const char *id, const char *code, const char *fmt, ...)
 {
 	cJSON *e = cJSON_CreateObject();
 	va_list ap;
-	char *d;
+	char *d, *v;
 
 	va_start(ap, fmt);
 	if (vasprintf(&d, fmt, ap) < 0)
@@ -233,8 +233,10 @@ hold(struct pend *p, const char *id, const char *code, const char *fmt, ...)
 	cJSON_AddStringToObject(e, "detail", d);
 	rec_set(p->trashed, id, e);
 	p->failed = 1;
+	v = xstrvis(d);
 	warnx("%s:%zu: asset %s: held back (%s): %s", in.name, p->lineno,
-	    id, code, d);
+	    id, code, v);
+	free(v);
 	free(d);
 	nheld++;
 }

@@ -5,7 +5,7 @@
 command -v jq >/dev/null && command -v curl >/dev/null ||
     skip_all "needs jq and curl"
 command -v immich-trash >/dev/null || skip_all "immich-trash not built"
-plan 165
+plan 168
 
 F=$T/f
 CASES="ok nobackup noverified verifiedfalse filegone filesize livenovideo
@@ -14,7 +14,7 @@ keeperintrash nokeeper keepertrashed keepermissing checksum already accept
 cskip disabled force dryrun killed b1 b2 b3 order1 order2 eco1 eco2 ecog twin keepertwin shadiff loserchanged lostreply
 swap swapb upper notmember notmember2 stalekeep stalelosers edited latealbum
 sizeonly sizeonlyext nosha noreview symlink badalbums replaced rewritten
-swapc swapd swape lie lieg swapdry dryk dryagain"
+swapc swapd swape lie lieg swapdry dryk dryagain visalbum"
 # shellcheck disable=SC2086
 python3 "$TESTDIR/trash-fixture.py" "$F" $CASES || exit 1
 . "$F/ids.sh"
@@ -470,3 +470,17 @@ is "$(fake_log_count '.method=="DELETE"') $(asset "$K_swapdry" | jq -r .isTrashe
     "$d0 false" "-n: nothing deleted"
 IN=$F/drys run immich-trash -b 1
 is "$(outcome)| $(summary) | $rc" "$dry" "the real run does what -n said"
+
+# A held loser's detail quoting a server's name (an album named with ESC
+# and BEL sequences): kept as it is in the record, shown with \uXXXX on
+# stderr, so no control byte reaches the terminal (audit D12).
+fake_ctl POST /_fake/add "{\"albums\":[{\"id\":\"0000abcd-0000-4000-8000-000000000002\",
+    \"albumName\":\"\\u001b]0;pwned\\u0007\\u001b[31mred\",\"assetIds\":[\"$L_visalbum\"]}]}" >/dev/null
+trash_case visalbum
+is "$(held "$L_visalbum") $rc" "loser-changed 1" "an album with a hostile name: held"
+is "$(printf '%s\n' "$out" | jq -r ".trashed[\"$L_visalbum\"].detail")" \
+    "$(printf 'added to album 0000abcd-0000-4000-8000-000000000002 (\033]0;pwned\007\033[31mred) since consolidation')" \
+    "... the record keeps the name as it is"
+is "$err" "immich-trash: stdin:1: asset $L_visalbum: held back (loser-changed): added to album 0000abcd-0000-4000-8000-000000000002 (\\u001b]0;pwned\\u0007\\u001b[31mred) since consolidation" \
+    "... stderr shows its control characters as \\uXXXX"
+
