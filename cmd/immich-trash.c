@@ -54,6 +54,7 @@ struct pend {
 				 * -1 held (kcode, kdetail) */
 	const char *kcode;
 	char	*kdetail;
+	cJSON	*kpeople;	/* the keeper's people, once read */
 };
 
 /* A loser that passed the checks made from the record alone. */
@@ -736,6 +737,17 @@ bulk_check(void)
 	cJSON_Delete(o);
 }
 
+/* Keep the keeper's people (an empty list when it shows none). */
+static void
+keep_people(struct pend *p, const cJSON *ka)
+{
+	const cJSON *kp = obj_get(ka, "people");
+
+	cJSON_Delete(p->kpeople);
+	p->kpeople = cJSON_IsArray(kp) ? cJSON_Duplicate(kp, 1) :
+	    cJSON_CreateArray();
+}
+
 /* The keeper of p, read from the server unless already known. */
 static void
 check_keeper(struct pend *p)
@@ -759,10 +771,61 @@ check_keeper(struct pend *p)
 		p->kcode = "keeper-trashed";
 		p->kdetail = xasprintf("the keeper %s is in the trash",
 		    p->keep);
-	} else
+	} else {
 		p->kstate = 1;
+		keep_people(p, ka);
+	}
 	free(msg);
 	cJSON_Delete(ka);
+}
+
+/*
+ * A person someone named on the loser (GET /assets/ID: people) whom the
+ * keeper does not show: trashing the loser would lose the tag (no one's
+ * resolve copies faces).  NULL, or the held code with *detail set.  The
+ * keeper is read only when the loser shows someone named.
+ */
+static const char *
+lost_people(struct pend *p, const cJSON *la, char **detail)
+{
+	const cJSON *lp = obj_get(la, "people"), *x, *y;
+	const char *name, *pid, *kid;
+	cJSON *ka;
+	char *msg;
+	int named = 0, seen;
+
+	*detail = NULL;
+	cJSON_ArrayForEach(x, lp)
+		if ((name = rec_str(x, "name")) && *name)
+			named = 1;
+	if (!named || accepted("people"))
+		return NULL;
+	if (p->kpeople == NULL) {
+		if (get_asset(p->keep, &ka, &msg) != 1) {
+			*detail = xasprintf("keeper %s: %s", p->keep, msg);
+			free(msg);
+			return "error";
+		}
+		keep_people(p, ka);
+		cJSON_Delete(ka);
+	}
+	cJSON_ArrayForEach(x, lp) {
+		name = rec_str(x, "name");
+		if ((pid = rec_str(x, "id")) == NULL || name == NULL || !*name)
+			continue;
+		seen = 0;
+		cJSON_ArrayForEach(y, p->kpeople)
+			if ((kid = rec_str(y, "id")) && strcmp(kid, pid) == 0)
+				seen = 1;
+		if (!seen) {
+			*detail = xasprintf("it shows %s (person %s), whom the "
+			    "keeper %s does not: tag the face on the keeper "
+			    "in Immich, or allow it with -a people", name,
+			    pid, p->keep);
+			return "people";
+		}
+	}
+	return NULL;
 }
 
 /*
@@ -867,6 +930,12 @@ check_loser(cJSON *rec, struct pend *p, struct cand *c)
 	if (merge_loser_changed(rec_asset(rec, c->id), la, why,
 	    sizeof(why))) {
 		hold(p, c->id, "loser-changed", "%s", why);
+		cJSON_Delete(la);
+		return;
+	}
+	if ((code = lost_people(p, la, &detail)) != NULL) {
+		hold(p, c->id, code, "%s", detail);
+		free(detail);
 		cJSON_Delete(la);
 		return;
 	}
@@ -1103,6 +1172,7 @@ flush(void)
 		}
 		cJSON_Delete(pends[j].rec);
 		free(pends[j].kdetail);
+		cJSON_Delete(pends[j].kpeople);
 		progress_tick();
 	}
 	npend = 0;
