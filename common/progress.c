@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "common/http.h"
+#include "common/ndjson.h"
 #include "common/progress.h"
 #include "common/ratelimit.h"
 #include "common/util.h"
@@ -859,6 +860,7 @@ progress_init(int q)
 	struct sigaction sa;
 	struct stat st, st2;
 
+	ndjson_init();	/* every binary calls this first */
 	quiet = q;
 	live = !q && isatty(STDERR_FILENO);
 	t0 = last = now_mono();
