@@ -10,10 +10,10 @@ BIN	?= bin
 
 CFLAGS	?= -g -O2 -fstack-protector-strong -D_FORTIFY_SOURCE=2
 override CFLAGS += -std=c11 -D_GNU_SOURCE -DVERSION=\"$(VERSION)\" -Wall -Wextra -Wwrite-strings \
-	-I. $(shell pkg-config --cflags libcurl libcjson 2>/dev/null)
+	-I. $(shell pkg-config --cflags libcurl libcjson yaml-0.1 2>/dev/null)
 override CPPFLAGS += -MMD -MP
-LDLIBS	+= $(shell pkg-config --libs libcurl libcjson 2>/dev/null || \
-	echo -lcurl -lcjson) -lcrypto -lm
+LDLIBS	+= $(shell pkg-config --libs libcurl libcjson yaml-0.1 2>/dev/null || \
+	echo -lcurl -lcjson -lyaml) -lcrypto -lm
 
 CMDS	 = $(patsubst cmd/%.c,%,$(wildcard cmd/immich-*.c))
 BINS	 = $(CMDS:%=$(BIN)/%)

@@ -69,7 +69,7 @@ struct dl {
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: immich-fetch [-q] -d dir [-r reserve] "
+	fprintf(stderr, "usage: immich-fetch [-qV] -d dir [-r reserve] "
 	    "[id ...]\n");
 	exit(EX_USAGE);
 }
@@ -1178,8 +1178,10 @@ main(int argc, char *argv[])
 	int ch, i, r;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((ch = getopt(argc, argv, "d:qr:")) != -1) {
+	while ((ch = getopt(argc, argv, "d:qr:V")) != -1) {
 		switch (ch) {
+		case 'V':
+			print_version();
 		case 'd':
 			dir = optarg;
 			break;

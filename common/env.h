@@ -8,6 +8,8 @@
  *   IMMICH_API_KEY		the API key, or
  *   IMMICH_API_KEY_FILE	a file whose first line is the API key
  * A missing or invalid setting exits with EX_USAGE and names the variable.
+ * When none of the three is set, the Immich CLI's saved login is used:
+ * auth.yml (url:, key:) in $IMMICH_CONFIG_DIR, else ~/.config/immich.
  */
 struct env {
 	char	*api;	/* base URL ending in "/api", no trailing slash */
@@ -15,6 +17,11 @@ struct env {
 };
 
 const struct env *env_get(void);
+/* The auth.yml env_get took the server and key from, or NULL. */
+const char *env_login_file(void);
+/* Warn when the file path is readable by group or others;
+ * what names it in the message, e.g. "IMMICH_API_KEY_FILE". */
+void	 warn_if_readable(const char *path, const char *what);
 
 /* An integer setting: the default when unset; exits EX_USAGE when invalid. */
 long	 env_long(const char *name, long def, long min, long max);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "common/env.h"
 #include "common/progress.h"
 #include "common/util.h"
 
@@ -66,11 +68,15 @@ progress_tick(void)
 void
 progress_end(long requests, const char *extra)
 {
-	char b[32];
+	char b[32], *x = NULL;
+	const char *login = env_login_file();
 	int e = errno;
 
 	if (quiet)
 		return;
+	if (login != NULL)	/* say where the server and key came from */
+		extra = x = xasprintf("%s%sserver and key from %s",
+		    extra ? extra : "", extra ? ", " : "", login);
 	if (live)
 		fputs("\r\033[K", stderr);
 	fprintf(stderr, "%s: %ld record%s, %ld asset%s, %ld failed, %s, "
@@ -79,5 +85,6 @@ progress_end(long requests, const char *extra)
 	    prog.assets, prog.assets == 1 ? "" : "s", prog.failed,
 	    human(prog.bytes, b, sizeof(b)), requests, requests == 1 ? "" : "s",
 	    now_mono() - t0, extra ? ", " : "", extra ? extra : "");
+	free(x);
 	errno = e;
 }

@@ -19,6 +19,9 @@ char	*xstrdup(const char *);
 char	*xasprintf(const char *, ...)
 	    __attribute__((format(printf, 1, 2)));
 
+/* -V: print "NAME VERSION" (VERSION from the Makefile) and exit 0. */
+void	 print_version(void) __attribute__((noreturn));
+
 /* Monotonic clock in seconds (CLOCK_MONOTONIC). */
 double	 now_mono(void);
 
