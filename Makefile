@@ -1,10 +1,15 @@
 # SPDX-License-Identifier: ISC
 # immich-dedupe toolchain: one plain Makefile.
 
+# The version: the only place it is written (-V, the man pages' footer,
+# the User-Agent); debian/changelog's top entry must match (make deb checks).
+VERSION	 = 0.1
+PACKAGE	 = immich-dedupe
 PREFIX	?= /usr/local
 BINDIR	 = $(PREFIX)/bin
 MANDIR	 = $(PREFIX)/share/man
-VERSION	 = 0.1
+DOCDIR	 = $(PREFIX)/share/doc/$(PACKAGE)
+COMPDIR	 = $(PREFIX)/share/bash-completion/completions
 OBJ	?= obj
 BIN	?= bin
 
@@ -20,6 +25,8 @@ BINS	 = $(CMDS:%=$(BIN)/%)
 COMMON	 = $(patsubst %.c,$(OBJ)/%.o,$(wildcard common/*.c))
 TESTC	 = $(patsubst tests/%.c,$(OBJ)/t/%,$(wildcard tests/*.c))
 MANS	 = $(wildcard man/*.[157])
+EXAMPLES = $(wildcard examples/*.sh examples/*.service examples/*.timer)
+DOCS	 = README.md NEWS.md
 T	?= tests/*.t
 JOBS	?= 2
 
@@ -85,23 +92,56 @@ bench: deps
 	@$(MAKE) --no-print-directory all testbins
 	@PATH="$(abspath $(OBJ))/t:$(abspath $(BIN)):$$PATH" sh tests/bench/run.sh
 
+# Everything the package holds; tests/0930-install.t compares the two.
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+	    $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(COMPDIR)
 	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)
 	for m in $(MANS); do \
-		s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s; \
+		s=$${m##*.}; d=$(DESTDIR)$(MANDIR)/man$$s/$${m#man/}; \
+		sed 's/^\.Os$$/.Os $(PACKAGE) $(VERSION)/' $$m >$$d && \
+		chmod 0644 $$d || exit 1; \
+	done
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)
+	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples
+	install -m 0644 completion/$(PACKAGE) $(DESTDIR)$(COMPDIR)
+	for b in $(CMDS); do \
+		ln -sf $(PACKAGE) $(DESTDIR)$(COMPDIR)/$$b || exit 1; \
 	done
 
 uninstall:
-	for b in $(CMDS); do rm -f $(DESTDIR)$(BINDIR)/$$b; done
+	for b in $(CMDS); do \
+		rm -f $(DESTDIR)$(BINDIR)/$$b $(DESTDIR)$(COMPDIR)/$$b; \
+	done
 	for m in $(MANS); do \
 		s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m#man/}; \
 	done
+	rm -f $(DESTDIR)$(COMPDIR)/$(PACKAGE)
+	rm -rf $(DESTDIR)$(DOCDIR)
+
+# A Debian package, built with debhelper from a copy of the sources in
+# $(OBJ)/deb/src; the .deb lands in $(OBJ)/deb/ and lintian must find no
+# error in it.
+deb:
+	@v=$$(dpkg-parsechangelog -l debian/changelog -S Version) && \
+	    [ "$$v" = "$(VERSION)" ] || { echo "make deb: debian/changelog" \
+	    "says $$v, the Makefile $(VERSION): add a changelog entry" >&2; \
+	    exit 1; }
+	rm -rf $(OBJ)/deb
+	mkdir -p $(OBJ)/deb/src
+	tar -cf - Makefile LICENSE $(DOCS) cmd common man examples \
+	    completion debian | tar -C $(OBJ)/deb/src -xf -
+	cd $(OBJ)/deb/src && DEB_BUILD_OPTIONS="parallel=$(JOBS) nocheck" \
+	    dpkg-buildpackage -b -us -uc >../build.log 2>&1 || \
+	    { tail -n 30 ../build.log; exit 1; }
+	lintian --fail-on error \
+	    $(OBJ)/deb/$(PACKAGE)_$(VERSION)_*.deb
+	@ls $(OBJ)/deb/$(PACKAGE)_$(VERSION)_*.deb
 
 clean:
 	rm -rf $(OBJ) $(BIN) obj-asan bin-asan
 
-.PHONY: all check conformance testbins asan demo bench install uninstall clean deps \
+.PHONY: all check conformance testbins asan demo bench install uninstall deb clean deps \
 	campaign fuzz
 .SECONDARY:
