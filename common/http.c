@@ -79,6 +79,7 @@ static const char *basepath;	/* path part of env->api, e.g. "/api" */
 static void tls_init(void);
 static void tls_opts(void);
 static void tls_hint(CURLcode, char *, size_t);
+static void tls_reply_hint(const struct req *, char *, size_t);
 static struct curl_slist *extra_headers(struct curl_slist *);
 static void redact_extra(char *);
 
@@ -742,6 +743,7 @@ reply_msg(const struct req *q, char *buf, size_t sz)
 	if (buf[0] == '\0')
 		snprintf(buf, sz, "%s", q->reason[0] ? q->reason :
 		    reason_of(q->status));
+	tls_reply_hint(q, buf, sz);
 	redact(buf);
 }
 
@@ -1111,6 +1113,19 @@ tls_hint(CURLcode rc, char *what, size_t sz)
 	    strstr(what, "alert handshake failure")))
 		snprintf(what + l, sz - l, " (the server may want a client "
 		    "certificate: set IMMICH_CLIENT_CERT and IMMICH_CLIENT_KEY)");
+}
+
+/* nginx answers 400 when mutual TLS wants a certificate it did not get. */
+static void
+tls_reply_hint(const struct req *q, char *buf, size_t sz)
+{
+	size_t l = strlen(buf);
+
+	if (q->status == 400 && strstr(buf, "SSL certificate") != NULL)
+		snprintf(buf + l, sz - l, client_cert ? " (check "
+		    "IMMICH_CLIENT_CERT and IMMICH_CLIENT_KEY)" : " (the "
+		    "server wants a client certificate: set "
+		    "IMMICH_CLIENT_CERT and IMMICH_CLIENT_KEY)");
 }
 
 /*
