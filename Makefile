@@ -121,7 +121,8 @@ uninstall:
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 # A Debian package, built with debhelper from a copy of the sources in
-# $(OBJ)/deb/src; the .deb lands in $(OBJ)/deb/ and lintian must find no
+# $(OBJ)/deb/src (without this make's variables: its make clean must not
+# remove this OBJ); the .deb lands in $(OBJ)/deb/ and lintian must find no
 # error in it.
 deb:
 	@v=$$(dpkg-parsechangelog -l debian/changelog -S Version) && \
@@ -132,7 +133,8 @@ deb:
 	mkdir -p $(OBJ)/deb/src
 	tar -cf - Makefile LICENSE $(DOCS) cmd common man examples \
 	    completion debian | tar -C $(OBJ)/deb/src -xf -
-	cd $(OBJ)/deb/src && DEB_BUILD_OPTIONS="parallel=$(JOBS) nocheck" \
+	cd $(OBJ)/deb/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u OBJ -u BIN \
+	    DEB_BUILD_OPTIONS="parallel=$(JOBS) nocheck" \
 	    dpkg-buildpackage -b -us -uc >../build.log 2>&1 || \
 	    { tail -n 30 ../build.log; exit 1; }
 	lintian --fail-on error \
