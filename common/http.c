@@ -1096,7 +1096,12 @@ tls_hint(CURLcode rc, char *what, size_t sz)
 
 	if (ca_file)
 		snprintf(ca, sizeof(ca), "%s (%s)", ca_file_var, ca_file);
-	if (rc == CURLE_PEER_FAILED_VERIFICATION && ca_file)
+	if (rc == CURLE_PEER_FAILED_VERIFICATION &&
+	    (strstr(what, "subject name") || strstr(what, "host name")))
+		snprintf(what + l, sz - l, " (the certificate is for another "
+		    "name: put the name it was issued for in "
+		    "IMMICH_INSTANCE_URL)");
+	else if (rc == CURLE_PEER_FAILED_VERIFICATION && ca_file)
 		snprintf(what + l, sz - l, " (the server's certificate is not "
 		    "signed by the CA in %s)", ca);
 	else if (rc == CURLE_PEER_FAILED_VERIFICATION)

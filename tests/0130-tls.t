@@ -14,7 +14,7 @@ for b in immich-dupes immich-consolidate immich-fetch immich-verify \
     immich-trash; do
 	command -v $b >/dev/null || skip_all "$b not built yet"
 done
-plan 21
+plan 22
 
 python3 "$TESTDIR/mklib.py" --groups 3 >"$T/lib.json" || exit 1
 fake_start "$T/lib.json"
@@ -114,6 +114,10 @@ is "$(logged)" "$before" "no CA: no request reached the server"
 IMMICH_CA_FILE=$P/other.pem run immich-dupes
 like "$rc:$(oneline "$err")" "^3:.*not signed by the CA in IMMICH_CA_FILE \($P/other.pem\)" \
     "another CA in IMMICH_CA_FILE: exit 3, the file named"
+IMMICH_CA_FILE=$P/ca.pem IMMICH_INSTANCE_URL=https://localhost:$A \
+    run immich-dupes
+like "$rc:$(oneline "$err")" "^3:.*\(the certificate is for another name: put the name it was issued for in IMMICH_INSTANCE_URL\)" \
+    "a certificate for another name: exit 3, says so"
 IMMICH_CA_FILE=$T/nonexistent.pem run immich-dupes
 like "$rc:$err" "^2:immich-dupes: IMMICH_CA_FILE: $T/nonexistent.pem: No such file" \
     "a missing IMMICH_CA_FILE: exit 2"
