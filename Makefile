@@ -122,7 +122,7 @@ uninstall:
 
 # A Debian package, built with debhelper from a copy of the sources in
 # $(OBJ)/deb/src (without this make's variables: its make clean must not
-# remove this OBJ); the .deb lands in $(OBJ)/deb/ and lintian (when
+# remove this OBJ, and the build flags are dpkg-buildflags'); the .deb lands in $(OBJ)/deb/ and lintian (when
 # installed; tests/0930-install.t needs it) must find no error in it.
 deb:
 	@v=$$(dpkg-parsechangelog -l debian/changelog -S Version) && \
@@ -133,7 +133,8 @@ deb:
 	mkdir -p $(OBJ)/deb/src
 	tar -cf - Makefile LICENSE $(DOCS) cmd common man examples \
 	    completion debian | tar -C $(OBJ)/deb/src -xf -
-	cd $(OBJ)/deb/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u OBJ -u BIN \
+	cd $(OBJ)/deb/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u OBJ \
+	    -u BIN -u CFLAGS -u CPPFLAGS -u LDFLAGS -u LDLIBS \
 	    DEB_BUILD_OPTIONS="parallel=$(JOBS) nocheck" \
 	    dpkg-buildpackage -b -us -uc >../build.log 2>&1 || \
 	    { tail -n 30 ../build.log; exit 1; }
