@@ -10,6 +10,9 @@ BINDIR	 = $(PREFIX)/bin
 MANDIR	 = $(PREFIX)/share/man
 DOCDIR	 = $(PREFIX)/share/doc/$(PACKAGE)
 COMPDIR	 = $(PREFIX)/share/bash-completion/completions
+# zsh: Debian's zsh looks in /usr/share/zsh/vendor-completions and
+# /usr/local/share/zsh/site-functions.
+ZSHDIR	 = $(PREFIX)/share/zsh/$(if $(filter /usr,$(PREFIX)),vendor-completions,site-functions)
 OBJ	?= obj
 BIN	?= bin
 
@@ -96,7 +99,7 @@ bench: deps
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
-	    $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(COMPDIR)
+	    $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(COMPDIR) $(DESTDIR)$(ZSHDIR)
 	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)
 	for m in $(MANS); do \
 		s=$${m##*.}; d=$(DESTDIR)$(MANDIR)/man$$s/$${m#man/}; \
@@ -106,6 +109,7 @@ install: all
 	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)
 	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples
 	install -m 0644 completion/$(PACKAGE) $(DESTDIR)$(COMPDIR)
+	install -m 0644 completion/_$(PACKAGE) $(DESTDIR)$(ZSHDIR)
 	for b in $(CMDS); do \
 		ln -sf $(PACKAGE) $(DESTDIR)$(COMPDIR)/$$b || exit 1; \
 	done
@@ -117,7 +121,7 @@ uninstall:
 	for m in $(MANS); do \
 		s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m#man/}; \
 	done
-	rm -f $(DESTDIR)$(COMPDIR)/$(PACKAGE)
+	rm -f $(DESTDIR)$(COMPDIR)/$(PACKAGE) $(DESTDIR)$(ZSHDIR)/_$(PACKAGE)
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 # A Debian package, built with debhelper from a copy of the sources in

@@ -34,21 +34,23 @@ files "$D" >"$T/installed"
 want='/usr/bin/immich-dupes
 /usr/share/bash-completion/completions/immich-dedupe
 /usr/share/bash-completion/completions/immich-trash
+/usr/share/zsh/vendor-completions/_immich-dedupe
 /usr/share/doc/immich-dedupe/examples/immich-dedupe-nightly.service
 /usr/share/doc/immich-dedupe/examples/immich-dedupe-nightly.timer
 /usr/share/doc/immich-dedupe/examples/nightly.sh
 /usr/share/man/man1/immich-trash.1
 /usr/share/man/man5/immich-ndjson.5
 /usr/share/man/man7/immich.7'
-is "$(printf '%s\n' "$want" | LC_ALL=C comm -23 - "$T/installed")" "" \
+is "$(printf '%s\n' "$want" | LC_ALL=C sort | LC_ALL=C comm -23 - "$T/installed")" "" \
     "it installs programs, man pages, examples, units and completion"
 is "$(grep -h '^\.Os' "$D"/usr/share/man/man*/* | sort -u)" \
     ".Os immich-dedupe $V" "the installed man pages carry version $V"
 run make -s uninstall DESTDIR="$D" PREFIX=/usr BIN="$BIN" OBJ="$OBJ"
 is "$rc:$err:$(files "$D")" "0::" "make uninstall leaves no file behind"
 run make -s install DESTDIR="$T/local" BIN="$BIN" OBJ="$OBJ"
-is "$rc:$(files "$T/local" | grep -vc '^/usr/local/')" "0:0" \
-    "the default PREFIX is /usr/local"
+is "$rc:$(files "$T/local" | grep -vc '^/usr/local/'):$(files "$T/local" |
+    grep -c '^/usr/local/share/zsh/site-functions/_immich-dedupe$')" "0:0:1" \
+    "the default PREFIX is /usr/local (zsh: site-functions)"
 
 # ---- make deb
 if ! command -v dpkg-buildpackage >/dev/null || ! command -v dh >/dev/null ||
