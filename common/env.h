@@ -10,6 +10,9 @@
  * A missing or invalid setting exits with EX_USAGE and names the variable.
  * When none of the three is set, the Immich CLI's saved login is used:
  * auth.yml (url:, key:) in $IMMICH_CONFIG_DIR, else ~/.config/immich.
+ * Warns (once, on stderr) when the key would go over plain http:// to a
+ * host that is not loopback, and when the key file is readable by group
+ * or others.
  */
 struct env {
 	char	*api;	/* base URL ending in "/api", no trailing slash */
@@ -19,8 +22,9 @@ struct env {
 const struct env *env_get(void);
 /* The auth.yml env_get took the server and key from, or NULL. */
 const char *env_login_file(void);
-/* Warn when the file path is readable by group or others;
- * what names it in the message, e.g. "IMMICH_API_KEY_FILE". */
+
+/* Warns on stderr ("WHAT: PATH can be read by others ...") when the file
+ * at path, which holds a secret, is readable by its group or by others. */
 void	 warn_if_readable(const char *path, const char *what);
 
 /* An integer setting: the default when unset; exits EX_USAGE when invalid. */

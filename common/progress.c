@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "common/env.h"
+#include "common/ndjson.h"
 #include "common/progress.h"
 #include "common/util.h"
 
@@ -17,6 +18,7 @@ static double t0, last;
 void
 progress_init(int q)
 {
+	ndjson_init();	/* every binary calls this first */
 	quiet = q;
 	live = !q && isatty(STDERR_FILENO);
 	t0 = last = now_mono();

@@ -139,7 +139,7 @@ is "$(fake_log_count '.headers["X-Access-Token"] == "'$SECRET'" and
     .headers["CF-Access-Client-Id"] == "app.access"')" "$((n - before))" \
     "the extra headers are on every one of the $((n - before)) requests"
 unlike "$(cat "$T/e1" "$T/e2" "$T/e3" "$T/e4" "$T/e5")" \
-    "$SECRET|X-Access|readable" "the pipeline's messages: no header, no warning"
+    "$SECRET|X-Access|can be read" "the pipeline's messages: no header, no warning"
 unset IMMICH_CA_FILE
 
 # ---- The variables the curl tool honours.
@@ -168,7 +168,7 @@ is "$rc:$(($(logged) - before))" "0:1" \
 chmod 644 "$P/client.key"
 IMMICH_CLIENT_CERT=$P/client.pem IMMICH_CLIENT_KEY=$P/client.key \
     run immich-dupes
-like "$rc:$err" "^0:immich-dupes: IMMICH_CLIENT_KEY: $P/client.key is readable by other users" \
+like "$rc:$err" "^0:immich-dupes: IMMICH_CLIENT_KEY: $P/client.key can be read by others" \
     "a client key readable by others: warned"
 export IMMICH_INSTANCE_URL="https://127.0.0.1:$A"
 
@@ -182,5 +182,5 @@ like "$rc:$(oneline "$err")" "^3:.*token \*\*\* is not valid here" \
 unlike "$err" "$SECRET" "a reply that echoes a header value: not shown"
 chmod 644 "$T/headers"
 run immich-dupes
-like "$err" "IMMICH_HEADERS_FILE: $T/headers is readable by other users" \
+like "$err" "IMMICH_HEADERS_FILE: $T/headers can be read by others" \
     "a headers file readable by others: warned"

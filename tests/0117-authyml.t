@@ -11,7 +11,7 @@ for b in immich-dupes immich-consolidate immich-fetch immich-verify \
     immich-trash; do
 	command -v $b >/dev/null || skip_all "$b not built yet"
 done
-plan 21
+plan 22
 
 python3 "$TESTDIR/mklib.py" --groups 3 >"$T/lib.json" || exit 1
 fake_start "$T/lib.json"
@@ -38,7 +38,7 @@ for i in 1 2 3 5; do
 	    "^immich-[a-z]+: .*, server and key from $T/cfg/auth.yml$" \
 	    "stage $i's summary line names auth.yml"
 done
-unlike "$(cat "$T/e1" "$T/e2" "$T/e3" "$T/e4" "$T/e5")" "$KEY|readable" \
+unlike "$(cat "$T/e1" "$T/e2" "$T/e3" "$T/e4" "$T/e5")" "$KEY|can be read|plain http" \
     "no key and no warning in any message"
 n=$(fake_log_count '.path == "/api/duplicates"')
 is "$n" 1 "the fake got GET /api/duplicates"
@@ -56,9 +56,16 @@ like "$err" "server and key from $HOME/.config/immich/auth.yml$" \
 chmod 644 "$T/cfg/auth.yml"
 run immich-dupes
 is "$rc" 0 "a group/other-readable auth.yml still works"
-like "$err" "^immich-dupes: the Immich CLI's login: $T/cfg/auth.yml is readable by other users \(mode 0644\); make it readable by you only: chmod 600 $T/cfg/auth.yml$" \
+like "$err" "^immich-dupes: the Immich CLI's login: $T/cfg/auth.yml can be read by others \(mode 644\): chmod 600 it to keep the API key private$" \
     "a group/other-readable auth.yml: warned"
 chmod 600 "$T/cfg/auth.yml"
+
+# A plain http:// url to another host: warned as for IMMICH_INSTANCE_URL
+# (the bad IMMICH_RETRIES, read after the URL, stops the run: nothing sent).
+printf 'url: http://192.0.2.1:2283/api\nkey: %s\n' "$KEY" >"$T/cfg/auth.yml"
+IMMICH_RETRIES=x run immich-dupes
+like "$rc:$(printf '%s' "$err" | head -n 1)" "^2:immich-dupes: $T/cfg/auth.yml: url: is plain http:// to 192\.0\.2\.1, not this machine: the API key travels unencrypted; use https://\$" \
+    "auth.yml: a plain http:// url to another host: warned"
 
 # The environment wins: auth.yml points at a closed port with a wrong key.
 printf 'url: http://127.0.0.1:9/api\nkey: wrong-key-from-yml\n' \
