@@ -58,6 +58,9 @@ main(void)
 	}
 	sha1_final(&w, want);
 	sha1_free(&w);
+	close(fds[0]);
+	close(fds[1]);
+	free(buf);
 	printf("%lld %d %s %s\n", written, FEED, e == EAGAIN ? "EAGAIN" :
 	    e ? strerror(e) : "no-error", strcmp(got, want) == 0 ? "same" :
 	    "differs");
