@@ -130,50 +130,103 @@ server_major(void)
 	return major;
 }
 
-/* SHA-1 of a file, base64; -1 with *msg on failure. */
-static int
-file_sha1(const char *path, long long *bytes, char out[SHA1_B64LEN],
-    char **msg)
-{
-	struct sha1 h;
-	int fd;
-
-	*bytes = 0;
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
-		*msg = xasprintf("%s: %s", path, strerror(errno));
-		return -1;
-	}
-	sha1_init(&h);
-	if (sha1_fd(&h, fd, -1, bytes, NULL) == -1) {
-		*msg = xasprintf("%s: %s", path, strerror(errno));
-		sha1_free(&h);
-		close(fd);
-		return -1;
-	}
-	sha1_final(&h, out);
-	sha1_free(&h);
-	close(fd);
-	return 0;
-}
-
-/* The backup's sidecar {asset, albums, tags}, or NULL. */
+/*
+ * The backup of asset id as immich-fetch left it, or NULL with *msg set:
+ * the record's sidecar is ID.json in a folder that is ours and writable
+ * by no one else; the record's path is the file that sidecar names, in
+ * the same folder; a regular file (not a link) whose SHA-1 is the one the
+ * sidecar recorded, and want.  So a hand-edited record cannot make
+ * restore upload any other local file.  Returns the parsed sidecar.
+ */
 static cJSON *
-load_sidecar(const cJSON *b)
+checked_backup(const cJSON *b, const char *id, const char *want, char **msg)
 {
-	const char *p = rec_str(b, "sidecar");
-	cJSON *o;
-	char *s;
+	const char *scpath = rec_str(b, "sidecar"), *path = rec_str(b, "path");
+	const char *file, *aid, *ssha;
+	char *dir = NULL, *base, *name = NULL, *s, sha[SHA1_B64LEN], why[512];
+	cJSON *side = NULL;
+	struct stat st;
+	long long bytes;
 	size_t len;
+	int dfd = -1, fd = -1, ok = 0;
 
-	if (p == NULL || (s = fs_slurp(AT_FDCWD, p, SIDECAR_MAX, &len)) == NULL)
-		return NULL;
-	o = cJSON_ParseWithLength(s, len);
-	free(s);
-	if (!cJSON_IsObject(o)) {
-		cJSON_Delete(o);
+	if (scpath == NULL || (base = strrchr(scpath, '/')) == NULL) {
+		*msg = xasprintf("the backup has no sidecar path in the record: "
+		    "not uploaded");
 		return NULL;
 	}
-	return o;
+	dir = base == scpath ? xstrdup("/") :
+	    xasprintf("%.*s", (int)(base - scpath), scpath);
+	name = xasprintf("%s.json", id);
+	if (strcmp(base + 1, name) != 0) {
+		*msg = xasprintf("%s: not the sidecar of %s: not uploaded",
+		    scpath, id);
+		goto out;
+	}
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fstat(dfd, &st) == -1) {
+		*msg = xasprintf("%s: %s: not uploaded", dir, strerror(errno));
+		goto out;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		*msg = xasprintf("%s: not a backup folder of yours (owned by "
+		    "uid %u, mode %03o): not uploaded", dir,
+		    (unsigned)st.st_uid, (unsigned)(st.st_mode & 0777));
+		goto out;
+	}
+	if ((s = fs_slurp(dfd, base + 1, SIDECAR_MAX, &len)) == NULL) {
+		*msg = xasprintf("%s: %s: not uploaded", scpath,
+		    strerror(errno));
+		goto out;
+	}
+	side = cJSON_ParseWithLength(s, len);
+	free(s);
+	file = rec_str(side, "file");
+	aid = rec_str(obj_get(side, "asset"), "id");
+	ssha = rec_str(side, "sha1");
+	if (!cJSON_IsObject(side) || file == NULL || ssha == NULL ||
+	    strchr(file, '/') != NULL || strcmp(file, ".") == 0 ||
+	    strcmp(file, "..") == 0 || (aid && strcmp(aid, id) != 0)) {
+		*msg = xasprintf("%s: not a sidecar of immich-fetch for %s: not "
+		    "uploaded", scpath, id);
+		goto out;
+	}
+	free(name);
+	name = xasprintf("%s/%s", dir, file);
+	if (path == NULL || strcmp(path, name) != 0) {
+		*msg = xasprintf("the record's backup path %s is not the file "
+		    "its sidecar names (%s): not uploaded", path ? path :
+		    "(none)", name);
+		goto out;
+	}
+	if ((fd = openat(dfd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		*msg = xasprintf("%s: %s: not uploaded", path, fd == -1 ||
+		    errno ? strerror(errno) : "not a regular file");
+		goto out;
+	}
+	if (sha1_whole(fd, path, sha, &bytes, NULL, why, sizeof(why)) == -1) {
+		*msg = xasprintf("%s: not uploaded", why);
+		goto out;
+	}
+	if (strcmp(sha, ssha) != 0 || strcmp(sha, want) != 0) {
+		*msg = xasprintf("%s: SHA-1 %s is not the backup's %s: not "
+		    "uploaded", path, sha, strcmp(sha, ssha) != 0 ? ssha : want);
+		goto out;
+	}
+	ok = 1;
+out:
+	if (fd != -1)
+		close(fd);
+	if (dfd != -1)
+		close(dfd);
+	free(dir);
+	free(name);
+	if (!ok) {
+		cJSON_Delete(side);
+		return NULL;
+	}
+	return side;
 }
 
 static void
@@ -486,8 +539,7 @@ reupload(cJSON *rec, const char *id, int *ok, int depth)
 	const cJSON *albums;
 	cJSON *e = cJSON_CreateObject(), *side, *fresh = NULL;
 	const char *path = rec_str(b, "path"), *want, *video, *vnew = NULL;
-	char sum[SHA1_B64LEN], *msg = NULL, *newid = NULL, *vid = NULL;
-	long long bytes;
+	char *msg = NULL, *newid = NULL, *vid = NULL;
 	int dup, vok, bad;
 
 	*ok = 0;
@@ -499,14 +551,8 @@ reupload(cJSON *rec, const char *id, int *ok, int depth)
 		    "the record");
 		goto fail;
 	}
-	if (file_sha1(path, &bytes, sum, &msg) == -1)
+	if ((side = checked_backup(b, id, want, &msg)) == NULL)
 		goto fail;
-	if (strcmp(sum, want) != 0) {
-		msg = xasprintf("%s: SHA-1 %s is not the backup's %s: not "
-		    "uploaded", path, sum, want);
-		goto fail;
-	}
-	side = load_sidecar(b);
 	asset = obj_get(side, "asset");
 	if (!cJSON_IsObject(asset))
 		asset = rec_asset(rec, id);

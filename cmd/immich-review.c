@@ -12,7 +12,10 @@
  * temporary name and renamed, and one already there is not fetched
  * again.  Cards are written as records arrive, to index.html.tmp, which
  * is renamed at the end: one record is in memory at a time.  The page
- * itself is in common/page.c.
+ * itself is in common/page.c.  The page holds private data (places,
+ * descriptions): DIR and DIR/thumbs are made 0700 and must be the
+ * user's own, and every file is created 0600, O_EXCL and O_NOFOLLOW,
+ * so that a link planted in the folder is never written through.
  */
 #include <sys/stat.h>
 
@@ -44,6 +47,20 @@ usage(void)
 {
 	fprintf(stderr, "usage: immich-review [-anq] -o dir\n");
 	exit(EX_USAGE);
+}
+
+/*
+ * A new private file (0600) for writing: O_EXCL and O_NOFOLLOW, so that a
+ * file or symbolic link planted at the name is never written through; a
+ * stale one (an interrupted run's) is removed first.
+ */
+static int
+create_tmp(int dfd, const char *name)
+{
+	if (unlinkat(dfd, name, 0) == -1 && errno != ENOENT)
+		return -1;
+	return openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
 }
 
 struct tsink {
@@ -121,8 +138,7 @@ fetch_thumb(const char *id)
 		return;
 	snprintf(name, sizeof(name), "%s.jpg", id);
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
-	if ((t.fd = openat(tfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0644)) == -1)
+	if ((t.fd = create_tmp(tfd, tmp)) == -1)
 		err(EX_FATAL, "thumbs/%s", tmp);
 	path = xasprintf("/assets/%s/thumbnail", id);
 	rc = http_stream(path, 0, 0, &sink, &r);
@@ -206,40 +222,60 @@ fetch(const cJSON *rec)
 	}
 }
 
+/*
+ * The folder name (at dfd, or a path when dfd is AT_FDCWD), made 0700 if
+ * it is missing, opened: it must be a directory of the user's own, as
+ * another user could plant links in it or read the page.
+ */
+static int
+open_dir(int dfd, const char *name, const char *shown, int flags)
+{
+	struct stat st;
+	int fd;
+
+	if (mkdirat(dfd, name, 0700) == -1 && errno != EEXIST)
+		err(EX_USAGE, "%s", shown);
+	if ((fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	    flags)) == -1)
+		err(EX_USAGE, "%s", shown);
+	if (fstat(fd, &st) == -1)
+		err(EX_FATAL, "%s", shown);
+	if (st.st_uid != geteuid())
+		errx(EX_USAGE, "%s: owned by uid %u, not by you (uid %u): "
+		    "not writing into it; choose another -o folder, or "
+		    "remove it", shown, (unsigned)st.st_uid,
+		    (unsigned)geteuid());
+	return fd;
+}
+
 static FILE *
-open_page(const char *dir, char **tmp)
+open_page(const char *dir, int *dfdp)
 {
 	char *t;
 	FILE *fp;
+	int fd;
 
-	if (mkdir(dir, 0755) == -1 && errno != EEXIST)
-		err(EX_USAGE, "%s", dir);
+	*dfdp = open_dir(AT_FDCWD, dir, dir, 0);
 	t = xasprintf("%s/thumbs", dir);
-	if (mkdir(t, 0755) == -1 && errno != EEXIST)
-		err(EX_FATAL, "%s", t);
-	if ((tfd = open(t, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		err(EX_FATAL, "%s", t);
+	tfd = open_dir(*dfdp, "thumbs", t, O_NOFOLLOW);
 	free(t);
-	*tmp = xasprintf("%s/index.html.tmp", dir);
-	if ((fp = fopen(*tmp, "w")) == NULL)
-		err(EX_FATAL, "%s", *tmp);
+	if ((fd = create_tmp(*dfdp, "index.html.tmp")) == -1 ||
+	    (fp = fdopen(fd, "w")) == NULL)
+		err(EX_FATAL, "%s/index.html.tmp", dir);
 	return fp;
 }
 
 static void
-close_page(FILE *fp, const char *dir, const char *tmp)
+close_page(FILE *fp, const char *dir, int dfd)
 {
-	char *path = xasprintf("%s/index.html", dir);
-
 	if (fflush(fp) == EOF || ferror(fp) || fsync(fileno(fp)) == -1 ||
 	    fclose(fp) == EOF) {
-		warn("%s", tmp);
-		unlink(tmp);
+		warn("%s/index.html.tmp", dir);
+		unlinkat(dfd, "index.html.tmp", 0);
 		exit(EX_FATAL);
 	}
-	if (rename(tmp, path) == -1)
-		err(EX_FATAL, "%s", path);
-	free(path);
+	if (renameat(dfd, "index.html.tmp", dfd, "index.html") == -1)
+		err(EX_FATAL, "%s/index.html", dir);
 }
 
 int
@@ -249,10 +285,10 @@ main(int argc, char *argv[])
 	struct page_stats st = { 0, 0, 0, 0 };
 	struct ndjson_in in;
 	const char *dir = NULL;
-	char *tmp, *extra;
+	char *extra;
 	cJSON *rec;
 	FILE *fp;
-	int ch, rc;
+	int ch, rc, dfd;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((ch = getopt(argc, argv, "anqo:")) != -1) {
@@ -281,7 +317,7 @@ main(int argc, char *argv[])
 	}
 	if (aflag)
 		ctx.albums = get_albums;
-	fp = open_page(dir, &tmp);
+	fp = open_page(dir, &dfd);
 	progress_init(qflag);
 	page_head(fp);
 	ndjson_open(&in, stdin, "stdin");
@@ -301,7 +337,7 @@ main(int argc, char *argv[])
 	}
 	ndjson_close(&in);
 	page_foot(fp, &st);
-	close_page(fp, dir, tmp);
+	close_page(fp, dir, dfd);
 	ndjson_finish();
 	extra = xasprintf("%ld thumbnails fetched, %ld missing, %ld not "
 	    "fetched; "
@@ -309,7 +345,6 @@ main(int argc, char *argv[])
 	    nmissing, nfailed, st.groups, st.held, dir);
 	progress_end(http_requests(), extra);
 	free(extra);
-	free(tmp);
 	if (gone)
 		return EX_FATAL;
 	return prog.failed || nfailed ? EX_SOME : EX_DONE;

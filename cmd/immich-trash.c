@@ -52,6 +52,7 @@ struct pend {
 				 * -1 held (kcode, kdetail) */
 	const char *kcode;
 	char	*kdetail;
+	cJSON	*kpeople;	/* the keeper's people, once read */
 };
 
 /* A loser that passed the checks made from the record alone. */
@@ -294,9 +295,9 @@ consolidated_for(const cJSON *c, const char *keep, const char *id)
  * file system may answer from a cache), of the backed-up size, and with
  * the bytes immich-verify hashed.  Those are taken as still there when
  * the file has the stamp verify recorded (fsutil.h: same inode,
- * modification and change times, on a file system that keeps them);
- * otherwise (touched since, verified where no stamp can be trusted, or by
- * a version that recorded none) it is hashed again and must give the
+ * modification and change times, on a file system that keeps them to
+ * the nanosecond); otherwise (touched since, verified where no stamp can
+ * be trusted, a whole-second stamp from an older version, or none) it is hashed again and must give the
  * same SHA-1 and size.  An external asset verified by size alone without
  * a SHA-1 is checked by size.  NULL, or the held code with *detail set.
  */
@@ -320,7 +321,8 @@ on_disk(const char *path, const cJSON *v, double want, const char *what,
 		*detail = xasprintf("%s%s: %lld bytes on disk, %.0f backed up",
 		    what, path, (long long)st.st_size, want);
 		code = "file-missing";
-	} else if (vsha != NULL && (stamp == NULL || strcmp(stamp, now) != 0)) {
+	} else if (vsha != NULL && (stamp == NULL || fs_stamp_coarse(&st) ||
+	    strcmp(stamp, now) != 0)) {
 		nrehash++;
 		if (sha1_whole(fd, path, sha, &bytes, NULL, why,
 		    sizeof(why)) == -1) {
@@ -698,6 +700,17 @@ bulk_check(void)
 	cJSON_Delete(o);
 }
 
+/* Keep the keeper's people (an empty list when it shows none). */
+static void
+keep_people(struct pend *p, const cJSON *ka)
+{
+	const cJSON *kp = obj_get(ka, "people");
+
+	cJSON_Delete(p->kpeople);
+	p->kpeople = cJSON_IsArray(kp) ? cJSON_Duplicate(kp, 1) :
+	    cJSON_CreateArray();
+}
+
 /* The keeper of p, read from the server unless already known. */
 static void
 check_keeper(struct pend *p)
@@ -721,10 +734,61 @@ check_keeper(struct pend *p)
 		p->kcode = "keeper-trashed";
 		p->kdetail = xasprintf("the keeper %s is in the trash",
 		    p->keep);
-	} else
+	} else {
 		p->kstate = 1;
+		keep_people(p, ka);
+	}
 	free(msg);
 	cJSON_Delete(ka);
+}
+
+/*
+ * A person someone named on the loser (GET /assets/ID: people) whom the
+ * keeper does not show: trashing the loser would lose the tag (no one's
+ * resolve copies faces).  NULL, or the held code with *detail set.  The
+ * keeper is read only when the loser shows someone named.
+ */
+static const char *
+lost_people(struct pend *p, const cJSON *la, char **detail)
+{
+	const cJSON *lp = obj_get(la, "people"), *x, *y;
+	const char *name, *pid, *kid;
+	cJSON *ka;
+	char *msg;
+	int named = 0, seen;
+
+	*detail = NULL;
+	cJSON_ArrayForEach(x, lp)
+		if ((name = rec_str(x, "name")) && *name)
+			named = 1;
+	if (!named || accepted("people"))
+		return NULL;
+	if (p->kpeople == NULL) {
+		if (get_asset(p->keep, &ka, &msg) != 1) {
+			*detail = xasprintf("keeper %s: %s", p->keep, msg);
+			free(msg);
+			return "error";
+		}
+		keep_people(p, ka);
+		cJSON_Delete(ka);
+	}
+	cJSON_ArrayForEach(x, lp) {
+		name = rec_str(x, "name");
+		if ((pid = rec_str(x, "id")) == NULL || name == NULL || !*name)
+			continue;
+		seen = 0;
+		cJSON_ArrayForEach(y, p->kpeople)
+			if ((kid = rec_str(y, "id")) && strcmp(kid, pid) == 0)
+				seen = 1;
+		if (!seen) {
+			*detail = xasprintf("it shows %s (person %s), whom the "
+			    "keeper %s does not: tag the face on the keeper "
+			    "in Immich, or allow it with -a people", name,
+			    pid, p->keep);
+			return "people";
+		}
+	}
+	return NULL;
 }
 
 /*
@@ -832,6 +896,12 @@ check_loser(cJSON *rec, struct pend *p, struct cand *c)
 		cJSON_Delete(la);
 		return;
 	}
+	if ((code = lost_people(p, la, &detail)) != NULL) {
+		hold(p, c->id, code, "%s", detail);
+		free(detail);
+		cJSON_Delete(la);
+		return;
+	}
 	cJSON_Delete(la);
 	if (c->achk && (code = new_album(c, &detail)) != NULL) {
 		hold(p, c->id, code, "%s", detail);
@@ -927,6 +997,7 @@ flush(void)
 		}
 		cJSON_Delete(pends[j].rec);
 		free(pends[j].kdetail);
+		cJSON_Delete(pends[j].kpeople);
 		progress_tick();
 	}
 	npend = 0;
@@ -948,6 +1019,26 @@ get_server(const char *path)
 		    r.status == 200 ? "unreadable reply" : r.msg);
 	http_free(&r);
 	return f;
+}
+
+/*
+ * One immich-trash at a time per server user: a loser here may be the
+ * keeper of a record another run is about to trash, and each run checks
+ * the keepers on the server just before it deletes.  Keyed on the user's
+ * id (GET /users/me), so that two runs meet however the URL is written;
+ * a key without user.read stops here (http.c quotes the server).
+ */
+static void
+lock_user(void)
+{
+	cJSON *me = get_server("/users/me");
+	const char *id = rec_str(me, "id");
+
+	if (id == NULL || !valid_uuid(id))
+		errx(EX_FATAL, "GET /api/users/me: no user id in the reply");
+	rl_exclusive("trash", id, "waiting for another immich-trash of this "
+	    "user on this server to finish");
+	cJSON_Delete(me);
 }
 
 /*
@@ -1031,12 +1122,8 @@ main(int argc, char *argv[])
 		usage();
 
 	http_init();
-	/* One immich-trash at a time per server and user: a loser here may
-	 * be the keeper of a record another run is about to trash, and each
-	 * run checks the keepers on the server just before it deletes. */
 	if (!nflag)
-		rl_exclusive("trash", "waiting for another immich-trash on this "
-		    "server to finish");
+		lock_user();
 	progress_init(qflag);
 	check_features();
 	ndjson_open(&in, stdin, "stdin");

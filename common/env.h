@@ -8,6 +8,9 @@
  *   IMMICH_API_KEY		the API key, or
  *   IMMICH_API_KEY_FILE	a file whose first line is the API key
  * A missing or invalid setting exits with EX_USAGE and names the variable.
+ * Warns (once, on stderr) when the key would go over plain http:// to a
+ * host that is not loopback, and when the key file is readable by group
+ * or others.
  */
 struct env {
 	char	*api;	/* base URL ending in "/api", no trailing slash */
@@ -15,6 +18,10 @@ struct env {
 };
 
 const struct env *env_get(void);
+
+/* Warns on stderr ("WHAT: PATH can be read by others ...") when the file
+ * at path, which holds a secret, is readable by its group or by others. */
+void	 warn_if_readable(const char *path, const char *what);
 
 /* An integer setting: the default when unset; exits EX_USAGE when invalid. */
 long	 env_long(const char *name, long def, long min, long max);

@@ -305,6 +305,12 @@ fs_stamp(const struct stat *st, char *buf)
 }
 
 int
+fs_stamp_coarse(const struct stat *st)
+{
+	return st->st_ctim.tv_nsec == 0;
+}
+
+int
 fs_stamp_trusted(int fd, const struct stat *before, const struct timespec *seen,
     char *buf)
 {
@@ -327,7 +333,8 @@ fs_stamp_trusted(int fd, const struct stat *before, const struct timespec *seen,
 	for (i = 0; i < sizeof(keeps) / sizeof(keeps[0]); i++)
 		if ((unsigned long)sf.f_type == keeps[i])
 			break;
-	if (i == sizeof(keeps) / sizeof(keeps[0]))
+	if (i == sizeof(keeps) / sizeof(keeps[0]) ||
+	    fs_stamp_coarse(before) || fs_stamp_coarse(&st))
 		return -1;
 	age_ms = (long long)(seen->tv_sec - before->st_ctim.tv_sec) * 1000 +
 	    (seen->tv_nsec - before->st_ctim.tv_nsec) / 1000000;

@@ -38,13 +38,22 @@ void	 fs_stamp(const struct stat *, char *buf);
  * (CLOCK_REALTIME).  Returns 0 with the stamp in buf; -1 (nothing
  * written) when the stamp changed while it was read, when its change
  * time is less than FS_STAMP_SETTLE_MS before seen (a write in the same
- * clock tick could leave it as it is), or when fd's file system is not
- * one known to keep change times (ext2/3/4, XFS, Btrfs, ZFS, F2FS,
- * tmpfs; not FAT, exFAT, network file systems).
+ * clock tick could leave it as it is), when the change time is coarse
+ * (fs_stamp_coarse), or when fd's file system is not one known to keep
+ * change times (ext2/3/4, XFS, Btrfs, ZFS, F2FS, tmpfs; not FAT, exFAT,
+ * network file systems).
  */
 #define FS_STAMP_SETTLE_MS	100
 int	 fs_stamp_trusted(int fd, const struct stat *before,
 	    const struct timespec *seen, char *buf);
+/*
+ * 1 when st's change time has no fraction of a second: the file system
+ * keeps whole seconds (ext4 with 128-byte inodes, ext3, ext2), so a
+ * second write in the same second as the first leaves the stamp as it
+ * was.  Such a stamp proves nothing: never trust it.  (A real
+ * nanosecond time that is exactly .000000000 is only hashed again.)
+ */
+int	 fs_stamp_coarse(const struct stat *);
 
 /* mkdir -p with mode 0700 for the directories it makes.  0 or -1. */
 int	 fs_mkdirs(const char *path);

@@ -31,6 +31,7 @@
 #define ERRBODY_MAX	(1L << 20)	/* a kept error body */
 #define BACKOFF_MAX	60.0		/* seconds */
 #define RETRY_AFTER_MAX	300.0		/* seconds */
+#define REPLYMSG_MAX	8192		/* an error message before its cut */
 
 enum kind { K_JSON, K_STREAM, K_UPLOAD };
 
@@ -69,7 +70,7 @@ struct req {
 static CURL *h;
 static const struct env *env;
 static struct curl_slist *hdr_json, *hdr_body, *hdr_empty, *hdr_any;
-static long retries, conn_timeout, low_speed_time;
+static long retries, conn_timeout, low_speed_time, low_speed_limit;
 static double retry_delay;
 static long nrequests;
 static unsigned short seed[3];
@@ -88,6 +89,8 @@ http_init(void)
 	retry_delay = env_double("IMMICH_RETRY_DELAY", 1, 0, 60);
 	conn_timeout = env_long("IMMICH_CONNECT_TIMEOUT", 10, 1, 3600);
 	low_speed_time = env_long("IMMICH_LOW_SPEED_TIME", 60, 1, 86400);
+	low_speed_limit = env_long("IMMICH_LOW_SPEED_LIMIT", 1024, 1,
+	    1L << 30);
 	rl_init(env->api);
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
@@ -339,19 +342,34 @@ http_errmsg(const char *body, size_t len, char *buf, size_t bufsz)
 		buf[--b.len] = '\0';
 }
 
-/* Replace the API key wherever it appears (a server could echo it). */
-static void
-redact(char *s)
+/*
+ * Replace the API key wherever it appears in the n bytes at s (a server
+ * could echo it), NUL bytes included; returns the new length and keeps a
+ * NUL after it.  Done on the raw text, before it is formatted or cut: a
+ * key cut in two by a length limit would not be found.
+ */
+static size_t
+redact_mem(char *s, size_t n)
 {
-	size_t kl = strlen(env->key);
+	size_t kl = strlen(env->key), m = kl < 3 ? kl : 3, off = 0;
 	char *p;
 
 	if (kl == 0)
-		return;
-	while ((p = strstr(s, env->key)) != NULL) {
-		memset(p, '*', kl < 3 ? kl : 3);
-		memmove(p + (kl < 3 ? kl : 3), p + kl, strlen(p + kl) + 1);
+		return n;
+	while ((p = memmem(s + off, n - off, env->key, kl)) != NULL) {
+		memset(p, '*', m);
+		memmove(p + m, p + kl, n - (p + kl - s));
+		n -= kl - m;
+		off = p + m - s;
 	}
+	s[n] = '\0';
+	return n;
+}
+
+static void
+redact(char *s)
+{
+	redact_mem(s, strlen(s));
 }
 
 static const char *
@@ -457,6 +475,22 @@ parse_retry_after(const char *v)
 	return difftime(t, time(NULL));
 }
 
+/* The reason phrase of a status line: redacted whole, then made one
+ * line of valid UTF-8 and cut. */
+static void
+set_reason(struct req *q, const char *r, size_t n)
+{
+	struct sbuf b = { q->reason, 0, sizeof(q->reason), 0 };
+	char *t = xmalloc(n + 1);
+
+	memcpy(t, r, n);
+	n = redact_mem(t, n);
+	sb_addn(&b, t, n);
+	while (b.len > 0 && q->reason[b.len - 1] == ' ')
+		q->reason[--b.len] = '\0';
+	free(t);
+}
+
 static size_t
 header_cb(char *p, size_t size, size_t nmemb, void *arg)
 {
@@ -477,14 +511,8 @@ header_cb(char *p, size_t size, size_t nmemb, void *arg)
 		q->hdone = 0;
 		if (s && l - (s - p) >= 4) {
 			q->status = strtol(s + 1, NULL, 10);
-			if ((r = memchr(s + 1, ' ', l - (s + 1 - p))) != NULL) {
-				r++;
-				vl = l - (r - p);
-				if (vl >= sizeof(q->reason))
-					vl = sizeof(q->reason) - 1;
-				memcpy(q->reason, r, vl);
-				q->reason[vl] = '\0';
-			}
+			if ((r = memchr(s + 1, ' ', l - (s + 1 - p))) != NULL)
+				set_reason(q, r + 1, l - (r + 1 - p));
 		}
 		return n;
 	}
@@ -581,7 +609,9 @@ attempt(struct req *q)
 	    (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, conn_timeout);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	/* Slower than low_speed_limit bytes/s for low_speed_time seconds:
+	 * cut (there is no total timeout, so a trickle must end here). */
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, low_speed_limit);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, low_speed_time);
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(h, CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
@@ -720,19 +750,32 @@ backoff(const struct req *q, int n)
 	return d;
 }
 
-/* The error text of a reply: the server's message, else the reason. */
+/*
+ * The error text of a reply: the server's message, else the reason.  The
+ * body is redacted in place first (it may be given back), and the message
+ * again before it is cut to sz (an escaped key becomes plain in it).
+ */
 static void
-reply_msg(const struct req *q, char *buf, size_t sz)
+reply_msg(struct req *q, char *buf, size_t sz)
 {
-	http_errmsg(q->buf, q->len, buf, sz);
-	if (buf[0] == '\0')
-		snprintf(buf, sz, "%s", q->reason[0] ? q->reason :
-		    reason_of(q->status));
-	redact(buf);
+	struct sbuf b = { buf, 0, sz, 0 };
+	char *t;
+
+	if (sz == 0)
+		return;
+	buf[0] = '\0';
+	if (q->buf)
+		q->len = redact_mem(q->buf, q->len);
+	t = xmalloc(REPLYMSG_MAX);
+	http_errmsg(q->buf, q->len, t, REPLYMSG_MAX);
+	redact(t);
+	sb_add(&b, t[0] ? t : q->reason[0] ? q->reason :
+	    reason_of(q->status));
+	free(t);
 }
 
 static void
-fatal_reply(const struct req *q)
+fatal_reply(struct req *q)
 {
 	char msg[512], loc[256] = "";
 	const char *hint = "", *l = NULL;
@@ -747,9 +790,11 @@ fatal_reply(const struct req *q)
 		curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &l);
 		if (l) {
 			struct sbuf b = { loc, 0, sizeof(loc), 0 };
+			char *t = xasprintf("%.*s", (int)strcspn(l, "?#"), l);
+			redact(t);
 			sb_add(&b, " to ");
-			sb_addn(&b, l, strcspn(l, "?#"));
-			redact(loc);
+			sb_add(&b, t);
+			free(t);
 		}
 		status_text(q, st, sizeof(st));
 		errx(EX_FATAL, "%s %s%s: %s: the server redirects%s; set "
@@ -779,9 +824,12 @@ utf8_trim(char *s)
 		s[i] = '\0';
 }
 
+/* The reply's body to the caller; an error body redacted. */
 static void
 give_back(struct req *q, struct http_resp *r)
 {
+	if (q->buf && (q->status < 200 || q->status >= 300))
+		q->len = redact_mem(q->buf, q->len);
 	r->status = q->status;
 	r->body = q->buf;
 	r->len = q->len;
@@ -856,8 +904,6 @@ request(struct req *q, struct http_resp *r)
 			if (q->once || !retry_status(q)) {
 				if (q->status < 200 || q->status >= 300) {
 					reply_msg(q, r->msg, sizeof(r->msg));
-					if (q->buf)
-						redact(q->buf);
 				}
 				give_back(q, r);
 				return 0;

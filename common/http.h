@@ -19,8 +19,9 @@
  *
  * Settings (environment): IMMICH_RETRIES (default 5, 0..100),
  * IMMICH_RETRY_DELAY seconds (1; fractions allowed), IMMICH_CONNECT_TIMEOUT
- * seconds (10), IMMICH_LOW_SPEED_TIME seconds (60; a transfer slower than
- * 1 byte/s for that long is cut and retried).  No total timeout.
+ * seconds (10), IMMICH_LOW_SPEED_LIMIT bytes/s (1024) and
+ * IMMICH_LOW_SPEED_TIME seconds (60): a transfer slower than the limit for
+ * that long is cut and retried.  No total timeout.
  */
 
 struct http_resp {

@@ -11,6 +11,14 @@
 #include "common/util.h"
 
 void
+ndjson_init(void)
+{
+	static cJSON_Hooks hooks = { xmalloc, free };
+
+	cJSON_InitHooks(&hooks);
+}
+
+void
 ndjson_open(struct ndjson_in *in, FILE *fp, const char *name)
 {
 	memset(in, 0, sizeof(*in));

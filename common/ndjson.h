@@ -19,6 +19,14 @@ struct ndjson_in {
 	size_t	 cap;
 };
 
+/*
+ * Routes cJSON's allocations through xmalloc, so that running out of
+ * memory ends the program (EX_FATAL) instead of cJSON leaving a key out
+ * of a record or a request body.  progress_init calls it: every binary
+ * does at start-up.
+ */
+void	 ndjson_init(void);
+
 void	 ndjson_open(struct ndjson_in *, FILE *, const char *name);
 /* 1: *out is a record (caller cJSON_Deletes it); 0: end; -1: bad line. */
 int	 ndjson_next(struct ndjson_in *, cJSON **out);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/ndjson.h"
 #include "common/progress.h"
 #include "common/util.h"
 
@@ -15,6 +16,7 @@ static double t0, last;
 void
 progress_init(int q)
 {
+	ndjson_init();	/* every binary calls this first */
 	quiet = q;
 	live = !q && isatty(STDERR_FILENO);
 	t0 = last = now_mono();

@@ -18,6 +18,8 @@ struct progress {
 
 extern struct progress prog;
 
+/* Every binary calls it at start-up, before any record is read: it also
+ * makes out of memory in cJSON fatal (ndjson_init). */
 void	 progress_init(int quiet);
 void	 progress_tick(void);		/* redraw the live line if due */
 /* The summary line: "NAME: N records, N assets, N failed, BYTES, N

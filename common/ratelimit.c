@@ -71,7 +71,6 @@ static int	 held[RL_HELD];
 static int	 nheld;
 static int	 nover;		/* nested past RL_HELD: no slot taken */
 static uint64_t	 rng;
-static char	*rlkey;		/* rl_init's key, for rl_exclusive */
 
 static int64_t
 mono_ns(void)
@@ -132,22 +131,16 @@ read_bootid(void)
 }
 
 /*
- * The state directory when IMMICH_RATE_FILE is not set: ours alone, or
- * refused.  Returns an O_DIRECTORY descriptor, so the checked directory is
- * the one the files are opened in.
+ * dir, made 0700 if missing: ours alone, or refused.  Returns an
+ * O_DIRECTORY descriptor, so the checked directory is the one the files
+ * are opened in.
  */
 static int
-open_statedir(char **dirp)
+open_owndir(const char *dir)
 {
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	struct stat st;
-	char *dir;
 	int fd;
 
-	if (xdg != NULL && *xdg == '/')
-		dir = xasprintf("%s/immich-dedupe", xdg);
-	else
-		dir = xasprintf("/tmp/immich-dedupe-%u", (unsigned)geteuid());
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
 		err(EX_USAGE, "rate limit state directory %s", dir);
 	if (lstat(dir, &st) == -1)
@@ -172,15 +165,33 @@ open_statedir(char **dirp)
 	if (st.st_mode & (S_IWGRP | S_IWOTH))
 		errx(EX_USAGE, "rate limit state directory %s is writable by "
 		    "others: chmod 700 it, or set IMMICH_RATE_FILE", dir);
-	*dirp = dir;
 	return fd;
 }
 
-/* File name for this server and user: a hash, so the key is never stored. */
+/* The directory that does not depend on the login environment. */
 static char *
-state_name(const char *key)
+fixed_dir(void)
 {
-	const struct env *e = env_get();
+	return xasprintf("/tmp/immich-dedupe-%u", (unsigned)geteuid());
+}
+
+/* The state directory when IMMICH_RATE_FILE is not set. */
+static int
+open_statedir(char **dirp)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+	if (xdg != NULL && *xdg == '/')
+		*dirp = xasprintf("%s/immich-dedupe", xdg);
+	else
+		*dirp = fixed_dir();
+	return open_owndir(*dirp);
+}
+
+/* A hex name from a tag and two strings: a hash, so neither is stored. */
+static char *
+hashed_name(const char *tag, const char *a, const char *b)
+{
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen;
 	char hex[33];
@@ -188,15 +199,26 @@ state_name(const char *key)
 
 	if ((ctx = EVP_MD_CTX_new()) == NULL ||
 	    !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) ||
-	    !EVP_DigestUpdate(ctx, "immich-rl", 10) ||
-	    !EVP_DigestUpdate(ctx, key, strlen(key) + 1) ||
-	    !EVP_DigestUpdate(ctx, e->key, strlen(e->key)) ||
+	    !EVP_DigestUpdate(ctx, tag, strlen(tag) + 1) ||
+	    !EVP_DigestUpdate(ctx, a, strlen(a) + 1) ||
+	    !EVP_DigestUpdate(ctx, b, strlen(b)) ||
 	    !EVP_DigestFinal_ex(ctx, md, &mdlen))
 		errx(EX_FATAL, "rate limit: SHA-256 failed");
 	EVP_MD_CTX_free(ctx);
 	for (int i = 0; i < 16; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	return xasprintf("%s.rate", hex);
+	return xstrdup(hex);
+}
+
+/* File name for this server and user: a hash, so the key is never stored. */
+static char *
+state_name(const char *key)
+{
+	char *h = hashed_name("immich-rl", key, env_get()->key);
+	char *name = xasprintf("%s.rate", h);
+
+	free(h);
+	return name;
 }
 
 /*
@@ -245,6 +267,26 @@ open_file(int dirfd, const char *name, const char *shown)
 	return fd;
 }
 
+/*
+ * A file the person named (IMMICH_RATE_FILE) is rewritten only when it is
+ * empty or a state file: anything else there (a plan named by mistake) is
+ * theirs, refused rather than reset.
+ */
+static void
+check_named(int fd, const char *shown)
+{
+	char buf[sizeof(RL_MAGIC)];
+	ssize_t n;
+
+	if ((n = pread(fd, buf, sizeof(buf), 0)) == -1)
+		err(EX_USAGE, "rate limit state %s", shown);
+	if (n > 0 && (n < (ssize_t)sizeof(buf) ||
+	    memcmp(buf, RL_MAGIC " ", sizeof(buf)) != 0))
+		errx(EX_USAGE, "IMMICH_RATE_FILE %s is not a rate limit state "
+		    "file (it does not begin with \"" RL_MAGIC "\"): not "
+		    "overwriting it; name a new file, or remove it", shown);
+}
+
 void
 rl_init(const char *key)
 {
@@ -256,7 +298,6 @@ rl_init(const char *key)
 	if (inited)
 		return;
 	inited = 1;
-	rlkey = xstrdup(key);
 	rate = env_double("IMMICH_RATE", 10, 0, 1e9);
 	burst = env_long("IMMICH_BURST", 5, 1, 1000000);
 	inflight = env_long("IMMICH_INFLIGHT", 5, 0, RL_MAXSLOTS);
@@ -280,6 +321,8 @@ rl_init(const char *key)
 	if (interval > 0) {
 		read_bootid();
 		statefd = open_file(dirfd, base, statepath);
+		if (dirfd == AT_FDCWD)
+			check_named(statefd, statepath);
 	}
 	if (inflight > 0) {
 		slotfd = xcalloc(inflight, sizeof(*slotfd));
@@ -452,16 +495,16 @@ rl_release(void)
 }
 
 void
-rl_exclusive(const char *name, const char *waiting)
+rl_exclusive(const char *name, const char *id, const char *waiting)
 {
-	char *base, *shown, *file, *path;
+	char *dir, *file, *path, *h;
 	int dirfd, fd;
 
-	if (rlkey == NULL)
-		errx(EX_FATAL, "rl_exclusive before rl_init");
-	dirfd = state_base(rlkey, &base, &shown);
-	file = xasprintf("%s.%s.lock", base, name);
-	path = xasprintf("%s.%s.lock", shown, name);
+	dir = fixed_dir();
+	dirfd = open_owndir(dir);
+	h = hashed_name("immich-lock", name, id);
+	file = xasprintf("%s.%s.lock", h, name);
+	path = xasprintf("%s/%s", dir, file);
 	fd = open_file(dirfd, file, path);
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		if (errno != EWOULDBLOCK && errno != EINTR)
@@ -472,10 +515,9 @@ rl_exclusive(const char *name, const char *waiting)
 				err(EX_FATAL, "flock %s", path);
 	}
 	/* Held until the process exits: fd stays open. */
-	if (dirfd != AT_FDCWD)
-		close(dirfd);
-	free(base);
-	free(shown);
+	close(dirfd);
+	free(dir);
+	free(h);
 	free(file);
 	free(path);
 }

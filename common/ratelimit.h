@@ -20,12 +20,14 @@ void	 rl_acquire(void);
 /* Give the in-flight slot back.  Call after every attempt. */
 void	 rl_release(void);
 /*
- * One process at a time for this server and user: an exclusive flock on
- * the file NAME.lock beside the rate limit's state (IMMICH_RATE_FILE.
- * NAME.lock when that is set), held until the process exits.  When
- * another process holds it, says waiting (warnx) and waits.  After
- * rl_init.
+ * One process at a time per server user: an exclusive flock on a file
+ * named from name and id (a hash) in /tmp/immich-dedupe-UID, the one
+ * place that depends neither on the server's URL as written nor on the
+ * login environment (XDG_RUNTIME_DIR, IMMICH_RATE_FILE).  id names the
+ * server's user (its id from GET /users/me: a server's user ids are its
+ * own).  Held until the process exits.  When another process holds it,
+ * says waiting (warnx) and waits.
  */
-void	 rl_exclusive(const char *name, const char *waiting);
+void	 rl_exclusive(const char *name, const char *id, const char *waiting);
 
 #endif

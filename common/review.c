@@ -63,6 +63,36 @@ camera(cJSON *rv, const cJSON *l, const cJSON *k, const char *id)
 		    Q(kl));
 }
 
+/*
+ * A person someone named on the loser whom the keeper does not show.
+ * (GET /duplicates gives every asset "people": [] on Immich 3.x, so this
+ * fires only where a server fills them in; immich-trash checks the
+ * loser's people on the server before it deletes.)
+ */
+static void
+people(cJSON *rv, const cJSON *l, const cJSON *k, const char *id)
+{
+	const cJSON *lp = cJSON_GetObjectItemCaseSensitive(l, "people");
+	const cJSON *kp = cJSON_GetObjectItemCaseSensitive(k, "people");
+	const cJSON *x, *y;
+	const char *name, *pid, *kid;
+	int seen;
+
+	cJSON_ArrayForEach(x, lp) {
+		name = asset_str(x, "name");
+		if ((pid = asset_str(x, "id")) == NULL || name == NULL ||
+		    !*name)
+			continue;
+		seen = 0;
+		cJSON_ArrayForEach(y, kp)
+			if ((kid = asset_str(y, "id")) && !strcmp(kid, pid))
+				seen = 1;
+		if (!seen)
+			add(rv, "people", id, "shows %s (person %s); the keeper "
+			    "does not", name, pid);
+	}
+}
+
 static int
 has_value(const cJSON *a, const char *key)
 {
@@ -259,6 +289,7 @@ loser(cJSON *rv, cJSON *const *a, int n, int keep, int i)
 		add(rv, "mixed-types", id, "%s, keeper %s", or_none(lt),
 		    or_none(kt));
 	camera(rv, l, k, id);
+	people(rv, l, k, id);
 	exposure(rv, l, k, id);
 	gps(rv, a, n, keep, i, id);
 	date(rv, a, n, keep, i, id);

@@ -7,7 +7,7 @@
 exclusive_test
 
 command -v t-rl >/dev/null || skip_all "t-rl not built (make testbins)"
-plan 40
+plan 43
 
 check() { python3 "$TESTDIR/rl-check.py" "$@"; }
 # N copies of a command at once, each writing $T/p.I
@@ -124,18 +124,30 @@ is "$rc" 0 "after SIGKILL of the holder the slot is free at once"
 export IMMICH_RATE=1 IMMICH_BURST=1 IMMICH_INFLIGHT=0
 state_ok() { grep -Eqx "immich-rl 1 $boot [0-9]{20}" "$S"; }
 
-printf 'not a rate state\n' >"$S"
+# A file named by IMMICH_RATE_FILE that is not a state file (a plan named
+# by mistake, binary data) is the person's: refused, left as it was.
+printf '{"keep":"x"}\n%.0s' 1 2 3 4 5 6 7 8 9 10 >"$S"
+cp "$S" "$T/S.orig"
+run t-rl -w 10 1
+is "$rc" 2 "a file that is not a state file: refused, exit 2"
+is "$err" "t-rl: IMMICH_RATE_FILE $S is not a rate limit state file (it does not begin with \"immich-rl 1\"): not overwriting it; name a new file, or remove it" \
+    "a file that is not a state file: says so"
+cmp -s "$S" "$T/S.orig"
+ok $? "a file that is not a state file: left as it was"
+head -c 300 /dev/urandom >"$S"
+cp "$S" "$T/S.orig"
+run t-rl -w 10 1
+is "$rc" 2 "binary data: refused, exit 2"
+cmp -s "$S" "$T/S.orig"
+ok $? "binary data: left as it was"
+
+# A state file garbled after its first words is reset.
+printf 'immich-rl 1 garbled beyond repair %s\n' "$(head -c 200 /dev/zero | tr '\0' x)" >"$S"
 run t-rl -w 10 1
 is "$rc" 0 "garbled state file: no wait"
 like "$err" "rate.state: garbled; reset" "garbled state file: reset, with a warning"
 state_ok
-ok $? "garbled state file rewritten"
-
-head -c 300 /dev/urandom >"$S"
-run t-rl -w 10 1
-is "$rc" 0 "binary garbage: reset"
-state_ok
-ok $? "binary garbage replaced by one line (truncated)"
+ok $? "garbled state file rewritten as one line (truncated)"
 
 printf 'immich-rl 1 %s %s\n' "$boot" 999999999999999999 >"$S"
 run t-rl -w 10 1

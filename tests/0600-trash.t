@@ -5,7 +5,7 @@
 command -v jq >/dev/null && command -v curl >/dev/null ||
     skip_all "needs jq and curl"
 command -v immich-trash >/dev/null || skip_all "immich-trash not built"
-plan 135
+plan 146
 
 F=$T/f
 CASES="ok nobackup noverified verifiedfalse filegone filesize livenovideo
@@ -14,7 +14,7 @@ keeperintrash nokeeper keepertrashed keepermissing checksum already accept
 cskip disabled force dryrun killed b1 b2 b3 order1 order2 eco1 eco2 ecog twin keepertwin shadiff loserchanged lostreply
 swap swapb upper notmember notmember2 stalekeep stalelosers edited latealbum
 sizeonly sizeonlyext nosha noreview symlink badalbums replaced rewritten
-swapc"
+swapc swapd swape"
 # shellcheck disable=SC2086
 python3 "$TESTDIR/trash-fixture.py" "$F" $CASES || exit 1
 . "$F/ids.sh"
@@ -295,26 +295,44 @@ is "$(asset "$L_b1" | jq -r .isTrashed)$(asset "$L_b3" | jq -r .isTrashed)" \
 # keeper as their loser, the first one's DELETE held back by the server:
 # the second waits for the first, then finds its keeper in the trash.
 # (Without the lock both pass their checks and the group is emptied.)
-fake_ctl POST /_fake/faults '[{"method":"DELETE","path":"^/api/assets$",
-    "action":"delay","seconds":1}]' >/dev/null
-r0=$(fake_state | jq .requests)
-immich-trash -q <"$F/swapc.ndjson" >"$F/c1.out" 2>"$F/c1.err" &
-p1=$!
-i=0
-while [ "$(fake_state | jq .requests)" -le "$r0" ] && [ $i -lt 200 ]; do
-	sleep 0.05
-	i=$((i + 1))
-done
-immich-trash -q <"$F/swapc-b.ndjson" >"$F/c2.out" 2>"$F/c2.err"
-rc2=$?
-wait $p1
-rc1=$?
-is "$(jq -r ".trashed[\"$L_swapc\"].ok" "$F/c1.out") $rc1" "true 0" \
-    "at once: the first run trashes its loser"
-is "$(jq -r ".trashed[\"$K_swapc\"].held" "$F/c2.out") $rc2" "keeper-trashed 1" \
-    "the second waited, then found its keeper in the trash: held"
-like "$(cat "$F/c2.err")" "waiting for another immich-trash" "and said it was waiting"
-is "$(asset "$K_swapc" | jq -r .isTrashed)" false "the group is not emptied"
+# The lock is the server user's, wherever the second run comes from: the
+# same settings; the URL written another way (localhost, a trailing
+# slash); another login environment and rate file (cron: no
+# XDG_RUNTIME_DIR).
+crossing() {	# CASE DESC [env assignments for the second run]
+	c=$1 desc=$2; shift 2
+	eval "l=\$L_$c k=\$K_$c"
+	fake_ctl POST /_fake/faults '[{"method":"DELETE","path":"^/api/assets$",
+	    "action":"delay","seconds":1}]' >/dev/null
+	f0=$(fake_log_count '.path=="/api/server/features"')
+	immich-trash -q <"$F/$c.ndjson" >"$F/c1.out" 2>"$F/c1.err" &
+	p1=$!
+	i=0	# it holds the lock once it asks for the server's features
+	while [ "$(fake_log_count '.path=="/api/server/features"')" -le "$f0" ] &&
+	    [ $i -lt 400 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	env "$@" immich-trash -q <"$F/$c-b.ndjson" >"$F/c2.out" 2>"$F/c2.err"
+	rc2=$?
+	wait $p1
+	rc1=$?
+	is "$(jq -r ".trashed[\"$l\"].ok" "$F/c1.out") $rc1:$(cat "$F/c1.err")" \
+	    "true 0:" "$desc: the first run trashes its loser, silently"
+	is "$(jq -r ".trashed[\"$k\"].held" "$F/c2.out") $rc2" "keeper-trashed 1" \
+	    "$desc: the second waited, then found its keeper in the trash: held"
+	is "$(sed -n '1p;$=' "$F/c2.err")" "immich-trash: waiting for another immich-trash of this user on this server to finish
+2" "$desc: and said it was waiting (then why it held)"
+	like "$(sed -n 2p "$F/c2.err")" "^immich-trash: stdin:1: asset $k: held back \\(keeper-trashed\\)" \
+	    "$desc: why it held"
+	is "$(asset "$k" | jq -r .isTrashed)" false "$desc: the group is not emptied"
+}
+crossing swapc "at once"
+crossing swapd "URL written another way" \
+    IMMICH_INSTANCE_URL="http://localhost:$FAKE_PORT/"
+mkdir -m 700 "$T/xdg"
+crossing swape "another login environment and rate file" \
+    XDG_RUNTIME_DIR="$T/xdg" IMMICH_RATE_FILE="$T/other.rate"
 
 # Batches: -b 1 flushes after every record; order kept.
 d0=$(fake_log_count '.method=="DELETE"')
@@ -362,14 +380,14 @@ b0=$(fake_log_count '.path=="/api/assets/bulk-upload-check" and
     (.body.assets|length)==2')
 cat "$F/eco1.ndjson" "$F/eco2.ndjson" >"$F/ecos"
 IN=$F/ecos run immich-trash -q
-is "$rc $(($(fake_state | jq .requests) - r0))" "0 8" \
-    "two pairs: features, config, one bulk check, 2 x (GET loser, its albums), one DELETE"
+is "$rc $(($(fake_state | jq .requests) - r0))" "0 9" \
+    "two pairs: who I am, features, config, one bulk check, 2 x (GET loser, its albums), one DELETE"
 is "$(fake_log_count '.path=="/api/assets/bulk-upload-check" and
     (.body.assets|length)==2')" $((b0 + 1)) "the bulk check names both keepers"
 r0=$(fake_state | jq .requests)
 IN=$F/ecog.ndjson run immich-trash -q -G
-is "$rc $(held "$L_ecog") $(($(fake_state | jq .requests) - r0))" "0 ok 6" \
-    "-G: features, config, GET keeper, GET loser, its albums, DELETE"
+is "$rc $(held "$L_ecog") $(($(fake_state | jq .requests) - r0))" "0 ok 7" \
+    "-G: who I am, features, config, GET keeper, GET loser, its albums, DELETE"
 
 # Bad input.
 printf '%s\n' '{"trash":' '{"keep":"x"}' >"$F/bad"

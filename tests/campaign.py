@@ -73,10 +73,14 @@ import sys
 import threading
 import time
 import urllib.request
+import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FAKE_PY = os.path.join(HERE, 'fake_immich.py')
 MKLIB = os.path.join(HERE, 'mklib.py')
+# One user id for every server of this campaign (their end states are
+# compared), another campaign's (a test file run at the same time) apart.
+USER_ID = str(uuid.uuid4())
 STAGE_TIMEOUT = float(os.environ.get('CAMPAIGN_STAGE_TIMEOUT', '90'))
 
 
@@ -112,7 +116,7 @@ class Fake:
             [sys.executable, FAKE_PY, '--library', self.lib, '--port',
              str(self.port), '--port-file', pf, '--log', self.log,
              '--state-file', self.state_file, '--watch-pid',
-             str(os.getpid())],
+             str(os.getpid()), '--user-id', USER_ID],
             stderr=open(os.path.join(self.d, 'fake.err'), 'ab'))
         t0 = time.time()
         while not (os.path.exists(pf) and os.path.getsize(pf)):

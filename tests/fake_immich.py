@@ -27,7 +27,8 @@ LIBRARY JSON (every key optional)
    "trashDays": 30,
    "errorStyle": "v3",            # "v2": {message, error, statusCode,
                                   #        correlationId}
-   "user": {"id", "email", "name", ...},
+   "user": {"id", "email", "name", ...},   # id: a new one unless given
+                                  # here or with --user-id
    "assets": [ASSET, ...],
    "albums": [{"id", "albumName", "description", "assetIds": [ids]}]}
   ASSET: any AssetResponseDto field; missing ones get defaults:
@@ -53,6 +54,9 @@ LIBRARY JSON (every key optional)
                           A top-level "tags": [{"id", "value"}] in the library
                           pre-creates tags with those ids.
     "isTrashed": true     starts in the trash.
+    "people": [{"id", "name"}]  people whose faces are on it (name "" for
+                          one no one named): PersonResponseDto[] in GET
+                          /assets/{id}; [] in /duplicates, as the server.
     "thumbnail": false    GET /assets/{id}/thumbnail answers 404.
     "missing": true       the original file is gone: /original answers 404.
     "stackId": uuid       stacked (never in duplicate groups).
@@ -137,12 +141,18 @@ FAULT RULES
    "action": one of
      "status"     {"status": 429, "retryAfter": "1" (optional; seconds or an
                    HTTP date), "body": JSON (optional), "text": "<html>..."
-                   (optional, sent as text/html instead), "headers": {...}}
+                   (optional, sent as text/html instead), "headers": {...},
+                   "reason": "..." (optional: the status line's reason
+                   phrase instead of the usual one)}
                    The request is NOT processed unless "process": true (then
                    the state changes but the reply is replaced).
      "reset"      {"afterBytes": N} real headers + N body bytes, then a TCP RST
      "short"      {"afterBytes": N} full Content-Length, N bytes, then FIN
      "stall"      {"seconds": S, "afterBytes": N} headers + N bytes, sleep, close
+     "trickle"    {"bytesPerSecond": R, "afterBytes": N, "seconds": S}
+                   headers + N bytes, then the rest at R bytes/s (in pieces
+                   of R/10 bytes, at least 1); closes after S seconds
+                   (default 10) if not done
      "wrongbytes" {"at": offset (default the middle)} full length, one byte
                    flipped
      "close"      close without any reply (not processed unless "process":
@@ -150,9 +160,9 @@ FAULT RULES
      "delay"      {"seconds": S} sleep before answering normally; with
                    "after": true the request is processed first (the state
                    changes, the journal is written) and the reply is held
-  The reset, short, stall and wrongbytes actions process the request (the
-  state changes) and damage the reply.  Rules are matched in order; a rule is
-  used up after "times" applications.
+  The reset, short, stall, trickle and wrongbytes actions process the
+  request (the state changes) and damage the reply.  Rules are matched in
+  order; a rule is used up after "times" applications.
 
 REQUEST LOG (--log, one JSON object per line, flushed)
   {"t": arrival (time.time()), "method", "path", "query": {k: v or [v...]},
@@ -167,6 +177,7 @@ import base64
 import datetime as dt
 import hashlib
 import http.server
+import itertools
 import json
 import mmap
 import os
@@ -490,8 +501,11 @@ class State:
         self.errorStyle = 'v3'
         self.dropUpdates = []
         self.rejectAlbumAdd = []
+        # A new user id per server (--user-id or the library's "user" to
+        # choose one): immich-trash keys its one-run-at-a-time lock on it,
+        # so two fakes of two tests running at once do not share one.
         self.user = {
-            'id': '5a3c0c6e-6b5e-4f3a-9a8e-2f1d7c0b9e01',
+            'id': str(uuid.uuid4()),
             'email': 'admin@example.com', 'name': 'Admin',
             'avatarColor': 'primary', 'isAdmin': True,
             'createdAt': '2024-01-01T00:00:00.000Z',
@@ -715,6 +729,10 @@ class State:
         a['_missing'] = spec.pop('missing', False)
         a['stackId'] = spec.pop('stackId', None)
         a['_label'] = spec.pop('label', None)
+        # "people": [{"id", "name"}]: the people whose faces are on it
+        # (PersonResponseDto in GET /assets/{id}; [] in /duplicates, as
+        # the real server gives).
+        a['_people'] = [dict(p) for p in spec.pop('people', [])]
         a.update({k: v for k, v in spec.items() if k in DTO_KEYS})
         a['exifInfo'] = exif
         a['_blob'] = blob
@@ -772,6 +790,13 @@ class State:
         return {k: u[k] for k in ('id', 'email', 'name', 'profileImagePath',
                                   'avatarColor', 'profileChangedAt')}
 
+    def person_dto(self, p):
+        return {'id': p['id'], 'name': p.get('name', ''),
+                'birthDate': None, 'isHidden': bool(p.get('isHidden')),
+                'isFavorite': False, 'color': '#5a8fbb',
+                'thumbnailPath': '/usr/src/app/upload/thumbs/%s.jpeg'
+                % p['id'], 'updatedAt': '2024-01-01T00:00:00.000Z'}
+
     def asset_dto(self, a, tags=True, owner=False, stack=False, people=True):
         d = {}
         d['id'] = a['id']
@@ -799,7 +824,10 @@ class State:
         if tags:
             d['tags'] = [self.tag_dto(self.tags[t]) for t in a['tagIds']
                          if t in self.tags]
-        if people:
+        if people == 'full':
+            d['people'] = [self.person_dto(p)
+                           for p in a.get('_people', [])]
+        elif people:
             d['people'] = []
         d['checksum'] = self.checksum(a)
         if stack:
@@ -1022,8 +1050,9 @@ ST = State()
 
 class Resp:
     def __init__(self, status=200, obj=None, raw=None, headers=None,
-                 blob=None, start=0, end=0, ctype=None):
+                 blob=None, start=0, end=0, ctype=None, reason=None):
         self.status = status
+        self.reason = reason
         self.headers = list(headers or [])
         self.blob, self.start, self.end = blob, start, end
         if obj is not None or (raw is None and blob is None and
@@ -1263,7 +1292,7 @@ def merge_into(k, members):
 def r_asset(h, p, q, b):
     path_uuid(p['id'])
     a = ST.require([p['id']], 'asset.read')[0]
-    return Resp(obj=ST.asset_dto(a, owner=True, stack=True))
+    return Resp(obj=ST.asset_dto(a, owner=True, stack=True, people='full'))
 
 
 def check_update(b, bulk):
@@ -1839,7 +1868,8 @@ def r_search(h, p, q, b):
     more = len(items) > page * size
     dtos = []
     for a in sl:
-        d = ST.asset_dto(a, tags=False, people=bool(b.get('withPeople')))
+        d = ST.asset_dto(a, tags=False,
+                         people='full' if b.get('withPeople') else False)
         if not b.get('withExif'):
             del d['exifInfo']
         dtos.append(d)
@@ -2060,7 +2090,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         """Send resp, damaged as fault says.  Returns the status sent."""
         action = fault.get('action') if fault else None
         length = resp.length()
-        self.send_response(resp.status)
+        self.send_response(resp.status, getattr(resp, 'reason', None))
         self.send_header('X-Correlation-ID', self.corr)
         if resp.ctype:
             self.send_header('Content-Type', resp.ctype)
@@ -2068,22 +2098,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_header(k, v)
         if resp.status not in (204, 304):
             self.send_header('Content-Length', str(length))
-        if action in ('reset', 'short', 'stall'):
+        if action in ('reset', 'short', 'stall', 'trickle'):
             self.send_header('Connection', 'close')
         self.end_headers()
         if self.command == 'HEAD':
             return
         limit = None
-        if action in ('reset', 'short', 'stall'):
+        if action in ('reset', 'short', 'stall', 'trickle'):
             limit = int(fault.get('afterBytes', 0))
         flip = None
         if action == 'wrongbytes' and length > 0:
             flip = int(fault.get('at', length // 2))
             flip = min(max(flip, 0), length - 1)
         sent = 0
+        rest = b''
         try:
             for c in resp.chunks():
                 if limit is not None and sent + len(c) >= limit:
+                    if action == 'trickle':
+                        rest = c[limit - sent:]
                     c = c[:limit - sent]
                     self.wfile.write(c)
                     sent += len(c)
@@ -2097,13 +2130,44 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
             return
-        if action == 'stall':
+        if action == 'trickle':
+            self.trickle(resp, fault, rest, sent)
+        elif action == 'stall':
             time.sleep(float(fault.get('seconds', 5)))
             self.close_connection = True
         elif action == 'short':
             self.close_connection = True
         elif action == 'reset':
             self.abort()
+
+    def trickle(self, resp, fault, rest, sent):
+        """The body after the first afterBytes, at bytesPerSecond."""
+        rate = max(float(fault.get('bytesPerSecond', 1)), 0.01)
+        step = max(1, int(rate / 10))
+        end = time.time() + float(fault.get('seconds', 10))
+        chunks = resp.chunks()
+        # Skip what was sent; rest is the remainder of the last chunk.
+        skip = sent + len(rest)
+        for c in chunks:
+            if skip >= len(c):
+                skip -= len(c)
+                continue
+            c = c[skip:]
+            skip = 0
+            break
+        else:
+            c = b''
+        pending = [rest, c] if rest else [c]
+        self.close_connection = True
+        try:
+            for data in itertools.chain(pending, chunks):
+                for i in range(0, len(data), step):
+                    if time.time() >= end:
+                        return
+                    time.sleep(step / rate)
+                    self.wfile.write(data[i:i + step])
+        except (BrokenPipeError, ConnectionResetError):
+            return
 
     def abort(self):
         try:
@@ -2230,11 +2294,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             hdrs.append(('Retry-After', str(fault['retryAfter'])))
         if fault.get('text') is not None:
             return Resp(st, raw=fault['text'].encode(), headers=hdrs,
-                        ctype='text/html')
+                        ctype='text/html', reason=fault.get('reason'))
         body = fault.get('body')
         if body is None:
             body = {'message': REASONS.get(st, ('Error',))[0]}
-        return Resp(st, obj=body, headers=hdrs)
+        return Resp(st, obj=body, headers=hdrs, reason=fault.get('reason'))
 
     def dispatch(self, method, path, query, body, body_err):
         if method == 'HEAD':
@@ -2406,8 +2470,11 @@ def main():
     ap.add_argument('--data-dir')
     ap.add_argument('--watch-pid', type=int,
                     help='exit when this process is gone')
+    ap.add_argument('--user-id', help='the user id (default: a new one)')
     ap.add_argument('--verbose', action='store_true')
     args = ap.parse_args()
+    if args.user_id:
+        ST.user['id'] = args.user_id
     if args.watch_pid:
         threading.Thread(target=watch, args=(args.watch_pid,),
                          daemon=True).start()

@@ -10,7 +10,8 @@ backup files and sidecars under DIR/backup/ (bytes identical to the
 server's, as immich-fetch would leave them), and DIR/CASE.ndjson: the
 record as immich-verify would pass it on, with every precondition of
 immich-trash holding (for a case "swap*", also DIR/CASE-b.ndjson: the
-same group with keeper and loser swapped).  The case name picks what to break afterwards
+same group with keeper and loser swapped; for a case "people*", people on
+the server's assets).  The case name picks what to break afterwards
 (the test does that).  Ids: DIR/ids.sh sets K_CASE, L_CASE, V_CASE.
 """
 import base64
@@ -59,10 +60,11 @@ def backup(aid, content, a, albums):
     p = os.path.join(bdir, aid + '-' + a['originalFileName'])
     with open(p, 'wb') as f:
         f.write(content)
-    s = p + '.json'
+    s = os.path.join(bdir, aid + '.json')     # as immich-fetch writes it
     with open(s, 'w') as f:
-        json.dump({'asset': a, 'albums': albums, 'tags': a.get('tags', [])},
-                  f)
+        json.dump({'asset': a, 'albums': albums, 'tags': a.get('tags', []),
+                   'file': os.path.basename(p), 'bytes': len(content),
+                   'sha1': sha(content), 'checksum': sha(content)}, f)
     return {'path': os.path.abspath(p), 'bytes': len(content),
             'sha1': sha(content), 'checksum': sha(content),
             'sidecar': os.path.abspath(s)}
@@ -104,6 +106,15 @@ for i, case in enumerate(cases, 1):
                        'originalFileName': 'IMG_%d.mov' % i,
                        'visibility': 'hidden',
                        'contentB64': base64.b64encode(vc).decode()})
+    if case.startswith('people'):
+        # A case "people*": the loser shows Anna, whom someone named
+        # ("peopleunnamed": a face no one named; "peopleboth": the keeper
+        # shows Anna too).
+        anna = {'id': uid(0xb0b, 1), 'name': 'Anna'}
+        lib_l['people'] = [{'id': uid(0xb0b, 2), 'name': ''}] \
+            if case == 'peopleunnamed' else [anna]
+        if case == 'peopleboth':
+            lib_k['people'] = [anna]
     assets += [lib_k, lib_l]
     albums_of.setdefault(ALBUM, []).append(l)
     bk = {l: backup(l, lc, la, [{'id': ALBUM, 'albumName': 'Trip'}])}
