@@ -709,8 +709,14 @@ restore(cJSON *rec, const char **ids, size_t n)
 			result_fail(rec, restored, ids[i], msg);
 			failed = 1;
 		} else {
+			int nerr = cJSON_GetArraySize(obj_get(rec, "errors"));
+
 			e = reupload(rec, ids[i], &ok, 0);
 			rec_set(restored, ids[i], e);
+			/* Its live-photo video not restored: an error in
+			 * the record, which counts as failed. */
+			if (cJSON_GetArraySize(obj_get(rec, "errors")) > nerr)
+				failed = 1;
 			if (!ok) {
 				rec_error(rec, cur, ids[i], "%s",
 				    rec_str(e, "detail"));

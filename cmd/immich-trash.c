@@ -14,7 +14,9 @@
  * did not see (GET /albums?assetId=).  Losers already in the trash are
  * reported and not deleted again.  Refuses when the server's trash is
  * off or kept for 0 days, unless -F.  Deletes in batches (DELETE /assets, force false), isolating
- * ids the server refuses.  Adds "trashed" to each record.
+ * ids the server refuses, then confirms that the losers are in the trash
+ * (one bulk checksum check per batch).  Adds "trashed" to each record.
+ * Under -n, what earlier batches would have trashed counts as trashed.
  */
 #include <sys/stat.h>
 
@@ -76,16 +78,22 @@ static size_t ncand, candcap;
 static struct ndjson_in in;
 
 /*
- * Every keeper seen in this run, with the group that keeps it: a loser
- * that is some record's keeper is never deleted (two records may name
- * each other's keeper as a loser).  Open addressing, grown at half full.
+ * A set of ids, each with a note.  Open addressing, grown at half full.
+ * kset: every keeper seen in this run, with the group that keeps it: a
+ * loser that is some record's keeper is never deleted (two records may
+ * name each other's keeper as a loser).  gone: under -n, every loser
+ * this dry run would have trashed, so that later batches see it trashed
+ * as the real run would.
  */
 struct kept {
 	char	*id;
 	char	*group;
 };
-static struct kept *kset;
-static size_t nkset, ksetcap;
+struct idset {
+	struct kept *v;
+	size_t	 n, cap;
+};
+static struct idset kset, gone;
 
 static long ntrashed, nalready, nheld;
 static long nrehash;		/* backups hashed again (on_disk) */
@@ -109,48 +117,61 @@ khash(const char *s)
 	return h;
 }
 
+/* The note of id in set s, or NULL. */
+static const char *
+set_get(const struct idset *s, const char *id)
+{
+	size_t i;
+
+	if (s->cap == 0)
+		return NULL;
+	for (i = khash(id) & (s->cap - 1); s->v[i].id;
+	    i = (i + 1) & (s->cap - 1))
+		if (strcmp(s->v[i].id, id) == 0)
+			return s->v[i].group;
+	return NULL;
+}
+
+static void
+set_add(struct idset *s, const char *id, const char *note)
+{
+	struct kept *old = s->v;
+	size_t i, j, oldcap = s->cap;
+
+	if (set_get(s, id))
+		return;
+	if (2 * (s->n + 1) > s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 256;
+		s->v = xcalloc(s->cap, sizeof(*s->v));
+		for (j = 0; j < oldcap; j++) {
+			if (old[j].id == NULL)
+				continue;
+			for (i = khash(old[j].id) & (s->cap - 1); s->v[i].id;
+			    i = (i + 1) & (s->cap - 1))
+				;
+			s->v[i] = old[j];
+		}
+		free(old);
+	}
+	for (i = khash(id) & (s->cap - 1); s->v[i].id;
+	    i = (i + 1) & (s->cap - 1))
+		;
+	s->v[i].id = xstrdup(id);
+	s->v[i].group = xstrdup(note);
+	s->n++;
+}
+
 /* The group whose keeper id is, or NULL. */
 static const char *
 keeper_of(const char *id)
 {
-	size_t i;
-
-	if (ksetcap == 0)
-		return NULL;
-	for (i = khash(id) & (ksetcap - 1); kset[i].id;
-	    i = (i + 1) & (ksetcap - 1))
-		if (strcmp(kset[i].id, id) == 0)
-			return kset[i].group;
-	return NULL;
+	return set_get(&kset, id);
 }
 
 static void
 keeper_add(const char *id, const char *group)
 {
-	struct kept *old = kset;
-	size_t i, j, oldcap = ksetcap;
-
-	if (keeper_of(id))
-		return;
-	if (2 * (nkset + 1) > ksetcap) {
-		ksetcap = ksetcap ? ksetcap * 2 : 256;
-		kset = xcalloc(ksetcap, sizeof(*kset));
-		for (j = 0; j < oldcap; j++) {
-			if (old[j].id == NULL)
-				continue;
-			for (i = khash(old[j].id) & (ksetcap - 1); kset[i].id;
-			    i = (i + 1) & (ksetcap - 1))
-				;
-			kset[i] = old[j];
-		}
-		free(old);
-	}
-	for (i = khash(id) & (ksetcap - 1); kset[i].id;
-	    i = (i + 1) & (ksetcap - 1))
-		;
-	kset[i].id = xstrdup(id);
-	kset[i].group = xstrdup(group);
-	nkset++;
+	set_add(&kset, id, group);
 }
 
 static void
@@ -202,7 +223,7 @@ hold(struct pend *p, const char *id, const char *code, const char *fmt, ...)
 {
 	cJSON *e = cJSON_CreateObject();
 	va_list ap;
-	char *d;
+	char *d, *v;
 
 	va_start(ap, fmt);
 	if (vasprintf(&d, fmt, ap) < 0)
@@ -213,8 +234,10 @@ hold(struct pend *p, const char *id, const char *code, const char *fmt, ...)
 	cJSON_AddStringToObject(e, "detail", d);
 	rec_set(p->trashed, id, e);
 	p->failed = 1;
+	v = xstrvis(d);
 	warnx("%s:%zu: asset %s: held back (%s): %s", in.name, p->lineno,
-	    id, code, d);
+	    id, code, v);
+	free(v);
 	free(d);
 	nheld++;
 }
@@ -628,6 +651,39 @@ check_record(cJSON *rec)
 }
 
 /*
+ * POST /assets/bulk-upload-check with body (freed): the reply, with
+ * *res its "results" array (caller frees the reply); NULL, said unless
+ * -q, when it failed: the caller reads each asset instead.
+ */
+static cJSON *
+upload_check(cJSON *body, cJSON **res)
+{
+	struct http_resp hr;
+	cJSON *o = NULL;
+	char *b;
+
+	if ((b = cJSON_PrintUnformatted(body)) == NULL)
+		errx(EX_FATAL, "out of memory");
+	cJSON_Delete(body);
+	memset(&hr, 0, sizeof(hr));
+	if (http_json("POST", "/assets/bulk-upload-check", b, &hr) != 0 ||
+	    hr.status != 200 ||
+	    (o = cJSON_ParseWithLength(hr.body, hr.len)) == NULL ||
+	    !cJSON_IsArray(*res = obj_get(o, "results"))) {
+		if (!qflag)
+			warnx("POST /api/assets/bulk-upload-check: %s%s: "
+			    "reading each asset instead", hr.status ? "" :
+			    "no reply: ", hr.msg[0] ? hr.msg :
+			    "unreadable reply");
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	free(b);
+	http_free(&hr);
+	return o;
+}
+
+/*
  * One POST /assets/bulk-upload-check for the batch: for each keeper's
  * checksum, the asset of the user that has it and whether it is trashed.
  * A keeper found under its own id and not trashed is fine; anything else
@@ -637,9 +693,8 @@ check_record(cJSON *rec)
 static void
 bulk_check(void)
 {
-	cJSON *body, *items, *it, *o = NULL, *res, *r;
-	struct http_resp hr;
-	char *b, key[32];
+	cJSON *body, *items, *it, *o, *res, *r;
+	char key[32];
 	size_t i, n = 0;
 	const char *ks;
 
@@ -660,26 +715,8 @@ bulk_check(void)
 			n++;
 		}
 	}
-	if ((b = cJSON_PrintUnformatted(body)) == NULL)
-		errx(EX_FATAL, "out of memory");
-	cJSON_Delete(body);
-	memset(&hr, 0, sizeof(hr));
-	if (http_json("POST", "/assets/bulk-upload-check", b, &hr) != 0 ||
-	    hr.status != 200 ||
-	    (o = cJSON_ParseWithLength(hr.body, hr.len)) == NULL ||
-	    !cJSON_IsArray(res = obj_get(o, "results"))) {
-		if (!qflag)
-			warnx("POST /api/assets/bulk-upload-check: %s%s: "
-			    "reading each asset instead", hr.status ? "" :
-			    "no reply: ", hr.msg[0] ? hr.msg :
-			    "unreadable reply");
-		free(b);
-		http_free(&hr);
-		cJSON_Delete(o);
+	if ((o = upload_check(body, &res)) == NULL)
 		return;
-	}
-	free(b);
-	http_free(&hr);
 	cJSON_ArrayForEach(r, res) {
 		const char *id = rec_str(r, "id"), *aid = rec_str(r, "assetId");
 		const char *act = rec_str(r, "action");
@@ -911,13 +948,139 @@ check_loser(cJSON *rec, struct pend *p, struct cand *c)
 	c->state = 2;
 }
 
+/*
+ * -n: take what earlier batches of this dry run would have trashed as
+ * trashed, as the real run would find it on the server: a record whose
+ * keeper is among them holds its losers (keeper-trashed).
+ */
+static void
+dry_keepers(void)
+{
+	struct pend *p;
+	size_t i;
+
+	for (i = 0; i < ncand; i++) {
+		p = &pends[cands[i].pend];
+		if (cands[i].state != 0 || p->kstate < 0 ||
+		    set_get(&gone, p->keep) == NULL)
+			continue;
+		p->kstate = -1;
+		p->kcode = "keeper-trashed";
+		free(p->kdetail);
+		p->kdetail = xasprintf("the keeper %s would be in the trash "
+		    "(this dry run trashed it in an earlier batch)", p->keep);
+	}
+}
+
+/*
+ * -n: a loser an earlier batch of this dry run would have trashed is
+ * already in the trash, for a real run (after its keeper's check).
+ * Returns 0 for any other loser.
+ */
+static int
+dry_trashed(struct cand *c)
+{
+	struct pend *p = &pends[c->pend];
+	cJSON *e;
+
+	if (set_get(&gone, c->id) == NULL)
+		return 0;
+	check_keeper(p);
+	c->state = -1;
+	if (p->kstate < 0) {
+		hold(p, c->id, p->kcode, "%s", p->kdetail);
+		return 1;
+	}
+	e = cJSON_CreateObject();
+	cJSON_AddTrueToObject(e, "ok");
+	cJSON_AddTrueToObject(e, "alreadyTrashed");
+	cJSON_AddTrueToObject(e, "dryRun");
+	rec_set(p->trashed, c->id, e);
+	nalready++;
+	return 1;
+}
+
+/*
+ * After the DELETE: is each loser the server said it deleted (2xx) in
+ * the trash now, or gone?  A server can answer 204 and do nothing.  One
+ * POST /assets/bulk-upload-check with the losers' checksums settles those
+ * it names, under their own id, as trashed; the rest (all under -G) are
+ * read with GET /assets/{id}.  A loser that is not is given status 0,
+ * *code and a message in res.
+ */
+static void
+confirm(const char **ids, const char **sums, struct bulk_res *res,
+    const char **code, size_t n)
+{
+	cJSON *body, *items, *it, *o = NULL, *r, *rs = NULL, *a;
+	char key[32], *msg, *end;
+	unsigned char *done = xcalloc(n ? n : 1, 1);
+	unsigned long k;
+	size_t i;
+	int kind;
+
+	if (!Gflag) {
+		body = cJSON_CreateObject();
+		items = cJSON_AddArrayToObject(body, "assets");
+		for (i = 0; i < n; i++) {
+			if (res[i].status < 200 || res[i].status > 299)
+				continue;
+			it = cJSON_CreateObject();
+			snprintf(key, sizeof(key), "c%zu", i);
+			cJSON_AddStringToObject(it, "id", key);
+			cJSON_AddStringToObject(it, "checksum", sums[i]);
+			cJSON_AddItemToArray(items, it);
+		}
+		if (cJSON_GetArraySize(items) > 0)
+			o = upload_check(body, &rs);
+		else
+			cJSON_Delete(body);
+		if (o != NULL)
+			cJSON_ArrayForEach(r, rs) {
+				const char *id = rec_str(r, "id");
+				const char *aid = rec_str(r, "assetId");
+
+				if (id == NULL || id[0] != 'c' ||
+				    aid == NULL || !is_true(r, "isTrashed"))
+					continue;
+				k = strtoul(id + 1, &end, 10);
+				if (*end == '\0' && k < n &&
+				    strcmp(aid, ids[k]) == 0)
+					done[k] = 1;
+			}
+		cJSON_Delete(o);
+	}
+	for (i = 0; i < n; i++) {
+		if (done[i] || res[i].status < 200 || res[i].status > 299)
+			continue;
+		kind = get_asset(ids[i], &a, &msg);
+		if (kind > 0 && !is_true(a, "isTrashed")) {
+			code[i] = "not-trashed";
+			res[i].msg = xasprintf("DELETE /api/assets answered "
+			    "HTTP %ld, but the asset is not in the trash "
+			    "(GET /api/assets/%s: isTrashed false)",
+			    res[i].status, ids[i]);
+			res[i].status = 0;
+		} else if (kind < 0) {
+			res[i].msg = xasprintf("DELETE /api/assets answered "
+			    "HTTP %ld, but whether the asset is in the trash "
+			    "is unknown (%s): run again to see", res[i].status,
+			    msg);
+			res[i].status = 0;
+		}
+		cJSON_Delete(a);
+		free(msg);
+	}
+	free(done);
+}
+
 /* Check the batch on the server, delete it, then write the records. */
 static void
 flush(void)
 {
 	struct ndjson_in at = in;
 	struct bulk_res *res;
-	const char **ids;
+	const char **ids, **sums, **code;
 	cJSON *extra, *e;
 	size_t i, j, n, nd = 0;
 
@@ -932,17 +1095,25 @@ flush(void)
 		cands[i].state = -1;
 	}
 	bulk_check();
+	if (nflag)
+		dry_keepers();
 	for (i = 0; i < ncand; i++)
-		if (cands[i].state == 0)
+		if (cands[i].state == 0 && !(nflag && dry_trashed(&cands[i])))
 			check_loser(pends[cands[i].pend].rec,
 			    &pends[cands[i].pend], &cands[i]);
 	res = xcalloc(ncand ? ncand : 1, sizeof(*res));
 	ids = xcalloc(ncand ? ncand : 1, sizeof(*ids));
+	sums = xcalloc(ncand ? ncand : 1, sizeof(*sums));
+	code = xcalloc(ncand ? ncand : 1, sizeof(*code));
 	for (i = 0; i < ncand; i++)
 		if (cands[i].state == 2) {
+			sums[nd] = cands[i].sum;
 			ids[nd] = cands[i].id;
 			res[nd++].status = 204;
 		}
+	/* What a dry run would trash is trashed for its later batches. */
+	for (i = 0; nflag && i < nd; i++)
+		set_add(&gone, ids[i], "");
 	if (!nflag && nd > 0) {
 		extra = cJSON_CreateObject();
 		cJSON_AddBoolToObject(extra, "force", Fflag);
@@ -952,6 +1123,7 @@ flush(void)
 			    res + i, deleted);
 		}
 		cJSON_Delete(extra);
+		confirm(ids, sums, res, code, nd);
 	}
 	for (i = 0, j = 0; i < ncand; i++) {
 		struct pend *p = &pends[cands[i].pend];
@@ -975,7 +1147,8 @@ flush(void)
 			at.lineno = p->lineno;
 			e = cJSON_CreateObject();
 			cJSON_AddFalseToObject(e, "ok");
-			cJSON_AddStringToObject(e, "held", "error");
+			cJSON_AddStringToObject(e, "held",
+			    code[j] ? code[j] : "error");
 			cJSON_AddStringToObject(e, "detail", res[j].msg);
 			rec_set(p->trashed, cands[i].id, e);
 			rec_error(p->rec, &at, cands[i].id, "%s", res[j].msg);
@@ -988,6 +1161,8 @@ flush(void)
 	}
 	free(res);
 	free(ids);
+	free(sums);
+	free(code);
 	ncand = 0;
 	for (j = 0; j < npend; j++) {
 		ndjson_emit(pends[j].rec);

@@ -203,7 +203,7 @@ rec_error(cJSON *rec, const struct ndjson_in *in, const char *asset,
 	cJSON *errs = cJSON_GetObjectItemCaseSensitive(rec, "errors");
 	cJSON *e;
 	va_list ap;
-	char *msg;
+	char *msg, *vis;
 
 	va_start(ap, fmt);
 	if (vasprintf(&msg, fmt, ap) < 0)
@@ -221,6 +221,11 @@ rec_error(cJSON *rec, const struct ndjson_in *in, const char *asset,
 		cJSON_AddNullToObject(e, "asset");
 	cJSON_AddStringToObject(e, "message", msg);
 	cJSON_AddItemToArray(errs, e);
+	/* The record keeps the message as it is; the terminal gets it with
+	 * its control characters (from a server's names) shown. */
+	vis = xstrvis(msg);
+	free(msg);
+	msg = vis;
 	if (in && asset)
 		warnx("%s:%zu: asset %s: %s", in->name, in->lineno, asset, msg);
 	else if (in)

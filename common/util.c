@@ -49,6 +49,24 @@ xstrdup(const char *s)
 }
 
 char *
+xstrvis(const char *s)
+{
+	const unsigned char *p;
+	char *out = xmalloc(strlen(s) * 6 + 1), *o = out;
+
+	for (p = (const unsigned char *)s; *p; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			o += sprintf(o, "\\u%04x", *p);
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			o += sprintf(o, "\\u%04x", *++p);
+		else
+			*o++ = (char)*p;
+	}
+	*o = '\0';
+	return out;
+}
+
+char *
 xasprintf(const char *fmt, ...)
 {
 	va_list ap;

@@ -18,6 +18,11 @@ void	*xrealloc(void *, size_t);
 char	*xstrdup(const char *);
 char	*xasprintf(const char *, ...)
 	    __attribute__((format(printf, 1, 2)));
+/*
+ * A copy of s for a terminal: control characters (C0, DEL, and C1 in
+ * UTF-8), which a server's names may hold, shown as \uXXXX.
+ */
+char	*xstrvis(const char *);
 
 /* Monotonic clock in seconds (CLOCK_MONOTONIC). */
 double	 now_mono(void);

@@ -23,12 +23,23 @@ export IMMICH_INSTANCE_URL="http://127.0.0.1:$(cat "$work/port")"
 export IMMICH_API_KEY=demo-key-not-secret
 export IMMICH_RATE_FILE="$work/rate.state"
 cd "$work"
+# Names and details come from the server: jq -r would pass their control
+# characters (ESC, BEL, C1) to the terminal.  esc shows each as \uXXXX.
+esc='def esc: tostring | [explode[] | if . < 32 or (. >= 127 and . < 160)
+    then "\\u" + ([(. / 4096 | floor) % 16, (. / 256 | floor) % 16,
+    (. / 16 | floor) % 16, . % 16] | map("0123456789abcdef"[.:. + 1]) |
+    join("")) else [.] | implode end] | join("");'
 
-say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
+# Bold headings on a terminal only.
+if [ -t 1 ]; then
+	say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
+else
+	say() { printf '\n%s\n' "$*"; }
+fi
 say "1. Plan: immich-dupes > plan.ndjson"
 immich-dupes > plan.ndjson
-jq -r '"   " + ([.assets[] | select(.type == "IMAGE") | .originalFileName] | join(" + ")) +
-    "  ->  keep " + (.keep as $k | .assets[] | select(.id == $k) | .originalFileName) +
+jq -r "$esc"'"   " + ([.assets[] | select(.type == "IMAGE") | .originalFileName | esc] | join(" + ")) +
+    "  ->  keep " + (.keep as $k | .assets[] | select(.id == $k) | .originalFileName | esc) +
     " (rule: " + .why + ")" +
     (if .review == [] then "" else ",  HELD for review: " + ([.review[].code] | unique | join(", ")) end)' plan.ndjson
 
@@ -40,15 +51,15 @@ jq -c 'select(.review == [])' plan.ndjson |
     immich-trash > done.ndjson || st=$?
 
 say "3. What happened"
-jq -rs --slurpfile plan plan.ndjson --arg dir "$work/backup" '
+jq -rs --slurpfile plan plan.ndjson --arg dir "$work/backup" "$esc"'
   ([.[] | .trashed // {} | to_entries[] | select(.value.ok)] ) as $t |
   ([.[] | .verified // {} | to_entries[] | select(.value.ok)]) as $v |
   ([.[] | .backup as $b | .trashed // {} | to_entries[] | select(.value.ok) | $b[.key].bytes // 0] | add // 0) as $freed |
   "   groups planned:     \($plan | length)",
   "   groups resolved:    \([.[] | select(.trashed != null and ([.trashed[] | .ok] | all))] | length)",
   "   held for review:    \($plan | map(select(.review != [])) | length)" +
-      ($plan | map(select(.review != []) | "\n     - " + ([.assets[].originalFileName] | join(" + ")) + ": " +
-        ([.review[] | .code + " (" + .detail + ")"] | unique | join("; "))) | join("")),
+      ($plan | map(select(.review != []) | "\n     - " + ([.assets[].originalFileName | esc] | join(" + ")) + ": " +
+        ([.review[] | .code + " (" + (.detail | esc) + ")"] | unique | join("; "))) | join("")),
   "   metadata moved:     \([.[] | .consolidated.changes // [] | .[] | .field] | join(", "))",
   "   photos trashed:     \($t | length) (\($freed) bytes freed; in Immich'"'"'s trash for 30 days)",
   "   backups verified:   \($v | length) files, in \($dir)"

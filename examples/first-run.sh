@@ -80,6 +80,13 @@ fi
 
 worst=0
 say() { printf '\n== %s\n' "$*"; }
+# Names and details come from the server: jq -r would pass their control
+# characters (ESC, BEL, C1) to the terminal.  esc shows each as \uXXXX.
+esc='def esc: tostring | [explode[] | if . < 32 or (. >= 127 and . < 160)
+    then "\\u" + ([(. / 4096 | floor) % 16, (. / 256 | floor) % 16,
+    (. / 16 | floor) % 16, . % 16] | map("0123456789abcdef"[.:. + 1]) |
+    join("")) else [.] | implode end] | join("");'
+
 # stage NAME IN OUT CMD...: run one stage from file IN to file OUT and
 # remember its status; a fatal stop (2 or 3) ends the script, since the
 # next stage would only see what was written before it.
@@ -134,11 +141,11 @@ if [ "$held" -gt 0 ]; then
 	echo
 	echo "A few of them:"
 	jq -c 'select(.review != [])' "$work/plan.ndjson" | head -n 5 |
-	    jq -r '.trash as $t |
-	    (.assets | map({key: .id, value: .originalFileName}) |
+	    jq -r "$esc"'.trash as $t |
+	    (.assets | map({key: .id, value: (.originalFileName | esc)}) |
 	    from_entries) as $n |
 	    "   \($n[.keep]) (keep) + \([$t[] | $n[.]] | join(" + ")):",
-	    (.review[] | "      \(.code): \($n[.asset] // "group"): \(.detail)")'
+	    (.review[] | "      \(.code | esc): \($n[.asset] // "group"): \(.detail | esc)")'
 	echo "   (all of them: jq -c 'select(.review != [])' $work/plan.ndjson,"
 	echo "    or a page with thumbnails: immich-review -o review < $work/plan.ndjson)"
 fi

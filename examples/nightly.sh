@@ -116,6 +116,13 @@ stage() {
 	esac
 }
 
+# Names and details come from the server: jq -r would pass their control
+# characters (ESC, BEL, C1) to the terminal.  esc shows each as \uXXXX.
+esc='def esc: tostring | [explode[] | if . < 32 or (. >= 127 and . < 160)
+    then "\\u" + ([(. / 4096 | floor) % 16, (. / 256 | floor) % 16,
+    (. / 16 | floor) % 16, . % 16] | map("0123456789abcdef"[.:. + 1]) |
+    join("")) else [.] | implode end] | join("");'
+
 stage immich-dupes /dev/null "$run/plan.ndjson" immich-dupes
 jq -c 'select(.review == [])' "$run/plan.ndjson" >"$run/auto.ndjson"
 jq -rs '"plan: \(length) groups, \(map(select(.review == [])) | length) to resolve, " +
@@ -130,7 +137,7 @@ stage immich-fetch "$run/consolidated.ndjson" "$run/fetched.ndjson" \
 stage immich-verify "$run/fetched.ndjson" "$run/verified.ndjson" \
     immich-verify
 stage immich-trash "$run/verified.ndjson" "$run/done.ndjson" immich-trash
-jq -r '.trashed // {} | to_entries[] | select(.value.ok | not) |
-    "held back: \(.key): \(.value.held): \(.value.detail // "")"' \
+jq -r "$esc"'.trashed // {} | to_entries[] | select(.value.ok | not) |
+    "held back: \(.key | esc): \(.value.held | esc): \(.value.detail // "" | esc)"' \
     "$run/done.ndjson"
 finish

@@ -82,6 +82,13 @@ stage() {
 	esac
 }
 
+# Names and details come from the server: jq -r would pass their control
+# characters (ESC, BEL, C1) to the terminal.  esc shows each as \uXXXX.
+esc='def esc: tostring | [explode[] | if . < 32 or (. >= 127 and . < 160)
+    then "\\u" + ([(. / 4096 | floor) % 16, (. / 256 | floor) % 16,
+    (. / 16 | floor) % 16, . % 16] | map("0123456789abcdef"[.:. + 1]) |
+    join("")) else [.] | implode end] | join("");'
+
 stage immich-dupes /dev/null "$work/plan.ndjson" immich-dupes
 jq -c --argjson size "$size" '
   select(.review == [] and (.assets | length) >= 2 and
@@ -96,7 +103,7 @@ echo "$prog: $n of $total groups have the $what and no review flag"
 if [ "$n" = 0 ]; then
 	exit "$worst"
 fi
-head -n 10 "$work/selected.ndjson" | jq -r '"   \(.assets[0].originalFileName):" +
+head -n 10 "$work/selected.ndjson" | jq -r "$esc"'"   \(.assets[0].originalFileName | esc):" +
     " \(.assets | length) copies, keeper chosen by rule \(.why)"'
 
 if [ "$dry" = 1 ]; then

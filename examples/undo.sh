@@ -52,9 +52,16 @@ if [ "$st" -ge 2 ]; then
 	exit "$st"
 fi
 
+# Names and details come from the server: jq -r would pass their control
+# characters (ESC, BEL, C1) to the terminal.  esc shows each as \uXXXX.
+esc='def esc: tostring | [explode[] | if . < 32 or (. >= 127 and . < 160)
+    then "\\u" + ([(. / 4096 | floor) % 16, (. / 256 | floor) % 16,
+    (. / 16 | floor) % 16, . % 16] | map("0123456789abcdef"[.:. + 1]) |
+    join("")) else [.] | implode end] | join("");'
+
 # Every asset trashed ok in done.ndjson (not a dry run) must have a
 # restored entry with ok true in the output.
-jq -rs --slurpfile run "$done_f" '
+jq -rs --slurpfile run "$done_f" "$esc"'
   ([$run[] | .trashed // {} | to_entries[] |
     select(.value.ok and (.value.dryRun | not)) | .key]) as $want |
   (map(.restored // {} | to_entries[]) | from_entries) as $r |
@@ -65,9 +72,9 @@ jq -rs --slurpfile run "$done_f" '
   "uploaded again:         \([$back[] | select($r[.].how == "upload")] | length)" +
       (if any($back[]; $r[.].how == "upload") then
        " (new ids: " + ([$back[] | select($r[.].how == "upload") |
-       "\(.) -> \($r[.].newId)"] | join(", ")) + ")" else "" end),
+       "\(. | esc) -> \($r[.].newId | esc)"] | join(", ")) + ")" else "" end),
   "not restored:           \($not | length)",
-  ($not[] | "   \(.): \($r[.].detail // "no restored entry")")
+  ($not[] | "   \(. | esc): \($r[.].detail // "no restored entry" | esc)")
 ' "$out"
 bad=$(jq -rs --slurpfile run "$done_f" '
   ([$run[] | .trashed // {} | to_entries[] |

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 command -v t-records >/dev/null || skip_all "t-records not built (make testbins)"
-plan 33
+plan 35
 
 # --- pass-through --------------------------------------------------------------
 # Records as a stage writes them (cJSON's unformatted form) come out
@@ -142,3 +142,14 @@ like "$err" 'stdin:1: invalid JSON' "... reported with its line"
 printf '%s\n' '{"a":1,"a":2}' >"$T/dup"
 IN=$T/dup run t-records
 is "$out" '{"a":1,"a":2}' "duplicate keys pass through"
+
+# An error whose text came from a server (a name holding ESC, BEL, a C1
+# CSI, a newline): the record keeps it as it is, stderr shows its control
+# characters as \uXXXX, so none reaches the terminal (audit D12).
+printf '%s\n' '{"a":1}' >"$T/one"
+m=$(printf 'album \033]0;pwned\007\033[31mred\302\2332J\nnext')
+IN=$T/one run t-records -e "$m"
+is "$(printf '%s\n' "$out" | jq -r '.errors[0].message')" "$m" \
+    "an error's message is kept as it is in the record"
+is "$err" 't-records: stdin:1: album \u001b]0;pwned\u0007\u001b[31mred\u009b2J\u000anext' \
+    "... and said on stderr with its control characters shown as \\uXXXX"

@@ -5,7 +5,7 @@
 command -v jq >/dev/null && command -v curl >/dev/null ||
     skip_all "needs jq and curl"
 command -v immich-trash >/dev/null || skip_all "immich-trash not built"
-plan 146
+plan 168
 
 F=$T/f
 CASES="ok nobackup noverified verifiedfalse filegone filesize livenovideo
@@ -14,7 +14,7 @@ keeperintrash nokeeper keepertrashed keepermissing checksum already accept
 cskip disabled force dryrun killed b1 b2 b3 order1 order2 eco1 eco2 ecog twin keepertwin shadiff loserchanged lostreply
 swap swapb upper notmember notmember2 stalekeep stalelosers edited latealbum
 sizeonly sizeonlyext nosha noreview symlink badalbums replaced rewritten
-swapc swapd swape"
+swapc swapd swape lie lieg swapdry dryk dryagain visalbum"
 # shellcheck disable=SC2086
 python3 "$TESTDIR/trash-fixture.py" "$F" $CASES || exit 1
 . "$F/ids.sh"
@@ -380,14 +380,17 @@ b0=$(fake_log_count '.path=="/api/assets/bulk-upload-check" and
     (.body.assets|length)==2')
 cat "$F/eco1.ndjson" "$F/eco2.ndjson" >"$F/ecos"
 IN=$F/ecos run immich-trash -q
-is "$rc $(($(fake_state | jq .requests) - r0))" "0 9" \
-    "two pairs: who I am, features, config, one bulk check, 2 x (GET loser, its albums), one DELETE"
+is "$rc $(($(fake_state | jq .requests) - r0))" "0 10" \
+    "two pairs: who I am, features, config, one bulk check, 2 x (GET loser, its albums), one DELETE, one bulk check to confirm it"
 is "$(fake_log_count '.path=="/api/assets/bulk-upload-check" and
-    (.body.assets|length)==2')" $((b0 + 1)) "the bulk check names both keepers"
+    (.body.assets|length)==2')" $((b0 + 2)) "the bulk checks name both keepers, then both losers"
+is "$(jq -c 'select(.path=="/api/assets/bulk-upload-check") | [.body.assets[].checksum]' "$FAKE_LOG" | tail -n 1)" \
+    "$(jq -c '[.assets[1].checksum]' "$F/eco1.ndjson" | jq -c --slurpfile b "$F/eco2.ndjson" '. + [$b[0].assets[1].checksum]')" \
+    "the last one asks for the losers' checksums"
 r0=$(fake_state | jq .requests)
 IN=$F/ecog.ndjson run immich-trash -q -G
-is "$rc $(held "$L_ecog") $(($(fake_state | jq .requests) - r0))" "0 ok 7" \
-    "-G: who I am, features, config, GET keeper, GET loser, its albums, DELETE"
+is "$rc $(held "$L_ecog") $(($(fake_state | jq .requests) - r0))" "0 ok 8" \
+    "-G: who I am, features, config, GET keeper, GET loser, its albums, DELETE, GET loser to confirm it"
 
 # Bad input.
 printf '%s\n' '{"trash":' '{"keep":"x"}' >"$F/bad"
@@ -410,4 +413,74 @@ fake_ctl POST /_fake/faults '[{"method":"DELETE","path":"^/api/assets$","action"
 trash_case lostreply
 is "$(held "$L_lostreply") $rc" "ok 0" "a lost DELETE reply: the loser counts as trashed"
 is "$(asset "$L_lostreply" | jq -r .trashCount)" 1 "... and was deleted once (trashCount 1)"
+
+# A DELETE that answers 204 but trashes nothing: the confirmation after
+# the batch (one bulk checksum check; a GET under -G) finds the loser not
+# in the trash, and it is recorded so, not as trashed.
+for c in lie lieg; do
+	eval "l=\$L_$c"
+	fake_ctl POST /_fake/faults '[{"method":"DELETE","path":"^/api/assets$",
+	    "action":"status","status":204}]' >/dev/null
+	d0=$(fake_log_count '.method=="DELETE"')
+	if [ $c = lieg ]; then
+		IN=$F/$c.ndjson run immich-trash -G
+	else
+		IN=$F/$c.ndjson run immich-trash
+	fi
+	is "$(held "$l") $rc $(asset "$l" | jq -r .isTrashed)" "not-trashed 1 false" \
+	    "$c: a 204 without trashing: held as not-trashed, exit 1"
+	is "$(printf '%s\n' "$out" | jq -r ".trashed[\"$l\"].detail")" \
+	    "DELETE /api/assets answered HTTP 204, but the asset is not in the trash (GET /api/assets/$l: isTrashed false)" \
+	    "$c: the detail says what the server said and what it did"
+	is "$(printf '%s\n' "$out" | jq -r '.errors[]?|.stage+" "+.asset')" \
+	    "immich-trash $l" "$c: and an error in its record"
+	like "$err" "asset $l: DELETE /api/assets answered HTTP 204, but the asset is not in the trash" \
+	    "$c: said on stderr"
+	like "$err" "0 trashed, 0 already in the trash, 1 held back" \
+	    "$c: the summary does not count it as trashed"
+	is "$(($(fake_log_count '.method=="DELETE"') - d0))" 1 "$c: one DELETE, not sent again"
+done
+
+# -n says what the real run does, when a loser of an earlier batch is
+# the keeper of a later record (-b 1): the real run finds that keeper in
+# the trash and holds (keeper-trashed); a loser trashed by an earlier
+# batch is already in the trash.
+jq -c --slurpfile k "$F/dryk.ndjson" ".keep = \"$K_dryk\" |
+    .suggestedKeepAssetIds = [\"$K_dryk\"] | .consolidated.keep = \"$K_dryk\" |
+    .assets += [\$k[0].assets[0]]" "$F/swapdry-b.ndjson" >"$F/.e" &&
+    mv "$F/.e" "$F/swapdry-b.ndjson"
+cat "$F/swapdry-b.ndjson" "$F/swapdry.ndjson" "$F/dryagain.ndjson" \
+    "$F/dryagain.ndjson" >"$F/drys"
+outcome() { printf '%s\n' "$out" | jq -r '.trashed | to_entries[] | .key + " " +
+    (if .value.ok then (if .value.alreadyTrashed then "already" else "ok" end)
+     else .value.held end)' | tr '\n' ' '; }
+summary() { printf '%s\n' "$err" | sed -En 's/.* ([0-9]+) (trashed|would go), ([0-9]+) already in the trash, ([0-9]+) held back,.*/\1 \3 \4/p'; }
+d0=$(fake_log_count '.method=="DELETE"')
+IN=$F/drys run immich-trash -n -b 1
+dry="$(outcome)| $(summary) | $rc"
+is "$dry" "$K_swapdry ok $L_swapdry keeper-trashed $L_dryagain ok $L_dryagain already | 2 1 1 | 1" \
+    "-n -b 1: a loser of an earlier batch is taken as trashed"
+like "$(printf '%s\n' "$out" | jq -r ".trashed[\"$L_swapdry\"].detail")" \
+    "would be in the trash" "-n: the detail says it would be"
+is "$(printf '%s\n' "$out" | sed -n 4p | jq -c ".trashed[\"$L_dryagain\"]")" \
+    '{"ok":true,"alreadyTrashed":true,"dryRun":true}' \
+    "-n: a loser an earlier batch would trash: already trashed, dry run"
+like "$err" "asset $L_swapdry: held back \(keeper-trashed\)" "-n: the hold is said on stderr"
+is "$(fake_log_count '.method=="DELETE"') $(asset "$K_swapdry" | jq -r .isTrashed)" \
+    "$d0 false" "-n: nothing deleted"
+IN=$F/drys run immich-trash -b 1
+is "$(outcome)| $(summary) | $rc" "$dry" "the real run does what -n said"
+
+# A held loser's detail quoting a server's name (an album named with ESC
+# and BEL sequences): kept as it is in the record, shown with \uXXXX on
+# stderr, so no control byte reaches the terminal (audit D12).
+fake_ctl POST /_fake/add "{\"albums\":[{\"id\":\"0000abcd-0000-4000-8000-000000000002\",
+    \"albumName\":\"\\u001b]0;pwned\\u0007\\u001b[31mred\",\"assetIds\":[\"$L_visalbum\"]}]}" >/dev/null
+trash_case visalbum
+is "$(held "$L_visalbum") $rc" "loser-changed 1" "an album with a hostile name: held"
+is "$(printf '%s\n' "$out" | jq -r ".trashed[\"$L_visalbum\"].detail")" \
+    "$(printf 'added to album 0000abcd-0000-4000-8000-000000000002 (\033]0;pwned\007\033[31mred) since consolidation')" \
+    "... the record keeps the name as it is"
+is "$err" "immich-trash: stdin:1: asset $L_visalbum: held back (loser-changed): added to album 0000abcd-0000-4000-8000-000000000002 (\\u001b]0;pwned\\u0007\\u001b[31mred) since consolidation" \
+    "... stderr shows its control characters as \\uXXXX"
 

@@ -6,7 +6,7 @@ command -v jq >/dev/null && command -v curl >/dev/null ||
     skip_all "needs jq and curl"
 command -v immich-trash >/dev/null && command -v immich-restore >/dev/null ||
     skip_all "immich-trash or immich-restore not built"
-plan 41
+plan 57
 
 F=$T/f
 python3 "$TESTDIR/trash-fixture.py" "$F" fromtrash purged liveboth held \
@@ -32,9 +32,13 @@ for c in fromtrash purged liveboth held lying operand vtwo; do
 done
 immich-trash -q -F <"$F/forced.ndjson" >"$F/forced.done" 2>>"$F/trash.err"
 is "$(asset "$L_fromtrash" | jq -r .isTrashed)" true "(trashed)"
+all_like "$(cat "$F/trash.err")" \
+    "^immich-trash: stdin:1: asset $L_held: held back \\(review\\): unresolved review flags: gps-conflict$" \
+    "immich-trash said only why it held the loser with a review flag"
 
 # From the trash.
 IN=$F/fromtrash.done run immich-restore -q
+expect_err 0 '' "from the trash: exit 0, nothing on stderr"
 is "$rc $(res "$L_fromtrash")" '0 {"ok":true,"how":"trash"}' \
     "restored from the trash"
 is "$(asset "$L_fromtrash" | jq -r .isTrashed)" false "isTrashed false"
@@ -49,26 +53,36 @@ fake_ctl POST /_fake/faults '[{"path":"^/api/trash/restore/assets$",
 IN=$F/lying.done run immich-restore -q
 is "$rc $(res "$L_lying" | jq -r .ok)" "1 false" \
     "count 1 but still trashed: not restored, exit 1"
+expect_err 1 "^immich-restore: stdin:1: asset $L_lying: still in the trash after POST /api/trash/restore/assets$" \
+    "... said on stderr, and nothing else"
 like "$(res "$L_lying" | jq -r .detail)" "still in the trash" "says why"
-IN=$F/lying.done run immich-restore -q
+IN=$F/lying.done run immich-restore
 is "$rc $(res "$L_lying" | jq -r .how)" "0 trash" "second try restores"
+expect_err 0 "^immich-restore: 1 record, 1 asset, 0 failed, .*, 1 restored from the trash, 0 uploaded again, 0 not restored$" \
+    "... and its summary is all it says"
 
 # Held losers are not restored.
 IN=$F/held.done run immich-restore -q
+expect_err 0 '' "a held loser: exit 0, nothing on stderr"
 is "$rc $(printf '%s' "$out" | jq -c .restored)" '0 {}' \
     "a held loser is not in restored"
 
 # Operands.
 run immich-restore -q "$L_operand"
+expect_err 0 '' "restore by id: exit 0, nothing on stderr"
 is "$rc $(res "$L_operand")" '0 {"ok":true,"how":"trash"}' "restore by id"
 is "$(asset "$L_operand" | jq -r .isTrashed)" false "operand: isTrashed false"
 run immich-restore -q not-an-id
+expect_err 2 "^immich-restore: not-an-id: not an asset id \\(a lower-case UUID\\)$" \
+    "a bad operand: named on stderr"
 is "$rc" 2 "a bad operand: usage error"
 
 # Purged: uploaded again from the backup, metadata put back.
 mutate "{\"id\":\"$L_purged\",\"purge\":true}"
-IN=$F/purged.done run immich-restore -q
+IN=$F/purged.done run immich-restore
 new=$(res "$L_purged" | jq -r .newId)
+expect_err 0 "^immich-restore: 1 record, 1 asset, 0 failed, .*, 0 restored from the trash, 1 uploaded again, 0 not restored$" \
+    "purged: the summary counts it uploaded, nothing else on stderr"
 is "$rc $(res "$L_purged" | jq -r '.ok, .how' | tr '\n' ' ')" "0 true upload " \
     "purged: uploaded again"
 a=$(asset "$new")
@@ -98,6 +112,7 @@ like "$(fake_log_count '.method=="POST" and .path=="/api/assets" and
 mutate "{\"id\":\"$L_liveboth\",\"purge\":true}"
 is "$(asset "$V_liveboth" | jq -r .purged)" true "(the video went with it)"
 IN=$F/liveboth.done run immich-restore -q
+expect_err 0 '' "live photo: exit 0, nothing on stderr"
 r=$(res "$L_liveboth")
 is "$rc $(printf '%s' "$r" | jq -r .how)" "0 upload" "live photo uploaded"
 nv=$(printf '%s' "$r" | jq -r .newVideoId)
@@ -109,6 +124,7 @@ is "$(asset "$nv" | jq -r .checksum)" \
 
 # Deleted with -F: gone, uploaded again.
 IN=$F/forced.done run immich-restore -q
+expect_err 0 '' "force-deleted: exit 0, nothing on stderr"
 is "$rc $(res "$L_forced" | jq -r .how)" "0 upload" "force-deleted: uploaded"
 
 # An Immich 2.x server needs deviceAssetId and deviceId on upload.
@@ -117,6 +133,7 @@ fake_ctl POST /_fake/config '{"errorStyle":"v2"}' >/dev/null
 fake_ctl POST /_fake/faults '[{"path":"^/api/server/version$","action":"status",
     "status":200,"body":{"major":2,"minor":7,"patch":5,"prerelease":null}}]' >/dev/null
 IN=$F/vtwo.done run immich-restore -q
+expect_err 0 '' "2.x: exit 0, nothing on stderr"
 fake_ctl POST /_fake/config '{"errorStyle":"v3"}' >/dev/null
 is "$rc $(res "$L_vtwo" | jq -r .how)" "0 upload" "2.x: uploaded"
 is "$(fake_log_count ".method==\"POST\" and .path==\"/api/assets\" and
@@ -129,6 +146,8 @@ fake_ctl POST /_fake/mutate "{\"id\":\"$new\",\"purge\":true}" >/dev/null
 printf 'tampered' >"$p"
 u0=$(fake_log_count '.method=="POST" and .path=="/api/assets"')
 IN=$F/purged.done run immich-restore -q
+expect_err 1 "^immich-restore: stdin:1: asset $L_purged: $p: SHA-1 [A-Za-z0-9+/=]+ is not the backup's [A-Za-z0-9+/=]+: not uploaded$" \
+    "changed backup: said on stderr, and nothing else"
 is "$rc $(res "$L_purged" | jq -r .ok)" "1 false" "changed backup: fails"
 like "$(res "$L_purged" | jq -r .detail)" "SHA-1 .* not the backup's" \
     "and says the file changed"
@@ -151,6 +170,7 @@ fake_ctl POST /_fake/add "{\"assets\":[{\"id\":\"$Y\",
     \"content\":\"loser of case dup\",\"originalFileName\":\"mine.jpg\",
     \"exifInfo\":{\"description\":\"Y's own caption\"}}]}" >/dev/null
 IN=$F/dup.done run immich-restore -q
+expect_err 0 '' "bytes already live: exit 0, nothing on stderr"
 is "$rc $(res "$L_dup")" "0 {\"ok\":true,\"how\":\"exists\",\"newId\":\"$Y\"}" \
     "bytes already live under another id: how exists, newId"
 is "$(asset "$Y" | jq -c '[.exifInfo.description, .isFavorite, .exifInfo.rating]')" \
@@ -162,9 +182,11 @@ is "$(fake_log_count ".method==\"PUT\" and (.path==\"/api/assets/$Y\" or
 mutate "{\"id\":\"$L_before\",\"trash\":true}"
 immich-trash -q <"$F/before.ndjson" >"$F/before.done" 2>>"$F/trash.err"
 IN=$F/before.done run immich-restore -q
+expect_err 0 '' "alreadyTrashed: exit 0, nothing on stderr"
 is "$rc $(printf '%s' "$out" | jq -c .restored) $(asset "$L_before" | jq -r .isTrashed)" \
     '0 {} true' "alreadyTrashed: not restored"
 IN=$F/before.done run immich-restore -q -a
+expect_err 0 '' "-a: exit 0, nothing on stderr"
 is "$rc $(res "$L_before" | jq -r .how) $(asset "$L_before" | jq -r .isTrashed)" \
     "0 trash false" "-a: restored too"
 
@@ -174,6 +196,8 @@ immich-trash -q <"$F/badvideo.ndjson" 2>>"$F/trash.err" |
     >"$F/badvideo.done"
 mutate "{\"id\":\"$L_badvideo\",\"purge\":true}"
 IN=$F/badvideo.done run immich-restore -q
+expect_err 1 "^immich-restore: stdin:1: asset $L_badvideo: live-photo video id is not an asset id: not restored$" \
+    "a bad video id: said on stderr, and the record counts as failed (exit 1)"
 like "$(printf '%s' "$out" | jq -r '.errors[].message')" \
     "live-photo video id is not an asset id" "a bad video id: said"
 is "$(fake_log_count '.path|test("\\.\\.|x-not-an-id")')" 0 \

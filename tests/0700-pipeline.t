@@ -13,7 +13,7 @@ for b in immich-dupes immich-consolidate immich-fetch immich-verify \
 	command -v $b >/dev/null || skip_all "$b not built yet"
 done
 [ -f "$TESTDIR/mklib.py" ] || skip_all "tests/mklib.py missing"
-plan 16
+plan 24
 
 python3 "$TESTDIR/mklib.py" --kinds >"$T/lib.json" || exit 1
 fake_start "$T/lib.json"
@@ -33,6 +33,32 @@ is "$n" "$(jq '.groups|length' "$T/lib.json")" "one record per group"
 for i in 1 2 3 4 5; do
 	diag "$(tail -n 1 "$T/e$i")"
 done
+
+# Each stage's stderr: its summary line, and only the messages this
+# library calls for (the external asset verify cannot check, and the
+# losers of the review groups held back).
+nrev=$(jq -s 'map(select(.review != [])) | length' "$T/done.ndjson")
+nheld=$(jq -s '[.[] | .trashed // {} | .[] | select(.ok | not)] | length' \
+    "$T/done.ndjson")
+nt=$(jq -s '[.[] | .trashed // {} | to_entries[] | select(.value.ok)] | length' \
+    "$T/done.ndjson")
+all_like "$(cat "$T/e1")" \
+    "^immich-dupes: $n records, [0-9]+ assets, 0 failed, .*, 1 request, [0-9.]+ s$" \
+    "immich-dupes: its summary alone on stderr"
+all_like "$(cat "$T/e2")" \
+    "^immich-consolidate: $n records, [0-9]+ assets, $nrev failed, .*, [0-9]+ requests, [0-9.]+ s$" \
+    "immich-consolidate: its summary alone (the review groups failed)"
+all_like "$(cat "$T/e3")" \
+    "^immich-fetch: $n records, [0-9]+ assets, 0 failed, .*, [0-9]+ downloaded, 0 already there, 0 resumed$" \
+    "immich-fetch: its summary alone"
+all_like "$(cat "$T/e4")" \
+    "^immich-verify: (stdin:[0-9]+: asset [0-9a-f-]{36}: external library asset: checksum is a path hash|$n records, [0-9]+ assets, 1 failed, .*, [0-9]+ verified, 1 did not verify)$" \
+    "immich-verify: the external asset it cannot check, and its summary"
+all_like "$(cat "$T/e5")" \
+    "^immich-trash: (stdin:[0-9]+: asset [0-9a-f-]{36}: held back \\(review\\): unresolved review flags: [a-z,-]+|$n records, [0-9]+ assets, $nrev failed, .*, $nt trashed, 0 already in the trash, $nheld held back, [0-9]+ backups hashed again)$" \
+    "immich-trash: a line per loser held for review, and its summary"
+is "$(grep -c 'held back (review)' "$T/e5") $(grep -c 'records, ' "$T/e5")" \
+    "$nheld 1" "... one per held loser, and one summary"
 
 cat >"$T/check.py" <<'PY'
 import base64, hashlib, json, sys
@@ -150,22 +176,26 @@ diag "the plain pair: $pr requests naming it (+ its share of GET /duplicates):" 
     ((.query|tostring)|test(\"$pk|$pl\")) or
     ((.body|tostring)|test(\"$pk|$pl\"))) | .method + \" \" + .path" \
     "$FAKE_LOG" | sed 's/[0-9a-f-]\{36\}/ID/g' | tr '\n' ',')"
-nt=$(jq -s '[.[] | .trashed // {} | to_entries[] | select(.value.ok)] | length' \
-    "$T/done.ndjson")
-is "$(req 5)" "$((4 + 2 * nt))" \
-    "immich-trash: features, config, one bulk check, one DELETE; per loser a GET and its albums"
+is "$(req 5)" "$((6 + 2 * nt))" \
+    "immich-trash: who I am, features, config, one bulk check, one DELETE, one bulk check to confirm it; per loser a GET and its albums"
 is "$pr" 6 "the plain pair: 6 requests naming it (+ shares of batch requests)"
 
 # A second run changes nothing and deletes nothing again.
 d0=$(fake_log_count '.method=="DELETE"')
-immich-trash -q <"$T/done.ndjson" >"$T/again.ndjson" 2>/dev/null
+IN=$T/done.ndjson run immich-trash -q
+printf '%s\n' "$out" >"$T/again.ndjson"
 is "$(fake_log_count '.method=="DELETE"')" "$d0" "rerun: no DELETE"
+is "$rc $(printf '%s\n' "$err" | grep -c 'held back (review)')" "1 $nheld" \
+    "rerun: exit 1, the same losers held for review"
+all_like "$err" \
+    "^immich-trash: stdin:[0-9]+: asset [0-9a-f-]{36}: held back \\(review\\): unresolved review flags: [a-z,-]+$" \
+    "rerun: nothing else on stderr"
 is "$(jq -c '[.trashed[]|select(.ok)|.alreadyTrashed]|unique' "$T/again.ndjson" |
     sort -u | tr '\n' ' ')" '[] [true] ' "rerun: every one already trashed"
 
 # Undo.
 IN=$T/done.ndjson run immich-restore -q
-is "$rc" 0 "immich-restore: exit 0"
+expect_err 0 '' "immich-restore: exit 0, nothing on stderr"
 fake_state >"$T/back.json"
 live() { jq -r '.assets[]|select((.purged|not) and (.isTrashed|not))|.id' "$1" |
     sort; }

@@ -8,6 +8,10 @@
 #   run CMD...			runs CMD with stdin from $IN (if set) and
 #				sets $out, $err, $rc (stdout, stderr, status)
 #   skip_all REASON		plan 0 with a reason
+#   expect_err RC ERE DESC	after run: status RC, and every line of $err
+#				matches ERE ('' for an empty stderr); one test
+#   all_like TEXT ERE DESC	every line of TEXT matches ERE, and there is
+#				one: nothing unexpected
 # $T is a scratch directory removed at exit; add cleanup commands with
 # at_exit 'cmd'.  Set VALGRIND=1 to run every immich-* binary under
 # valgrind (errors fail the run with status 99).
@@ -84,6 +88,20 @@ unlike() {
 	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
 		_result 1 "$3"; diag "got: $1" "must not match: $2"
 	else _result 0 "$3"; fi
+}
+all_like() {
+	_bad=$(printf '%s\n' "$1" | grep -Ev -- "$2")
+	if [ -n "$1" ] && [ -z "$_bad" ]; then _result 0 "$3"; else
+		_result 1 "$3"; diag "got: $1" "unexpected: ${_bad:-(no line at all)}" \
+		    "want every line to match: $2"; fi
+}
+expect_err() {
+	if [ -z "$2" ]; then _bad=$err
+	elif [ -z "$err" ]; then _bad="(no line at all)"
+	else _bad=$(printf '%s\n' "$err" | grep -Ev -- "$2"); fi
+	if [ "$rc" = "$1" ] && [ -z "$_bad" ]; then _result 0 "$3"; else
+		_result 1 "$3"; diag "got status $rc, stderr:" "$err" \
+		    "want status $1, stderr lines matching: ${2:-(none)}"; fi
 }
 run() {
 	"$@" <"${IN:-/dev/null}" >"$T/.out" 2>"$T/.err"

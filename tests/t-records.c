@@ -4,7 +4,8 @@
  * records from stdin and writes each one to stdout unchanged, as a stage
  * passes on the keys it does not own; bad lines are reported and
  * skipped.  With -k KEY=JSON it sets KEY on each record first, as a stage
- * adds its result.  Exits 1 when a line was bad.
+ * adds its result.  With -e MESSAGE it adds an error to each record
+ * (rec_error), which is also said on stderr.  Exits 1 when a line was bad.
  */
 #include <err.h>
 #include <stdio.h>
@@ -19,20 +20,23 @@ int
 main(int argc, char *argv[])
 {
 	struct ndjson_in in;
-	const char *key = NULL, *val = NULL;
+	const char *key = NULL, *val = NULL, *emsg = NULL;
 	cJSON *rec, *v;
 	int ch, rv, bad = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((ch = getopt(argc, argv, "k:")) != -1) {
+	while ((ch = getopt(argc, argv, "e:k:")) != -1) {
 		switch (ch) {
+		case 'e':
+			emsg = optarg;
+			break;
 		case 'k':
 			key = optarg;
 			if ((val = strchr(optarg, '=')) == NULL)
 				errx(EX_USAGE, "-k KEY=JSON");
 			break;
 		default:
-			fprintf(stderr, "usage: t-records [-k key=json]\n");
+			fprintf(stderr, "usage: t-records [-e message] [-k key=json]\n");
 			return EX_USAGE;
 		}
 	}
@@ -49,6 +53,8 @@ main(int argc, char *argv[])
 			rec_set(rec, k, v);
 			free(k);
 		}
+		if (emsg)
+			rec_error(rec, &in, NULL, "%s", emsg);
 		ndjson_emit(rec);
 		cJSON_Delete(rec);
 	}
