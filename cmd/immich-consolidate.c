@@ -431,7 +431,7 @@ add_codes(const char *arg)
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: immich-consolidate [-nq] [-a code,...]\n");
+	fprintf(stderr, "usage: immich-consolidate [-nqV] [-a code,...]\n");
 	exit(EX_USAGE);
 }
 
@@ -442,8 +442,10 @@ main(int argc, char *argv[])
 	int ch, qflag = 0, r, status = EX_DONE;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((ch = getopt(argc, argv, "a:nq")) != -1) {
+	while ((ch = getopt(argc, argv, "a:nqV")) != -1) {
 		switch (ch) {
+		case 'V':
+			print_version();
 		case 'a':
 			add_codes(optarg);
 			break;

@@ -44,7 +44,7 @@ static char fatal[800];		/* why the stream stopped, if it did */
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: immich-dupes [-q] [-f file] [-r rules]\n"
+	fprintf(stderr, "usage: immich-dupes [-qV] [-f file] [-r rules]\n"
 	    "rules: %s\ndefault: -r %s\n", rules_names(), RULES_DEFAULT);
 	exit(EX_USAGE);
 }
@@ -406,8 +406,10 @@ main(int argc, char *argv[])
 	int ch;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((ch = getopt(argc, argv, "f:qr:")) != -1) {
+	while ((ch = getopt(argc, argv, "f:qr:V")) != -1) {
 		switch (ch) {
+		case 'V':
+			print_version();
 		case 'f':
 			file = optarg;
 			break;

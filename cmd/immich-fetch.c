@@ -20,6 +20,7 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,7 +70,7 @@ struct dl {
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: immich-fetch [-q] -d dir [-r reserve] "
+	fprintf(stderr, "usage: immich-fetch [-qV] -d dir [-r reserve] "
 	    "[id ...]\n");
 	exit(EX_USAGE);
 }
@@ -100,6 +101,23 @@ isotime(void)
 }
 
 /*
+ * The backup folder (and its .tmp) must be ours: whoever owns it could
+ * remove or replace the backups, or plant links in .tmp.
+ */
+static void
+owned_by_us(int fd, const char *sub)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == -1)
+		err(EX_FATAL, "%s%s", dirpath, sub);
+	if (st.st_uid != geteuid())
+		errx(EX_USAGE, "%s%s: owned by uid %ju, not by you (uid %ju): "
+		    "refusing to keep backups there", dirpath, sub,
+		    (uintmax_t)st.st_uid, (uintmax_t)geteuid());
+}
+
+/*
  * DIR/.tmp, shared with any other process writing to DIR: it is never
  * removed (another process may be about to create a file in it).
  */
@@ -114,6 +132,7 @@ open_tmpdir(void)
 	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (tmpfd == -1)
 		err(EX_FATAL, "%s/.tmp", dirpath);
+	owned_by_us(tmpfd, "/.tmp");
 }
 
 static void __attribute__((noreturn))
@@ -607,9 +626,12 @@ make_entry(const char *file, const char *id, long long bytes,
 /*
  * An intact earlier backup of the asset, from its sidecar: the file the
  * sidecar names is there with the size and SHA-1 it records, and that
- * SHA-1 is the server's checksum (or the asset is external).  want is
- * the checksum the record expects, if it has one.  Returns the entry and
- * the sidecar's asset in *asset, or NULL.
+ * SHA-1 is the server's checksum.  want is the checksum the record
+ * expects, if it has one.  Returns the entry and the sidecar's asset in
+ * *asset, or NULL.  Never for an external-library asset: nothing but its
+ * size vouches for its bytes, and wrong bytes of the right size from an
+ * earlier run would be kept for ever; it is downloaded again and compared
+ * (fetch_asset).
  */
 static cJSON *
 from_sidecar(const char *id, const char *want, const char *livePhotoOf,
@@ -641,7 +663,7 @@ from_sidecar(const char *id, const char *want, const char *livePhotoOf,
 		goto out;
 	if (want && strcmp(want, sum) != 0)
 		goto out;	/* the server has other bytes now */
-	if (!external && strcmp(ssha, sum) != 0)
+	if (external || strcmp(ssha, sum) != 0)
 		goto out;
 	if (hash_existing(file, bytes, sha, &got) != 1 ||
 	    strcmp(sha, ssha) != 0)
@@ -652,6 +674,25 @@ out:
 	free(prefix);
 	cJSON_Delete(sc);
 	return e;
+}
+
+/* Does DIR/ID.json name file as the asset's original? */
+static int
+sidecar_names(const char *id, const char *file)
+{
+	char scname[64], *buf;
+	const char *f;
+	cJSON *sc;
+	int rv;
+
+	snprintf(scname, sizeof(scname), "%s.json", id);
+	if ((buf = fs_slurp(dirfd, scname, SIDECAR_MAX, NULL)) == NULL)
+		return 0;
+	sc = cJSON_Parse(buf);
+	free(buf);
+	rv = (f = rec_str(sc, "file")) != NULL && strcmp(f, file) == 0;
+	cJSON_Delete(sc);
+	return rv;
 }
 
 static int
@@ -722,6 +763,26 @@ intact(const char *sha, long long bytes, const char *checksum,
 }
 
 /*
+ * Is a partial download left in DIR/.tmp one this user's immich-fetch
+ * made: a single link, owned by us, mode 0600 at most?  If not, why.
+ */
+static int
+part_private(const struct stat *st, char *why, size_t whysz)
+{
+	if (st->st_nlink != 1)
+		snprintf(why, whysz, "has %ju links", (uintmax_t)st->st_nlink);
+	else if (st->st_uid != geteuid())
+		snprintf(why, whysz, "owned by uid %ju, not by you",
+		    (uintmax_t)st->st_uid);
+	else if ((st->st_mode & 07777 & ~0600) != 0)
+		snprintf(why, whysz, "mode %04o, not 0600",
+		    (unsigned)(st->st_mode & 07777));
+	else
+		return 1;
+	return 0;
+}
+
+/*
  * Stream the original into DIR/.tmp/ID.part, resuming a partial one.
  * Returns 0 with the part's SHA-1 and size, or -1 after recording the
  * error (the part is kept for a resume when the transfer was cut).
@@ -734,7 +795,7 @@ download(const char *id, long long size, char *part, int *fdp,
 	struct http_resp r;
 	struct stat st;
 	struct dl d;
-	char path[64];
+	char path[64], why[80];
 	long long have = 0, avail, need;
 	int fd, rv;
 
@@ -750,9 +811,20 @@ download(const char *id, long long size, char *part, int *fdp,
 		if (!S_ISREG(st.st_mode))
 			errx(EX_FATAL, "%s/.tmp/%s: not a regular file",
 			    dirpath, part);
-		have = st.st_size;
-		if (size >= 0 && have > size)
-			have = 0;	/* not a prefix: start again */
+		if (!part_private(&st, why, sizeof(why))) {
+			/* Writing to it would write to a file that is not
+			 * ours alone (a hard link), or keep its mode. */
+			warnx("%s/.tmp/%s: %s: not resuming it; removed it and "
+			    "starting again", dirpath, part, why);
+			close(fd);
+			fd = -1;
+			if (unlinkat(tmpfd, part, 0) == -1 && errno != ENOENT)
+				err(EX_FATAL, "%s/.tmp/%s", dirpath, part);
+		} else {
+			have = st.st_size;
+			if (size >= 0 && have > size)
+				have = 0;	/* not a prefix: start again */
+		}
 	}
 
 	/* Enough room for the rest of it, and the reserve? */
@@ -922,6 +994,7 @@ fetch_asset(const char *id, const cJSON *asset, const char *livePhotoOf,
     cJSON **used)
 {
 	char sha[SHA1_B64LEN], part[64], *safe;
+	char prevsha[SHA1_B64LEN] = "", firstsha[SHA1_B64LEN] = "";
 	char *name = NULL;
 	const char *want, *checksum;
 	cJSON *fresh = NULL, *albums = NULL, *e = NULL;
@@ -958,10 +1031,15 @@ fetch_asset(const char *id, const cJSON *asset, const char *livePhotoOf,
 		nskip++;
 		goto sidecar;
 	}
-	if (have == 1 && external)
-		warnx("%s/%s: exists without a sidecar and cannot be checked "
-		    "(external library); downloading it again", dirpath, name);
-	else if (have != -1)
+	if (have == 1 && external) {
+		/* Its bytes cannot be checked: download them again and
+		 * compare (below).  Quietly when an earlier run wrote it. */
+		snprintf(prevsha, sizeof(prevsha), "%s", sha);
+		if (!sidecar_names(id, name))
+			warnx("%s/%s: exists without a sidecar and cannot be "
+			    "checked (external library); downloading it again",
+			    dirpath, name);
+	} else if (have != -1)
 		warnx("%s/%s: exists but does not match the server's "
 		    "checksum %s; downloading it again to replace it",
 		    dirpath, name, checksum);
@@ -982,8 +1060,37 @@ again:
 			external = asset_external(fresh);
 		}
 	}
-	if (intact(sha, bytes, checksum, size, external))
-		goto done;
+	if (intact(sha, bytes, checksum, size, external)) {
+		if (!external || prevsha[0] == '\0' ||
+		    strcmp(sha, checksum) == 0 || strcmp(sha, prevsha) == 0)
+			goto done;
+		/*
+		 * An external asset whose new download differs from the
+		 * file already there, and neither can be checked against
+		 * the server: a third download decides.
+		 */
+		if (firstsha[0] == '\0') {
+			warnx("%s/%s: external-library asset: the new download "
+			    "(SHA-1 %s) differs from the file there (SHA-1 %s) "
+			    "and neither can be checked; downloading it again "
+			    "to decide", dirpath, name, sha, prevsha);
+			snprintf(firstsha, sizeof(firstsha), "%s", sha);
+			close(fd);
+			fd = -1;
+			unlinkat(tmpfd, part, 0);
+			restarted = 1;
+			goto again;
+		}
+		if (strcmp(sha, firstsha) == 0) {
+			warnx("%s/%s: external-library asset: two new downloads "
+			    "agree; replacing the file", dirpath, name);
+			goto done;
+		}
+		rec_error(currec, curin, id, "external-library asset: the "
+		    "file there and two new downloads all differ (SHA-1 %s, "
+		    "%s, %s); removed the downloads", prevsha, firstsha, sha);
+		goto discard;
+	}
 	if (resumed && !restarted) {
 		/* The partial file was not a prefix of the original. */
 		warnx("asset %s: the resumed download does not match the "
@@ -1148,6 +1255,7 @@ static void
 open_dir(const char *dir)
 {
 	char *p;
+	int fd;
 
 	if (fs_mkdirs(dir) == -1)
 		err(EX_FATAL, "%s", dir);
@@ -1157,6 +1265,13 @@ open_dir(const char *dir)
 	dirfd = open(dirpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd == -1)
 		err(EX_FATAL, "%s", dirpath);
+	owned_by_us(dirfd, "");
+	/* And DIR/.tmp, if there, before anything is done. */
+	if ((fd = openat(dirfd, ".tmp", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) != -1) {
+		owned_by_us(fd, "/.tmp");
+		close(fd);
+	}
 }
 
 static void
@@ -1178,8 +1293,10 @@ main(int argc, char *argv[])
 	int ch, i, r;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((ch = getopt(argc, argv, "d:qr:")) != -1) {
+	while ((ch = getopt(argc, argv, "d:qr:V")) != -1) {
 		switch (ch) {
+		case 'V':
+			print_version();
 		case 'd':
 			dir = optarg;
 			break;

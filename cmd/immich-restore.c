@@ -42,7 +42,7 @@ static long nrestored, nuploaded, nfailed;
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: immich-restore [-aq] [id ...]\n");
+	fprintf(stderr, "usage: immich-restore [-aqV] [id ...]\n");
 	exit(EX_USAGE);
 }
 
@@ -791,8 +791,10 @@ main(int argc, char *argv[])
 	int ch, rv, i, bad, status = EX_DONE;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((ch = getopt(argc, argv, "aq")) != -1) {
+	while ((ch = getopt(argc, argv, "aqV")) != -1) {
 		switch (ch) {
+		case 'V':
+			print_version();
 		case 'a':
 			aflag = 1;
 			break;

@@ -45,7 +45,7 @@ static cJSON *albums;		/* this record's: {id: AlbumResponseDto[]} */
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: immich-review [-anq] -o dir\n");
+	fprintf(stderr, "usage: immich-review [-anqV] -o dir\n");
 	exit(EX_USAGE);
 }
 
@@ -291,8 +291,10 @@ main(int argc, char *argv[])
 	int ch, rc, dfd;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((ch = getopt(argc, argv, "anqo:")) != -1) {
+	while ((ch = getopt(argc, argv, "anqo:V")) != -1) {
 		switch (ch) {
+		case 'V':
+			print_version();
 		case 'a':
 			aflag = 1;
 			break;

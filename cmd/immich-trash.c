@@ -102,7 +102,7 @@ static int status = EX_DONE;
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: immich-trash [-CFGnq] [-a code,...] "
+	fprintf(stderr, "usage: immich-trash [-CFGnqV] [-a code,...] "
 	    "[-b batch]\n");
 	exit(EX_USAGE);
 }
@@ -1267,8 +1267,10 @@ main(int argc, char *argv[])
 	int ch, rv;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((ch = getopt(argc, argv, "a:b:CFGnq")) != -1) {
+	while ((ch = getopt(argc, argv, "a:b:CFGnqV")) != -1) {
 		switch (ch) {
+		case 'V':
+			print_version();
 		case 'a':
 			parse_accept(optarg);
 			break;

@@ -33,7 +33,7 @@ static long nok, nbad;
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: immich-verify [-qs]\n");
+	fprintf(stderr, "usage: immich-verify [-qsV]\n");
 	exit(EX_USAGE);
 }
 
@@ -266,8 +266,10 @@ main(int argc, char *argv[])
 	int ch, r, failed = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((ch = getopt(argc, argv, "qs")) != -1) {
+	while ((ch = getopt(argc, argv, "qsV")) != -1) {
 		switch (ch) {
+		case 'V':
+			print_version();
 		case 'q':
 			qflag = 1;
 			break;

@@ -7,16 +7,21 @@
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
+
+#include <yaml.h>
 
 #include "common/env.h"
 #include "common/util.h"
 
 static struct env env;
 static int loaded;
+static char *login_file;	/* the auth.yml the settings came from */
 
 /* Whether host (a name or an address, IPv6 without brackets) is this
  * machine: localhost, *.localhost, 127.0.0.0/8, ::1 (or ::ffff:127.x). */
@@ -42,7 +47,7 @@ loopback(const char *host)
 
 /* A plain http:// URL to another machine sends the key in clear text. */
 static void
-warn_if_cleartext(const char *url)
+warn_if_cleartext(const char *url, const char *what)
 {
 	const char *a, *at, *e;
 	size_t n;
@@ -60,9 +65,9 @@ warn_if_cleartext(const char *url)
 	} else
 		host = xasprintf("%.*s", (int)strcspn(at, ":/?#"), at);
 	if (!loopback(host))
-		warnx("IMMICH_INSTANCE_URL is plain http:// to %s, not this "
+		warnx("%s is plain http:// to %s, not this "
 		    "machine: the API key travels unencrypted; use https://",
-		    host);
+		    what, host);
 	free(host);
 }
 
@@ -95,7 +100,7 @@ load_url(void)
 		if ((unsigned char)*p <= ' ' || *p == 0x7f)
 			errx(EX_USAGE, "IMMICH_INSTANCE_URL contains white "
 			    "space or control characters");
-	warn_if_cleartext(v);
+	warn_if_cleartext(v, "IMMICH_INSTANCE_URL");
 	u = xstrdup(v);
 	n = strlen(u);
 	while (n > 0 && u[n - 1] == '/')
@@ -157,12 +162,152 @@ load_key(void)
 	return key;
 }
 
+/*
+ * The Immich CLI's saved login ("immich login URL KEY"): auth.yml in
+ * $IMMICH_CONFIG_DIR, else ~/.config/immich, with "url:" and "key:".
+ */
+static char *
+login_path(void)
+{
+	const char *d = getenv("IMMICH_CONFIG_DIR"), *home;
+
+	if (d != NULL && *d != '\0')
+		return xasprintf("%s/auth.yml", d);
+	if ((home = getenv("HOME")) == NULL || *home == '\0')
+		return NULL;
+	return xasprintf("%s/.config/immich/auth.yml", home);
+}
+
+/* The scalar value of top-level key name in a YAML mapping, or NULL. */
+static const char *
+yaml_get(yaml_document_t *doc, const char *name, const char *path)
+{
+	yaml_node_t *root = yaml_document_get_root_node(doc), *k, *v;
+	yaml_node_pair_t *p;
+
+	if (root == NULL || root->type != YAML_MAPPING_NODE)
+		errx(EX_USAGE, "%s: not a YAML mapping of url: and key:", path);
+	for (p = root->data.mapping.pairs.start;
+	    p < root->data.mapping.pairs.top; p++) {
+		k = yaml_document_get_node(doc, p->key);
+		v = yaml_document_get_node(doc, p->value);
+		if (k == NULL || k->type != YAML_SCALAR_NODE ||
+		    strcmp((char *)k->data.scalar.value, name) != 0)
+			continue;
+		if (v == NULL || v->type != YAML_SCALAR_NODE)
+			errx(EX_USAGE, "%s: %s: not a plain value", path,
+			    name);
+		return (const char *)v->data.scalar.value;
+	}
+	return NULL;
+}
+
+/* The API base URL from a login file's url (checked as IMMICH_INSTANCE_URL). */
+static char *
+login_url(const char *v, const char *path)
+{
+	size_t n;
+
+	if (v == NULL || *v == '\0')
+		errx(EX_USAGE, "%s: no url: (run immich login URL KEY, or "
+		    "set IMMICH_INSTANCE_URL and IMMICH_API_KEY)", path);
+	if (strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+		errx(EX_USAGE, "%s: url: must start with http:// or https://",
+		    path);
+	for (const char *p = v; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			errx(EX_USAGE, "%s: url: contains white space or "
+			    "control characters", path);
+	{
+		char *what = xasprintf("%s: url:", path);
+		warn_if_cleartext(v, what);
+		free(what);
+	}
+	n = strlen(v);
+	while (n > 0 && v[n - 1] == '/')
+		n--;
+	if (n >= 4 && strncmp(v + n - 4, "/api", 4) == 0)
+		return xasprintf("%.*s", (int)n, v);
+	return xasprintf("%.*s/api", (int)n, v);
+}
+
+static char *
+login_key(const char *k, const char *path)
+{
+	if (k == NULL || *k == '\0')
+		errx(EX_USAGE, "%s: no key: (run immich login URL KEY, or "
+		    "set IMMICH_INSTANCE_URL and IMMICH_API_KEY)", path);
+	for (const char *p = k; *p; p++)
+		if ((unsigned char)*p < ' ' || *p == 0x7f)
+			errx(EX_USAGE, "%s: key: contains control characters",
+			    path);
+	return xstrdup(k);
+}
+
+/*
+ * When none of IMMICH_INSTANCE_URL, IMMICH_API_KEY, IMMICH_API_KEY_FILE
+ * is set and auth.yml exists: the server and key from it.  1 if used.
+ */
+static int
+load_login(void)
+{
+	static const char *vars[] = { "IMMICH_INSTANCE_URL",
+	    "IMMICH_API_KEY", "IMMICH_API_KEY_FILE" };
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	const char *v;
+	char *path;
+	FILE *fp;
+	size_t i;
+
+	for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		if ((v = getenv(vars[i])) != NULL && *v != '\0')
+			return 0;
+	if ((path = login_path()) == NULL)
+		return 0;
+	if ((fp = fopen(path, "r")) == NULL) {
+		if (errno == ENOENT || errno == ENOTDIR) {
+			free(path);
+			return 0;
+		}
+		err(EX_USAGE, "%s", path);
+	}
+	warn_if_readable(path, "the Immich CLI's login");
+	if (!yaml_parser_initialize(&parser))
+		errx(EX_FATAL, "out of memory");
+	yaml_parser_set_input_file(&parser, fp);
+	if (!yaml_parser_load(&parser, &doc))
+		errx(EX_USAGE, "%s: line %lu: %s", path,
+		    (unsigned long)parser.problem_mark.line + 1,
+		    parser.problem ? parser.problem : "not valid YAML");
+	env.api = login_url(yaml_get(&doc, "url", path), path);
+	env.key = login_key(yaml_get(&doc, "key", path), path);
+	/* The key is in libyaml's buffers too: wipe it there. */
+	for (i = 0; doc.nodes.start + i < doc.nodes.top; i++)
+		if (doc.nodes.start[i].type == YAML_SCALAR_NODE)
+			explicit_bzero(doc.nodes.start[i].data.scalar.value,
+			    doc.nodes.start[i].data.scalar.length);
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	fclose(fp);
+	login_file = path;
+	return 1;
+}
+
+const char *
+env_login_file(void)
+{
+	return login_file;
+}
+
 const struct env *
 env_get(void)
 {
 	if (!loaded) {
-		env.api = load_url();
-		env.key = load_key();
+		if (!load_login()) {
+			env.api = load_url();
+			env.key = load_key();
+		}
 		loaded = 1;
 	}
 	return &env;

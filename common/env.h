@@ -8,6 +8,8 @@
  *   IMMICH_API_KEY		the API key, or
  *   IMMICH_API_KEY_FILE	a file whose first line is the API key
  * A missing or invalid setting exits with EX_USAGE and names the variable.
+ * When none of the three is set, the Immich CLI's saved login is used:
+ * auth.yml (url:, key:) in $IMMICH_CONFIG_DIR, else ~/.config/immich.
  * Warns (once, on stderr) when the key would go over plain http:// to a
  * host that is not loopback, and when the key file is readable by group
  * or others.
@@ -18,6 +20,8 @@ struct env {
 };
 
 const struct env *env_get(void);
+/* The auth.yml env_get took the server and key from, or NULL. */
+const char *env_login_file(void);
 
 /* Warns on stderr ("WHAT: PATH can be read by others ...") when the file
  * at path, which holds a secret, is readable by its group or by others. */

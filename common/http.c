@@ -25,7 +25,7 @@
 #include "common/util.h"
 
 #ifndef VERSION
-#define VERSION "0.1"
+#error "VERSION comes from the Makefile"
 #endif
 
 #define JSON_MAX	(64L << 20)	/* a buffered 2xx reply */
@@ -77,6 +77,14 @@ static long nrequests;
 static unsigned short seed[3];
 static const char *basepath;	/* path part of env->api, e.g. "/api" */
 
+/* TLS settings and the extra proxy headers (at the end of this file). */
+static void tls_init(void);
+static void tls_opts(void);
+static void tls_hint(CURLcode, char *, size_t);
+static void tls_reply_hint(const struct req *, char *, size_t);
+static struct curl_slist *extra_headers(struct curl_slist *);
+static size_t redact_extra(char *, size_t);
+
 void
 http_init(void)
 {
@@ -92,6 +100,7 @@ http_init(void)
 	low_speed_time = env_long("IMMICH_LOW_SPEED_TIME", 60, 1, 86400);
 	low_speed_limit = env_long("IMMICH_LOW_SPEED_LIMIT", 1024, 1,
 	    1L << 30);
+	tls_init();
 	rl_init(env->api);
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
@@ -113,6 +122,10 @@ http_init(void)
 	    "Content-Type: application/json");
 	explicit_bzero(s, strlen(s));
 	free(s);
+	hdr_any = extra_headers(hdr_any);
+	hdr_json = extra_headers(hdr_json);
+	hdr_empty = extra_headers(hdr_empty);
+	hdr_body = extra_headers(hdr_body);
 	if (hdr_any == NULL || hdr_json == NULL || hdr_body == NULL ||
 	    hdr_empty == NULL)
 		errx(EX_FATAL, "out of memory");
@@ -355,6 +368,7 @@ redact_mem(char *s, size_t n)
 	size_t kl = strlen(env->key), m = kl < 3 ? kl : 3, off = 0;
 	char *p;
 
+	n = redact_extra(s, n);
 	if (kl == 0)
 		return n;
 	while ((p = memmem(s + off, n - off, env->key, kl)) != NULL) {
@@ -609,6 +623,7 @@ attempt(struct req *q)
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS,
 	    (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
+	tls_opts();
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, conn_timeout);
 	/* Slower than low_speed_limit bytes/s for low_speed_time seconds:
 	 * cut (there is no total timeout, so a trickle must end here). */
@@ -774,6 +789,7 @@ reply_msg(struct req *q, char *buf, size_t sz)
 	sb_add(&b, t[0] ? t : q->reason[0] ? q->reason :
 	    reason_of(q->status));
 	free(t);
+	tls_reply_hint(q, buf, sz);
 }
 
 static void
@@ -882,6 +898,7 @@ request(struct req *q, struct http_resp *r)
 		if (rc != CURLE_OK) {
 			snprintf(what, sizeof(what), "%s", q->errbuf[0] ?
 			    q->errbuf : curl_easy_strerror(rc));
+			tls_hint(rc, what, sizeof(what));
 			redact(what);
 			retry = retry_curl(rc);
 			if (q->kind == K_UPLOAD && q->status >= 200)
@@ -1037,4 +1054,238 @@ http_upload(const char *path, const char *const *fields,
 	rv = request(&q, r);
 	curl_mime_free(q.mime);
 	return rv;
+}
+
+/*
+ * A home server's TLS: a CA file of our own (IMMICH_CA_FILE), else the
+ * variables the curl tool honours (CURL_CA_BUNDLE; else SSL_CERT_DIR and
+ * SSL_CERT_FILE), else the system's CAs; a client certificate and key for
+ * mutual TLS.  Verification is always on.
+ */
+static const char *ca_file, *ca_file_var, *ca_dir, *client_cert, *client_key;
+
+/* The value of a file setting, checked readable; NULL when unset. */
+static const char *
+file_setting(const char *name, int dir)
+{
+	const char *v = getenv(name);
+	struct stat st;
+
+	if (v == NULL || *v == '\0')
+		return NULL;
+	if (stat(v, &st) == -1 || access(v, R_OK) == -1)
+		err(EX_USAGE, "%s: %s", name, v);
+	if (dir ? !S_ISDIR(st.st_mode) : S_ISDIR(st.st_mode))
+		errx(EX_USAGE, "%s: %s: %s", name, v, dir ?
+		    "not a directory" : "is a directory");
+	return v;
+}
+
+static void
+tls_init(void)
+{
+	static const char *const order[] = { "IMMICH_CA_FILE",
+	    "CURL_CA_BUNDLE" };
+	size_t i;
+
+	for (i = 0; i < sizeof(order) / sizeof(order[0]) && !ca_file; i++)
+		if ((ca_file = file_setting(order[i], 0)) != NULL)
+			ca_file_var = order[i];
+	if (ca_file == NULL) {
+		ca_dir = file_setting("SSL_CERT_DIR", 1);
+		if ((ca_file = file_setting("SSL_CERT_FILE", 0)) != NULL)
+			ca_file_var = "SSL_CERT_FILE";
+	}
+	client_cert = file_setting("IMMICH_CLIENT_CERT", 0);
+	client_key = file_setting("IMMICH_CLIENT_KEY", 0);
+	if (client_key && !client_cert)
+		errx(EX_USAGE, "IMMICH_CLIENT_KEY is set without "
+		    "IMMICH_CLIENT_CERT");
+	if (client_key)
+		warn_if_readable(client_key, "IMMICH_CLIENT_KEY");
+	else if (client_cert)	/* the key is in the same file */
+		warn_if_readable(client_cert, "IMMICH_CLIENT_CERT");
+}
+
+static int
+ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+/* After every curl_easy_reset. */
+static void
+tls_opts(void)
+{
+	if (ca_file)
+		curl_easy_setopt(h, CURLOPT_CAINFO, ca_file);
+	if (ca_dir)
+		curl_easy_setopt(h, CURLOPT_CAPATH, ca_dir);
+	if (client_cert) {
+		curl_easy_setopt(h, CURLOPT_SSLCERT, client_cert);
+		if (ends_with(client_cert, ".p12") ||
+		    ends_with(client_cert, ".pfx"))
+			curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "P12");
+	}
+	if (client_key)
+		curl_easy_setopt(h, CURLOPT_SSLKEY, client_key);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+}
+
+/* What to do about a TLS failure, appended to its message. */
+static void
+tls_hint(CURLcode rc, char *what, size_t sz)
+{
+	size_t l = strlen(what);
+	char ca[512];
+
+	if (ca_file)
+		snprintf(ca, sizeof(ca), "%s (%s)", ca_file_var, ca_file);
+	if (rc == CURLE_PEER_FAILED_VERIFICATION &&
+	    (strstr(what, "subject name") || strstr(what, "host name")))
+		snprintf(what + l, sz - l, " (the certificate is for another "
+		    "name: put the name it was issued for in "
+		    "IMMICH_INSTANCE_URL)");
+	else if (rc == CURLE_PEER_FAILED_VERIFICATION && ca_file)
+		snprintf(what + l, sz - l, " (the server's certificate is not "
+		    "signed by the CA in %s)", ca);
+	else if (rc == CURLE_PEER_FAILED_VERIFICATION)
+		snprintf(what + l, sz - l, " (if the server's certificate "
+		    "is from your own CA, set IMMICH_CA_FILE to that CA's "
+		    "certificate)");
+	else if (rc == CURLE_SSL_CACERT_BADFILE)
+		snprintf(what + l, sz - l, " (%s does not hold a PEM "
+		    "certificate)", ca_file ? ca : "the CA file");
+	else if (rc == CURLE_SSL_CERTPROBLEM)
+		snprintf(what + l, sz - l, " (check IMMICH_CLIENT_CERT and "
+		    "IMMICH_CLIENT_KEY)");
+	else if (!client_cert && (strstr(what, "certificate required") ||
+	    strstr(what, "alert handshake failure")))
+		snprintf(what + l, sz - l, " (the server may want a client "
+		    "certificate: set IMMICH_CLIENT_CERT and IMMICH_CLIENT_KEY)");
+}
+
+/* nginx answers 400 when mutual TLS wants a certificate it did not get. */
+static void
+tls_reply_hint(const struct req *q, char *buf, size_t sz)
+{
+	size_t l = strlen(buf);
+
+	if (q->status == 400 && strstr(buf, "SSL certificate") != NULL)
+		snprintf(buf + l, sz - l, client_cert ? " (check "
+		    "IMMICH_CLIENT_CERT and IMMICH_CLIENT_KEY)" : " (the "
+		    "server wants a client certificate: set "
+		    "IMMICH_CLIENT_CERT and IMMICH_CLIENT_KEY)");
+}
+
+/*
+ * Extra headers for a reverse proxy (an access token, say), one
+ * "Name: value" a line in the file IMMICH_HEADERS_FILE; blank lines and
+ * lines starting with '#' are skipped.  Their values are secrets: never in
+ * a message, and redacted from the server's replies like the key.
+ */
+static char **xh_lines, **xh_values;
+static size_t xh_n;
+
+static void
+xh_load(void)
+{
+	static const char *const refused[] = { "x-api-key", "host",
+	    "content-length", "content-type", "transfer-encoding", "range",
+	    "accept", "accept-encoding", "connection", "expect" };
+	static int done;
+	const char *path;
+	char *line = NULL, *v;
+	size_t cap = 0, i, lineno = 0, n;
+	ssize_t len;
+	FILE *fp;
+
+	if (done)
+		return;
+	done = 1;
+	if ((path = file_setting("IMMICH_HEADERS_FILE", 0)) == NULL)
+		return;
+	if ((fp = fopen(path, "r")) == NULL)
+		err(EX_USAGE, "IMMICH_HEADERS_FILE: %s", path);
+	warn_if_readable(path, "IMMICH_HEADERS_FILE");
+	while ((len = getline(&line, &cap, fp)) != -1) {
+		lineno++;
+		while (len > 0 && strchr("\r\n \t", line[len - 1]))
+			line[--len] = '\0';
+		if (len == 0 || line[0] == '#')
+			continue;
+		n = strspn(line, "!#$%&'*+-.^_`|~0123456789"
+		    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
+		if (n == 0 || line[n] != ':')
+			errx(EX_USAGE, "IMMICH_HEADERS_FILE: %s: line %zu: "
+			    "not a header (Name: value)", path, lineno);
+		line[n] = '\0';
+		for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+			if (strcasecmp(line, refused[i]) == 0)
+				errx(EX_USAGE, "IMMICH_HEADERS_FILE: %s: line "
+				    "%zu: %s is set by the tools themselves",
+				    path, lineno, line);
+		v = line + n + 1;
+		v += strspn(v, " \t");
+		if (*v == '\0')
+			errx(EX_USAGE, "IMMICH_HEADERS_FILE: %s: line %zu: "
+			    "%s has no value", path, lineno, line);
+		for (const char *p = v; *p; p++)
+			if (((unsigned char)*p < ' ' && *p != '\t') ||
+			    *p == 0x7f)
+				errx(EX_USAGE, "IMMICH_HEADERS_FILE: %s: line "
+				    "%zu: %s: the value contains control "
+				    "characters", path, lineno, line);
+		xh_lines = xrealloc(xh_lines, (xh_n + 1) * sizeof(*xh_lines));
+		xh_values = xrealloc(xh_values,
+		    (xh_n + 1) * sizeof(*xh_values));
+		xh_lines[xh_n] = xasprintf("%s: %s", line, v);
+		xh_values[xh_n] = xstrdup(v);
+		xh_n++;
+		explicit_bzero(line, cap);
+	}
+	if (ferror(fp))
+		err(EX_USAGE, "IMMICH_HEADERS_FILE: %s", path);
+	free(line);
+	fclose(fp);
+}
+
+static struct curl_slist *
+extra_headers(struct curl_slist *l)
+{
+	size_t i;
+
+	xh_load();
+	for (i = 0; i < xh_n && l != NULL; i++)
+		l = curl_slist_append(l, xh_lines[i]);
+	return l;
+}
+
+/*
+ * A header value of 4 or more bytes becomes "***" wherever it appears in
+ * the n bytes at s; returns the new length and keeps a NUL after it.
+ */
+static size_t
+redact_extra(char *s, size_t n)
+{
+	size_t i, vl, off;
+	char *p;
+
+	for (i = 0; i < xh_n; i++) {
+		if ((vl = strlen(xh_values[i])) < 4)
+			continue;
+		off = 0;
+		while ((p = memmem(s + off, n - off, xh_values[i], vl)) !=
+		    NULL) {
+			memcpy(p, "***", 3);
+			memmove(p + 3, p + vl, n - (p + vl - s));
+			n -= vl - 3;
+			off = p + 3 - s;
+		}
+		s[n] = '\0';
+	}
+	return n;
 }

@@ -44,6 +44,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "common/env.h"
 #include "common/http.h"
 #include "common/ndjson.h"
 #include "common/progress.h"
@@ -51,9 +52,9 @@
 #include "common/util.h"
 
 #define NROWS	16
-#define TEXTLEN	384
+#define TEXTLEN	1024
 #define REDRAW	0.2		/* seconds between redraws */
-#define MAGIC	"immprg2"
+#define MAGIC	"immprg3"
 
 struct row {
 	int32_t	 pid;
@@ -919,11 +920,15 @@ progress_tick(void)
 void
 progress_end(long requests, const char *extra)
 {
-	char line[TEXTLEN];
+	char line[TEXTLEN], *x = NULL;
+	const char *login = env_login_file();
 	int e = errno;
 
 	if (quiet || ended)
 		return;
+	if (login != NULL)	/* say where the server and key came from */
+		extra = x = xasprintf("%s%sserver and key from %s",
+		    extra ? extra : "", extra ? ", " : "", login);
 	snprintf(line, sizeof(line), "%s: %ld record%s, %ld asset%s, %ld "
 	    "failed, %s, %ld request%s, %.1f s%s%s",
 	    program_invocation_short_name, prog.records,
@@ -932,6 +937,7 @@ progress_end(long requests, const char *extra)
 	    human(prog.bytes, (char[32]){ 0 }, 32), requests,
 	    requests == 1 ? "" : "s", now_mono() - t0, extra ? ", " : "",
 	    extra ? extra : "");
+	free(x);
 	if (live && !nolive)
 		finish(line);
 	else

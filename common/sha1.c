@@ -152,7 +152,9 @@ pipe_main(void *arg)
 			unsynced = 0;
 		}
 #endif
-		sha1_update(p->h, b, n);
+		/* The hash is of what is in the file: after a failed write,
+		 * of the bytes written before it only. */
+		sha1_update(p->h, b, p->fd >= 0 ? off : n);
 		pthread_mutex_lock(&p->mu);
 		p->werr = werr;
 		p->head = (p->head + 1) % PIPE_NBUF;

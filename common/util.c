@@ -104,3 +104,10 @@ parse_num(const char *s)
 		return -1;
 	return v;
 }
+
+void
+print_version(void)
+{
+	printf("%s %s\n", program_invocation_short_name, VERSION);
+	exit(EX_DONE);
+}

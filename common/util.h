@@ -24,6 +24,9 @@ char	*xasprintf(const char *, ...)
  */
 char	*xstrvis(const char *);
 
+/* -V: print "NAME VERSION" (VERSION from the Makefile) and exit 0. */
+void	 print_version(void) __attribute__((noreturn));
+
 /* Monotonic clock in seconds (CLOCK_MONOTONIC). */
 double	 now_mono(void);
 

@@ -24,13 +24,18 @@
 # The API key is read from IMMICH_API_KEY_FILE (default
 # $HOME/.config/immich/key when neither it nor IMMICH_API_KEY is set), so it
 # is not in cron's environment or the crontab.  Make that file readable by
-# you only (chmod 600).  IMMICH_INSTANCE_URL is required.  The other
-# settings of immich(7) apply, e.g. IMMICH_RATE to go easy on the server.
+# you only (chmod 600).  IMMICH_INSTANCE_URL is required, unless none of
+# these is set and the Immich CLI's login (immich login URL KEY) is saved in
+# ${IMMICH_CONFIG_DIR:-~/.config/immich}/auth.yml: the tools use that.
+# The other settings of immich(7) apply, e.g. IMMICH_RATE to go easy on
+# the server.
 #
 # Crontab line (crontab -e), every night at 03:30; cron mails whatever the
 # script prints, which is nothing unless something needs you:
 #
 #   30 3 * * * IMMICH_INSTANCE_URL=https://photos.example.org PATH=$HOME/bin:/usr/bin:/bin $HOME/bin/nightly.sh
+#
+# Or as a systemd user timer: see immich-dedupe-nightly.service and .timer.
 #
 # Needs: the immich-* tools on PATH, jq, flock (util-linux).
 #
@@ -54,11 +59,14 @@ for t in immich-dupes immich-consolidate immich-fetch immich-verify \
 	command -v "$t" >/dev/null 2>&1 ||
 	    { echo "$prog: $t not found on PATH ($PATH)" >&2; exit 2; }
 done
-if [ -z "${IMMICH_INSTANCE_URL:-}" ]; then
+auth=${IMMICH_CONFIG_DIR:-${HOME:?}/.config/immich}/auth.yml
+if [ -z "${IMMICH_INSTANCE_URL:-}${IMMICH_API_KEY:-}${IMMICH_API_KEY_FILE:-}" ] &&
+    [ -f "$auth" ]; then
+	:	# the tools use the Immich CLI's login (immich(7))
+elif [ -z "${IMMICH_INSTANCE_URL:-}" ]; then
 	echo "$prog: set IMMICH_INSTANCE_URL in the crontab line" >&2
 	exit 2
-fi
-if [ -z "${IMMICH_API_KEY:-}" ]; then
+elif [ -z "${IMMICH_API_KEY:-}" ]; then
 	: "${IMMICH_API_KEY_FILE:=${HOME:?}/.config/immich/key}"
 	export IMMICH_API_KEY_FILE
 	if [ ! -r "$IMMICH_API_KEY_FILE" ]; then

@@ -64,7 +64,7 @@ is "$(imm id,pixels 04)" "01 id" "-r id,...: id decides at once"
 run immich-dupes -q -f "$F/rules.json" -r pixels,bogus
 is "$rc" 2 "-r with an unknown rule: exit 2"
 like "$err" 'unknown rule "bogus"' "... names the rule"
-like "$err" '^usage: immich-dupes \[-q\] \[-f file\] \[-r rules\]' \
+like "$err" '^usage: immich-dupes \[-qV\] \[-f file\] \[-r rules\]' \
     "... and prints the usage"
 run immich-dupes -q -f "$F/rules.json" extra
 is "$rc" 2 "an operand: exit 2"

@@ -172,6 +172,7 @@ done
 # downloaded again from the start.
 d=$T/badpart
 mkdir -p "$d/.tmp" && printf 'garbage' >"$d/.tmp/$P.part"
+chmod 600 "$d/.tmp/$P.part"	# as immich-fetch leaves one
 IN=$T/plan-p.ndjson run immich-fetch -d "$d"
 is "$rc" 0 "a wrong partial file: exit 0"
 like "$err" 'resumed download does not match' "a wrong partial file: says so"
@@ -183,6 +184,7 @@ ok $? "a wrong partial file: bytes identical in the end"
 d=$T/complete
 n0=$(fake_log_count '.path|endswith("/original")')
 mkdir -p "$d/.tmp" && original "$P" >"$d/.tmp/$P.part"
+chmod 600 "$d/.tmp/$P.part"
 # The fake logs a request after its reply: wait for curl's line before
 # emptying the log, so it cannot land after.
 i=0
@@ -195,6 +197,7 @@ is "$rc $(fake_log_count '.path|endswith("/original")')" "0 0" \
 # The same without a known size: the Range gets 416, it starts again.
 d=$T/complete2
 mkdir -p "$d/.tmp" && original "$P" >"$d/.tmp/$P.part"
+chmod 600 "$d/.tmp/$P.part"
 jq -c 'del(.assets[].exifInfo.fileSizeInByte)' "$T/plan-p.ndjson" >"$T/nosize.ndjson"
 : >"$FAKE_LOG"
 IN=$T/nosize.ndjson run immich-fetch -d "$d"

@@ -169,7 +169,9 @@ REQUEST LOG (--log, one JSON object per line, flushed)
    "body": parsed JSON or null (multipart: the non-file fields, plus
    "assetData": {"filename", "size", "sha1"}), "status", "fault": action or
    null, "range": Range header or null, "keyInQuery": bool,
-   "correlationId"}.  The API key is never logged.
+   "correlationId", and "headers": {name: value} of any request headers
+   other than the usual ones (STD_HEADERS), e.g. a proxy's access token;
+   absent when there are none}.  The API key is never logged.
 """
 
 import argparse
@@ -192,6 +194,13 @@ import time
 import traceback
 import urllib.parse
 import uuid
+
+# Request headers not logged under "headers" (those every client sends).
+STD_HEADERS = {'host', 'user-agent', 'accept', 'accept-encoding',
+               'content-type', 'content-length', 'transfer-encoding',
+               'connection', 'expect', 'x-api-key', 'range', 'if-range',
+               'if-none-match', 'x-correlation-id', 'x-real-ip',
+               'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host'}
 
 UUID_RE = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-'
                      r'[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$')
@@ -2228,6 +2237,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             'body': logbody, 'status': None, 'fault': None,
             'range': self.headers.get('Range'),
             'keyInQuery': 'apiKey' in query, 'correlationId': self.corr}
+        extra = {k: v for k, v in self.headers.items()
+                 if k.lower() not in STD_HEADERS}
+        if extra:
+            entry['headers'] = extra
         with LOCK:
             ST.requests += 1
         fault = take_fault(method, path, json.dumps(

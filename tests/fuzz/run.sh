@@ -20,10 +20,11 @@ if ! command -v "$CC" >/dev/null; then
 fi
 mkdir -p "$B/obj"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
-CFL="-g -O1 -std=c11 -D_GNU_SOURCE -I. -Wall -Wextra $SAN
-    $(pkg-config --cflags libcurl libcjson 2>/dev/null)"
-LIBS="$(pkg-config --libs libcurl libcjson 2>/dev/null || echo -lcurl -lcjson)
-    -lcrypto -lm"
+V=$(sed -n 's/^VERSION[[:space:]]*=[[:space:]]*//p' Makefile)	# one place
+CFL="-g -O1 -std=c11 -D_GNU_SOURCE -DVERSION=\"$V\" -I. -Wall -Wextra $SAN
+    $(pkg-config --cflags libcurl libcjson yaml-0.1 2>/dev/null)"
+LIBS="$(pkg-config --libs libcurl libcjson yaml-0.1 2>/dev/null ||
+    echo -lcurl -lcjson -lyaml) -lcrypto -lm"
 echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n)
 { (void)d; (void)n; return 0; }' >"$B/probe.c"
 # shellcheck disable=SC2086
