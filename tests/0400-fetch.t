@@ -292,6 +292,7 @@ plan_for "$H6" >"$T/sh3.ndjson"
 # it), give it the record, wait (bounded) until it has written it out.
 feed_start() {
 	rm -f "$T/fifo" && mkfifo "$T/fifo"
+	: >"$T/a.out"	# there before the poll below reads it
 	immich-fetch -q -d "$d" <"$T/fifo" >"$T/a.out" 2>"$T/a.err" &
 	apid=$!
 	exec 3>"$T/fifo"
