@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/asset.h"
 #include "common/merge.h"
 #include "common/ndjson.h"
 #include "common/util.h"
@@ -15,14 +16,6 @@
 #define GPS_AGREE_M	100.0	/* losers' locations closer than this agree */
 #define GPS_EPS		1e-6	/* a coordinate arrived if within this */
 #define MAX_OFFSET	(18 * 3600)
-
-static const cJSON *
-exif(const cJSON *asset)
-{
-	const cJSON *e = cJSON_GetObjectItemCaseSensitive(asset, "exifInfo");
-
-	return cJSON_IsObject(e) ? e : NULL;
-}
 
 static int
 get_num(const cJSON *obj, const char *key, double *d)
@@ -38,7 +31,7 @@ get_num(const cJSON *obj, const char *key, double *d)
 static int
 get_gps(const cJSON *asset, double *lat, double *lon)
 {
-	const cJSON *e = exif(asset);
+	const cJSON *e = asset_exif(asset);
 
 	if (!get_num(e, "latitude", lat) || !get_num(e, "longitude", lon))
 		return 0;
@@ -282,7 +275,7 @@ merge_zone_offset(const char *tz, long long ms, long *off)
 static char *
 render_date(const cJSON *asset, long long ms)
 {
-	const char *tz = rec_str(exif(asset), "timeZone");
+	const char *tz = rec_str(asset_exif(asset), "timeZone");
 	long long local, loc;
 	long off;
 	time_t t;
@@ -316,11 +309,11 @@ plan_date(const struct merge_in *in, cJSON *changes, cJSON *notmoved)
 	int i, first = -1;
 	char *s;
 
-	if (merge_parse_instant(rec_str(exif(in->keeper), "dateTimeOriginal"),
+	if (merge_parse_instant(rec_str(asset_exif(in->keeper), "dateTimeOriginal"),
 	    &ms) == 0)
 		return;
 	for (i = 0; i < in->nlosers; i++) {
-		if (merge_parse_instant(rec_str(exif(in->losers[i]),
+		if (merge_parse_instant(rec_str(asset_exif(in->losers[i]),
 		    "dateTimeOriginal"), &ms) < 0)
 			continue;
 		if (first < 0) {
@@ -385,14 +378,14 @@ blank(const char *s)
 static void
 plan_description(const struct merge_in *in, cJSON *changes)
 {
-	const char *kd = rec_str(exif(in->keeper), "description"), *d;
+	const char *kd = rec_str(asset_exif(in->keeper), "description"), *d;
 	const char *from = NULL;
 	char *acc;
 	int i;
 
 	acc = xstrdup(blank(kd) ? "" : kd);
 	for (i = 0; i < in->nlosers; i++) {
-		d = rec_str(exif(in->losers[i]), "description");
+		d = rec_str(asset_exif(in->losers[i]), "description");
 		if (blank(d))
 			continue;
 		if (*acc == '\0') {
@@ -424,7 +417,7 @@ plan_flags(const struct merge_in *in, cJSON *changes)
 	int i, bi = -1, fav = -1, arch = -1;
 
 	for (i = 0; i < in->nlosers; i++) {
-		if (get_num(exif(in->losers[i]), "rating", &r) && r > best &&
+		if (get_num(asset_exif(in->losers[i]), "rating", &r) && r > best &&
 		    good_rating(r)) {
 			best = r;
 			bi = i;
@@ -437,7 +430,7 @@ plan_flags(const struct merge_in *in, cJSON *changes)
 			arch = i;
 	}
 	/* Only a positive rating moves; a keeper's -1 gives way to it. */
-	if (bi >= 0 && (!get_num(exif(in->keeper), "rating", &kr) ||
+	if (bi >= 0 && (!get_num(asset_exif(in->keeper), "rating", &kr) ||
 	    kr < best))
 		add_change(changes, "rating", cJSON_CreateNumber((int)best),
 		    rec_str(in->losers[bi], "id"));
@@ -559,19 +552,19 @@ merge_arrived(const cJSON *c, const cJSON *keeper, const cJSON *albums)
 		double wl, wo;
 		return get_num(v, "latitude", &wl) &&
 		    get_num(v, "longitude", &wo) &&
-		    get_num(exif(keeper), "latitude", &lat) &&
-		    get_num(exif(keeper), "longitude", &lon) &&
+		    get_num(asset_exif(keeper), "latitude", &lat) &&
+		    get_num(asset_exif(keeper), "longitude", &lon) &&
 		    fabs(lat - wl) <= GPS_EPS && fabs(lon - wo) <= GPS_EPS;
 	}
 	if (strcmp(f, "dateTimeOriginal") == 0)
 		return merge_parse_instant(v->valuestring, &a) == 0 &&
-		    merge_parse_instant(rec_str(exif(keeper),
+		    merge_parse_instant(rec_str(asset_exif(keeper),
 		    "dateTimeOriginal"), &b) == 0 && a == b;
 	if (strcmp(f, "description") == 0)
-		return (s = rec_str(exif(keeper), "description")) != NULL &&
+		return (s = rec_str(asset_exif(keeper), "description")) != NULL &&
 		    strcmp(s, v->valuestring) == 0;
 	if (strcmp(f, "rating") == 0)
-		return get_num(exif(keeper), "rating", &r) &&
+		return get_num(asset_exif(keeper), "rating", &r) &&
 		    r == v->valuedouble;
 	if (strcmp(f, "isFavorite") == 0)
 		return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(keeper,
@@ -591,7 +584,7 @@ merge_arrived(const cJSON *c, const cJSON *keeper, const cJSON *albums)
 static const char *
 desc_of(const cJSON *asset)
 {
-	const char *d = rec_str(exif(asset), "description");
+	const char *d = rec_str(asset_exif(asset), "description");
 
 	return blank(d) ? "" : d;
 }
@@ -602,7 +595,7 @@ rating_of(const cJSON *asset)
 {
 	double r;
 
-	return get_num(exif(asset), "rating", &r) && good_rating(r) ? r : 0;
+	return get_num(asset_exif(asset), "rating", &r) && good_rating(r) ? r : 0;
 }
 
 static int
@@ -619,7 +612,7 @@ date_of(const cJSON *asset)
 {
 	long long ms;
 
-	if (merge_parse_instant(rec_str(exif(asset), "dateTimeOriginal"),
+	if (merge_parse_instant(rec_str(asset_exif(asset), "dateTimeOriginal"),
 	    &ms) < 0)
 		return NULL;
 	return render_date(asset, ms);
