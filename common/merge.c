@@ -402,11 +402,17 @@ plan_description(const struct merge_in *in, cJSON *changes)
 	free(acc);
 }
 
-/* A rating Immich takes and merge moves: a whole number from 1 to 5. */
+int
+merge_valid_rating(double r)
+{
+	return r == floor(r) && (r == -1 || (r >= 1 && r <= 5));
+}
+
+/* A rating merge moves: one Immich takes that is not "rejected" (-1). */
 static int
 good_rating(double r)
 {
-	return r >= 1 && r <= 5 && r == floor(r);
+	return merge_valid_rating(r) && r >= 1;
 }
 
 static void
@@ -606,9 +612,8 @@ archived(const cJSON *asset)
 	return v && strcmp(v, "archive") == 0;
 }
 
-/* Its capture time as it would be sent, or NULL. */
-static char *
-date_of(const cJSON *asset)
+char *
+merge_render_date(const cJSON *asset)
 {
 	long long ms;
 
@@ -654,8 +659,8 @@ merge_loser_changed(const cJSON *snap, const cJSON *fresh, char *why,
 	}
 	ga = get_gps(snap, &la, &lo);
 	gb = get_gps(fresh, &lb, &lob);
-	da = date_of(snap);
-	db = date_of(fresh);
+	da = merge_render_date(snap);
+	db = merge_render_date(fresh);
 	if (strcmp(desc_of(snap), desc_of(fresh)) != 0)
 		what = "description";
 	else if (rating_of(snap) != rating_of(fresh))
@@ -726,4 +731,76 @@ merge_held(const cJSON *rec, const char *const *accepted, size_t n)
 			return 1;
 	}
 	return 0;
+}
+
+cJSON *
+merge_restore_body(const cJSON *old, const char *video)
+{
+	const cJSON *e = asset_exif(old);
+	cJSON *b = cJSON_CreateObject();
+	double r, lat, lon;
+	const char *s;
+	char *d;
+
+	cJSON_AddBoolToObject(b, "isFavorite",
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(old, "isFavorite")));
+	if ((s = rec_str(old, "visibility")) && strcmp(s, "archive") == 0)
+		cJSON_AddStringToObject(b, "visibility", s);
+	if ((s = rec_str(e, "description")) && *s)
+		cJSON_AddStringToObject(b, "description", s);
+	if (get_num(e, "rating", &r) && merge_valid_rating(r))
+		cJSON_AddNumberToObject(b, "rating", r);
+	if (get_num(e, "latitude", &lat) && get_num(e, "longitude", &lon) &&
+	    (lat != 0 || lon != 0)) {
+		cJSON_AddNumberToObject(b, "latitude", lat);
+		cJSON_AddNumberToObject(b, "longitude", lon);
+	}
+	if ((d = merge_render_date(old)) != NULL) {
+		cJSON_AddStringToObject(b, "dateTimeOriginal", d);
+		free(d);
+	}
+	if (video)
+		cJSON_AddStringToObject(b, "livePhotoVideoId", video);
+	return b;
+}
+
+/* Whether field f of an update body is on asset a. */
+static int
+field_arrived(const cJSON *f, const cJSON *a)
+{
+	const char *k = f->string;
+	const cJSON *v;
+	long long m1, m2;
+
+	if (strcmp(k, "isFavorite") == 0 || strcmp(k, "visibility") == 0 ||
+	    strcmp(k, "livePhotoVideoId") == 0)
+		v = cJSON_GetObjectItemCaseSensitive(a, k);
+	else
+		v = cJSON_GetObjectItemCaseSensitive(asset_exif(a), k);
+	if (cJSON_IsNumber(f))
+		return cJSON_IsNumber(v) &&
+		    fabs(v->valuedouble - f->valuedouble) <= GPS_EPS;
+	if (cJSON_IsBool(f))
+		return cJSON_IsBool(v) && cJSON_IsTrue(v) == cJSON_IsTrue(f);
+	if (strcmp(k, "dateTimeOriginal") == 0)
+		return merge_parse_instant(cJSON_GetStringValue(v), &m1) == 0 &&
+		    merge_parse_instant(f->valuestring, &m2) == 0 && m1 == m2;
+	return cJSON_IsString(v) && strcmp(v->valuestring, f->valuestring) == 0;
+}
+
+char *
+merge_missing(const cJSON *body, const cJSON *fresh)
+{
+	const cJSON *f;
+	char *out = NULL, *t;
+
+	cJSON_ArrayForEach(f, body) {
+		if (field_arrived(f, fresh))
+			continue;
+		t = xasprintf("%s%s%s", out ? out : "", out ? ", " : "",
+		    f->string);
+		free(out);
+		out = t;
+	}
+	return out;
 }

@@ -176,6 +176,12 @@ ndjson_finish(void)
 		write_failed();
 }
 
+cJSON *
+rec_get(const cJSON *obj, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(obj, key);
+}
+
 const char *
 rec_str(const cJSON *obj, const char *key)
 {

@@ -52,6 +52,7 @@ void	 ndjson_emit(const cJSON *);
 void	 ndjson_finish(void);
 
 /* Record helpers. */
+cJSON	*rec_get(const cJSON *obj, const char *key);	/* member or NULL */
 const char *rec_str(const cJSON *obj, const char *key);	/* NULL unless a string */
 long long rec_num(const cJSON *obj, const char *key);	/* -1 unless a number >= 0 */
 cJSON	*rec_asset(const cJSON *rec, const char *id);	/* assets[] member by id */
