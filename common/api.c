@@ -59,10 +59,15 @@ call(const char *method, const char *path, const cJSON *body,
 	    http_json(method, path, json, &r);
 	free(json);
 	if (rv != 0) {
-		if (r.status == 0)
+		/* A status here is one still retried when the retries ran
+		 * out (429, 5xx): no usable reply, said as it came. */
+		if (r.status == 0) {
 			unreachable++;
-		seterr(e, r.status, xasprintf("%s %s%s: no reply: %s", method,
-		    api_prefix(), path, r.msg));
+			seterr(e, 0, xasprintf("%s %s%s: no reply: %s", method,
+			    api_prefix(), path, r.msg));
+		} else
+			seterr(e, r.status, xasprintf("%s %s%s: HTTP %ld: %s",
+			    method, api_prefix(), path, r.status, r.msg));
 		http_free(&r);
 		return -1;
 	}

@@ -26,8 +26,8 @@
 struct api_err {
 	long	 status;	/* HTTP status of the reply; 0 if none */
 	char	*msg;		/* "METHOD PREFIX/path: HTTP n: text" or
-				 * "METHOD PREFIX/path: no reply: why";
-				 * NULL on success */
+				 * "METHOD PREFIX/path: no reply: why" (no
+				 * status at all); NULL on success */
 };
 
 /*
