@@ -11,6 +11,7 @@
 #include "common/asset.h"
 #include "common/merge.h"
 #include "common/ndjson.h"
+#include "common/rules.h"
 #include "common/util.h"
 
 #define GPS_AGREE_M	100.0	/* losers' locations closer than this agree */
@@ -92,17 +93,6 @@ not_moved(cJSON *notmoved, const char *field, const char *from,
 	cJSON_AddItemToArray(notmoved, n);
 }
 
-double
-merge_distance(double lat1, double lon1, double lat2, double lon2)
-{
-	const double r = 6371008.8, rad = M_PI / 180;
-	double dlat = (lat2 - lat1) * rad, dlon = (lon2 - lon1) * rad, a;
-
-	a = sin(dlat / 2) * sin(dlat / 2) + cos(lat1 * rad) *
-	    cos(lat2 * rad) * sin(dlon / 2) * sin(dlon / 2);
-	return 2 * r * atan2(sqrt(a), sqrt(1 - a));
-}
-
 static void
 plan_gps(const struct merge_in *in, cJSON *changes, cJSON *notmoved)
 {
@@ -119,7 +109,7 @@ plan_gps(const struct merge_in *in, cJSON *changes, cJSON *notmoved)
 			first = i;
 		for (j = 0; j < i; j++) {
 			if (!get_gps(in->losers[j], &lb, &lob) ||
-			    merge_distance(la, lo, lb, lob) <= GPS_AGREE_M)
+			    haversine_m(la, lo, lb, lob) <= GPS_AGREE_M)
 				continue;
 			not_moved(notmoved, "gps", rec_str(in->losers[i], "id"),
 			    "the losers' locations are more than 100 m apart");
@@ -450,49 +440,43 @@ plan_flags(const struct merge_in *in, cJSON *changes)
 		    rec_str(in->losers[arch], "id"));
 }
 
-/* Tags and albums: the union, by id. */
+/* Each member of list (tags or albums, by id) that have lacks and no
+ * change adds yet, as a change of field from loser from. */
+static void
+add_members(cJSON *changes, const char *field, const cJSON *list,
+    const cJSON *have, const char *namekey, const char *from)
+{
+	const cJSON *t;
+	const char *id;
+	cJSON *c;
+
+	if (!cJSON_IsArray(list))
+		return;
+	cJSON_ArrayForEach(t, list) {
+		id = rec_str(t, "id");
+		if (!valid_uuid(id) || has_id(have, id) ||
+		    has_change(changes, field, id))
+			continue;
+		c = add_change(changes, field, cJSON_CreateString(id), from);
+		if (rec_str(t, namekey))
+			cJSON_AddStringToObject(c, "name", rec_str(t, namekey));
+	}
+}
+
+/* Tags and albums: the union, by id (every tag first, then albums). */
 static void
 plan_sets(const struct merge_in *in, cJSON *changes)
 {
-	const cJSON *t, *ktags;
-	const char *id;
-	cJSON *c;
 	int i;
 
-	ktags = cJSON_GetObjectItemCaseSensitive(in->keeper, "tags");
-	for (i = 0; i < in->nlosers; i++) {
-		const cJSON *tags = cJSON_GetObjectItemCaseSensitive(
-		    in->losers[i], "tags");
-		if (!cJSON_IsArray(tags))
-			continue;
-		cJSON_ArrayForEach(t, tags) {
-			id = rec_str(t, "id");
-			if (!valid_uuid(id) || has_id(ktags, id) ||
-			    has_change(changes, "tag", id))
-				continue;
-			c = add_change(changes, "tag", cJSON_CreateString(id),
-			    rec_str(in->losers[i], "id"));
-			if (rec_str(t, "value"))
-				cJSON_AddStringToObject(c, "name",
-				    rec_str(t, "value"));
-		}
-	}
-	for (i = 0; i < in->nlosers; i++) {
-		if (in->loser_albums == NULL ||
-		    !cJSON_IsArray(in->loser_albums[i]))
-			continue;
-		cJSON_ArrayForEach(t, in->loser_albums[i]) {
-			id = rec_str(t, "id");
-			if (!valid_uuid(id) || has_id(in->keeper_albums, id) ||
-			    has_change(changes, "album", id))
-				continue;
-			c = add_change(changes, "album", cJSON_CreateString(id),
-			    rec_str(in->losers[i], "id"));
-			if (rec_str(t, "albumName"))
-				cJSON_AddStringToObject(c, "name",
-				    rec_str(t, "albumName"));
-		}
-	}
+	for (i = 0; i < in->nlosers; i++)
+		add_members(changes, "tag", rec_get(in->losers[i], "tags"),
+		    rec_get(in->keeper, "tags"), "value",
+		    rec_str(in->losers[i], "id"));
+	for (i = 0; in->loser_albums && i < in->nlosers; i++)
+		add_members(changes, "album", in->loser_albums[i],
+		    in->keeper_albums, "albumName",
+		    rec_str(in->losers[i], "id"));
 }
 
 cJSON *

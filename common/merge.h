@@ -78,7 +78,5 @@ int	 merge_parse_instant(const char *, long long *ms);
  * "UTC", "UTC+2", "UTC-05:30", "+02:00" or an IANA name found in the
  * time zone database.  -1 if tz is neither. */
 int	 merge_zone_offset(const char *tz, long long ms, long *off);
-/* Distance in metres between two points (haversine). */
-double	 merge_distance(double lat1, double lon1, double lat2, double lon2);
 
 #endif
