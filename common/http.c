@@ -943,14 +943,15 @@ request(struct req *q, struct http_resp *r)
 	}
 }
 
-int
-http_json(const char *method, const char *path, const char *json,
+static int
+json_req(const char *method, const char *path, const char *json, int once,
     struct http_resp *r)
 {
 	struct req q;
 
 	memset(&q, 0, sizeof(q));
 	q.kind = K_JSON;
+	q.once = once;
 	q.method = method;
 	q.path = path;
 	q.json = json;
@@ -958,18 +959,17 @@ http_json(const char *method, const char *path, const char *json,
 }
 
 int
+http_json(const char *method, const char *path, const char *json,
+    struct http_resp *r)
+{
+	return json_req(method, path, json, 0, r);
+}
+
+int
 http_json_once(const char *method, const char *path, const char *json,
     struct http_resp *r)
 {
-	struct req q;
-
-	memset(&q, 0, sizeof(q));
-	q.kind = K_JSON;
-	q.once = 1;
-	q.method = method;
-	q.path = path;
-	q.json = json;
-	return request(&q, r);
+	return json_req(method, path, json, 1, r);
 }
 
 int

@@ -776,15 +776,12 @@ char *
 merge_missing(const cJSON *body, const cJSON *fresh)
 {
 	const cJSON *f;
-	char *out = NULL, *t;
+	char *out = NULL;
 
 	cJSON_ArrayForEach(f, body) {
 		if (field_arrived(f, fresh))
 			continue;
-		t = xasprintf("%s%s%s", out ? out : "", out ? ", " : "",
-		    f->string);
-		free(out);
-		out = t;
+		xappend(&out, ", ", f->string);
 	}
 	return out;
 }

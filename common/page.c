@@ -508,7 +508,7 @@ static char *
 names(const cJSON *list, const char *key, const char *key2)
 {
 	const cJSON *x;
-	char *s = NULL, *t;
+	char *s = NULL;
 	const char *n;
 
 	cJSON_ArrayForEach(x, list) {
@@ -516,9 +516,7 @@ names(const cJSON *list, const char *key, const char *key2)
 			n = rec_str(x, key2);
 		if (n == NULL)
 			continue;
-		t = xasprintf("%s%s%s", s ? s : "", s ? ", " : "", n);
-		free(s);
-		s = t;
+		xappend(&s, ", ", n);
 	}
 	return s;
 }
@@ -586,16 +584,14 @@ own_codes(const struct group *g, const char *id)
 	const cJSON *r, *rv = cJSON_GetObjectItemCaseSensitive(g->rec,
 	    "review");
 	const char *c, *a;
-	char *s = NULL, *t;
+	char *s = NULL;
 
 	cJSON_ArrayForEach(r, rv) {
 		c = rec_str(r, "code");
 		a = rec_str(r, "asset");
 		if (!c || !a || !id || strcmp(a, id) != 0)
 			continue;
-		t = xasprintf("%s%s%s", s ? s : "", s ? ", " : "", c);
-		free(s);
-		s = t;
+		xappend(&s, ", ", c);
 	}
 	return s;
 }

@@ -45,7 +45,7 @@ static char *
 unresolved(const cJSON *review, const char *const *accepted, size_t n)
 {
 	const cJSON *f;
-	char *s = NULL, *t;
+	char *s = NULL;
 	size_t i;
 
 	cJSON_ArrayForEach(f, review) {
@@ -55,10 +55,7 @@ unresolved(const cJSON *review, const char *const *accepted, size_t n)
 				break;
 		if (code && i < n)
 			continue;
-		t = xasprintf("%s%s%s", s ? s : "", s ? "," : "",
-		    code ? code : "(no code)");
-		free(s);
-		s = t;
+		xappend(&s, ",", code ? code : "(no code)");
 	}
 	return s;
 }

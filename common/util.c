@@ -88,6 +88,15 @@ xasprintf(const char *fmt, ...)
 	return s;
 }
 
+void
+xappend(char **s, const char *sep, const char *add)
+{
+	char *t = xasprintf("%s%s%s", *s ? *s : "", *s ? sep : "", add);
+
+	free(*s);
+	*s = t;
+}
+
 double
 now_mono(void)
 {
