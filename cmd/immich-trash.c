@@ -688,21 +688,18 @@ confirm(const char **ids, const char **sums, struct bulk_res *res,
 	free(done);
 }
 
-/* Check the batch on the server, delete it, then write the records. */
+/* The server checks of the batch: each loser to check ends in state 2
+ * (to delete) or -1 (held, or already in the trash). */
 static void
-flush(void)
+check_batch(void)
 {
-	struct ndjson_in at = { .name = "stdin" };
-	struct bulk_res *res;
-	const char **ids, **sums, **code;
-	cJSON *extra, *e;
-	size_t i, j, n, nd = 0;
+	const char *g;
+	size_t i;
 
 	/* A loser that is the keeper of a record (this one's or another's,
 	 * in this batch or an earlier one) stays. */
 	for (i = 0; i < ncand; i++) {
-		const char *g = idset_get(kset, cands[i].id);
-		if (g == NULL)
+		if ((g = idset_get(kset, cands[i].id)) == NULL)
 			continue;
 		hold(&pends[cands[i].pend], cands[i].id, "is-keeper", "it is "
 		    "the keeper of group %s", g);
@@ -715,10 +712,70 @@ flush(void)
 		if (cands[i].state == 0 && !(nflag && dry_trashed(&cands[i])))
 			check_loser(pends[cands[i].pend].rec,
 			    &pends[cands[i].pend], &cands[i]);
-	res = xcalloc(ncand ? ncand : 1, sizeof(*res));
-	ids = xcalloc(ncand ? ncand : 1, sizeof(*ids));
-	sums = xcalloc(ncand ? ncand : 1, sizeof(*sums));
-	code = xcalloc(ncand ? ncand : 1, sizeof(*code));
+}
+
+/* Record what became of loser c: r is its DELETE's result, confirmed,
+ * and code the held code when it is not in the trash. */
+static void
+outcome(const struct cand *c, const struct bulk_res *r, const char *code)
+{
+	struct pend *p = &pends[c->pend];
+	struct ndjson_in at = { .name = "stdin", .lineno = p->lineno };
+	cJSON *e = cJSON_CreateObject();
+
+	if (r->status >= 200 && r->status <= 299) {
+		cJSON_AddTrueToObject(e, "ok");
+		if (nflag)
+			cJSON_AddTrueToObject(e, "dryRun");
+		else if (Fflag)
+			cJSON_AddTrueToObject(e, "force");
+		if (c->cskip)
+			cJSON_AddTrueToObject(e, "consolidationSkipped");
+		rec_set(p->trashed, c->id, e);
+		ntrashed++;
+		return;
+	}
+	cJSON_AddFalseToObject(e, "ok");
+	cJSON_AddStringToObject(e, "held", code ? code : "error");
+	cJSON_AddStringToObject(e, "detail", r->msg);
+	rec_set(p->trashed, c->id, e);
+	rec_error(p->rec, &at, c->id, "%s", r->msg);
+	p->failed = 1;
+	nheld++;
+}
+
+/* Write the batch's records, and count the failed ones. */
+static void
+emit_batch(void)
+{
+	size_t j;
+
+	for (j = 0; j < npend; j++) {
+		ndjson_emit(pends[j].rec);
+		if (pends[j].failed) {
+			prog.failed++;
+			status = EX_SOME;
+		}
+		cJSON_Delete(pends[j].rec);
+		free(pends[j].kdetail);
+		cJSON_Delete(pends[j].kpeople);
+		progress_tick();
+	}
+	npend = 0;
+}
+
+/* Check the batch on the server, delete it, then write the records. */
+static void
+flush(void)
+{
+	size_t sz = ncand ? ncand : 1, i, j, n, nd = 0;
+	struct bulk_res *res = xcalloc(sz, sizeof(*res));
+	const char **ids = xcalloc(sz, sizeof(*ids));
+	const char **sums = xcalloc(sz, sizeof(*sums));
+	const char **code = xcalloc(sz, sizeof(*code));
+	cJSON *extra;
+
+	check_batch();
 	for (i = 0; i < ncand; i++)
 		if (cands[i].state == 2) {
 			sums[nd] = cands[i].sum;
@@ -740,56 +797,18 @@ flush(void)
 		confirm(ids, sums, res, code, nd);
 	}
 	for (i = 0, j = 0; i < ncand; i++) {
-		struct pend *p = &pends[cands[i].pend];
-
-		if (cands[i].state != 2) {
-			free(cands[i].id);
-			continue;
+		if (cands[i].state == 2) {
+			outcome(&cands[i], &res[j], code[j]);
+			free(res[j++].msg);
 		}
-		if (res[j].status >= 200 && res[j].status <= 299) {
-			e = cJSON_CreateObject();
-			cJSON_AddTrueToObject(e, "ok");
-			if (nflag)
-				cJSON_AddTrueToObject(e, "dryRun");
-			else if (Fflag)
-				cJSON_AddTrueToObject(e, "force");
-			if (cands[i].cskip)
-				cJSON_AddTrueToObject(e, "consolidationSkipped");
-			rec_set(p->trashed, cands[i].id, e);
-			ntrashed++;
-		} else {
-			at.lineno = p->lineno;
-			e = cJSON_CreateObject();
-			cJSON_AddFalseToObject(e, "ok");
-			cJSON_AddStringToObject(e, "held",
-			    code[j] ? code[j] : "error");
-			cJSON_AddStringToObject(e, "detail", res[j].msg);
-			rec_set(p->trashed, cands[i].id, e);
-			rec_error(p->rec, &at, cands[i].id, "%s", res[j].msg);
-			p->failed = 1;
-			nheld++;
-		}
-		free(res[j].msg);
 		free(cands[i].id);
-		j++;
 	}
 	free(res);
 	free(ids);
 	free(sums);
 	free(code);
 	ncand = 0;
-	for (j = 0; j < npend; j++) {
-		ndjson_emit(pends[j].rec);
-		if (pends[j].failed) {
-			prog.failed++;
-			status = EX_SOME;
-		}
-		cJSON_Delete(pends[j].rec);
-		free(pends[j].kdetail);
-		cJSON_Delete(pends[j].kpeople);
-		progress_tick();
-	}
-	npend = 0;
+	emit_batch();
 }
 
 /*
