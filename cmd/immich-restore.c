@@ -413,6 +413,41 @@ live_video(cJSON *rec, const cJSON *b, const cJSON *asset, const char *id,
 	return vnew;
 }
 
+/* reupload's result: how it is back ("upload", or "exists": the bytes
+ * are another live asset's), and what it took. */
+static cJSON *
+result_ok(const char *how, const char *newid, int dup, const char *vid,
+    int bad)
+{
+	cJSON *e = cJSON_CreateObject();
+
+	cJSON_AddTrueToObject(e, "ok");
+	cJSON_AddStringToObject(e, "how", how);
+	cJSON_AddStringToObject(e, "newId", newid);
+	if (strcmp(how, "upload") != 0)
+		return e;
+	if (dup)
+		cJSON_AddTrueToObject(e, "duplicate");
+	if (vid)
+		cJSON_AddStringToObject(e, "newVideoId", vid);
+	if (bad > 0)
+		cJSON_AddNumberToObject(e, "metadataFailed", bad);
+	return e;
+}
+
+/* reupload's result when the asset is not back. */
+static cJSON *
+result_failed(const char *detail, const char *newid)
+{
+	cJSON *e = cJSON_CreateObject();
+
+	cJSON_AddFalseToObject(e, "ok");
+	cJSON_AddStringToObject(e, "detail", detail);
+	if (newid)
+		cJSON_AddStringToObject(e, "newId", newid);
+	return e;
+}
+
 /*
  * Bring back asset id from its backup: upload, check the checksum, put
  * the metadata back.  Returns the result object; *ok set when the asset
@@ -422,7 +457,7 @@ static cJSON *
 reupload(cJSON *rec, const char *id, int *ok, int depth)
 {
 	const cJSON *b = rec_get(rec_get(rec, "backup"), id), *asset;
-	cJSON *e = cJSON_CreateObject(), *side = NULL, *fresh = NULL;
+	cJSON *e, *side = NULL, *fresh = NULL;
 	const char *path = rec_str(b, "path"), *want, *vnew, *how = "upload";
 	const char *sum;
 	char *msg = NULL, *newid = NULL, *vid = NULL;
@@ -483,21 +518,8 @@ reupload(cJSON *rec, const char *id, int *ok, int depth)
 	else
 		*ok = 1;
 out:
-	cJSON_AddBoolToObject(e, "ok", *ok);
-	if (!*ok)
-		cJSON_AddStringToObject(e, "detail", msg ? msg : err.msg);
-	else
-		cJSON_AddStringToObject(e, "how", how);
-	if (newid)
-		cJSON_AddStringToObject(e, "newId", newid);
-	if (*ok && strcmp(how, "upload") == 0) {
-		if (dup)
-			cJSON_AddTrueToObject(e, "duplicate");
-		if (vid)
-			cJSON_AddStringToObject(e, "newVideoId", vid);
-		if (bad > 0)
-			cJSON_AddNumberToObject(e, "metadataFailed", bad);
-	}
+	e = *ok ? result_ok(how, newid, dup, vid, bad) :
+	    result_failed(msg ? msg : err.msg, newid);
 	cJSON_Delete(side);
 	cJSON_Delete(fresh);
 	api_err_free(&err);
