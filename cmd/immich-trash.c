@@ -273,32 +273,6 @@ out:
 }
 
 /*
- * POST /assets/bulk-upload-check with body (freed): the reply, with
- * *res its "results" array (caller frees the reply); NULL, said unless
- * -q, when it failed: the caller reads each asset instead.
- */
-static cJSON *
-upload_check(cJSON *body, cJSON **res)
-{
-	struct api_err e;
-	cJSON *o = NULL;
-
-	if (api_call("POST", "/assets/bulk-upload-check", body, &o, &e) != 0 ||
-	    !cJSON_IsArray(*res = rec_get(o, "results"))) {
-		if (!qflag)
-			warnx("%s%s: reading each asset instead", e.msg ?
-			    e.msg : api_prefix(), e.msg ? "" :
-			    "/assets/bulk-upload-check: HTTP 200: no results "
-			    "in the reply");
-		cJSON_Delete(o);
-		o = NULL;
-	}
-	cJSON_Delete(body);
-	api_err_free(&e);
-	return o;
-}
-
-/*
  * One POST /assets/bulk-upload-check for the batch: for each keeper's
  * checksum, the asset of the user that has it and whether it is trashed.
  * A keeper found under its own id and not trashed is fine; anything else
@@ -308,48 +282,27 @@ upload_check(cJSON *body, cJSON **res)
 static void
 bulk_check(void)
 {
-	cJSON *body, *items, *it, *o, *res, *r;
-	char key[32];
-	size_t i, n = 0;
-	const char *ks;
+	const char **sums;
+	struct bulk_sum *out;
+	size_t i;
 
 	if (Gflag || ncand == 0)
 		return;
-	body = cJSON_CreateObject();
-	items = cJSON_AddArrayToObject(body, "assets");
+	sums = xcalloc(npend, sizeof(*sums));
+	out = xcalloc(npend, sizeof(*out));
 	for (i = 0; i < ncand; i++) {
 		struct pend *p = &pends[cands[i].pend];
-
-		ks = rec_str(rec_asset(p->rec, p->keep), "checksum");
-		if (ks && (i == 0 || cands[i - 1].pend != cands[i].pend)) {
-			it = cJSON_CreateObject();
-			snprintf(key, sizeof(key), "k%zu", cands[i].pend);
-			cJSON_AddStringToObject(it, "id", key);
-			cJSON_AddStringToObject(it, "checksum", ks);
-			cJSON_AddItemToArray(items, it);
-			n++;
-		}
+		sums[cands[i].pend] = asset_checksum(rec_asset(p->rec,
+		    p->keep));
 	}
-	if ((o = upload_check(body, &res)) == NULL)
-		return;
-	cJSON_ArrayForEach(r, res) {
-		const char *id = rec_str(r, "id"), *aid = rec_str(r, "assetId");
-		const char *act = rec_str(r, "action");
-		char *end;
-		unsigned long k;
-
-		if (id == NULL || id[0] != 'k' || aid == NULL ||
-		    act == NULL || strcmp(act, "reject") != 0 ||
-		    !cJSON_IsFalse(rec_get(r, "isTrashed")))
-			continue;
-		k = strtoul(id + 1, &end, 10);
-		if (*end != '\0')
-			continue;
-		if (k < npend && pends[k].keep &&
-		    strcmp(aid, pends[k].keep) == 0)
-			pends[k].kstate = 1;
-	}
-	cJSON_Delete(o);
+	if (bulk_checksums(sums, npend, 'k', out, qflag) == 0)
+		for (i = 0; i < npend; i++)
+			if (out[i].reject && out[i].trashed == 0 &&
+			    pends[i].keep &&
+			    strcmp(out[i].asset, pends[i].keep) == 0)
+				pends[i].kstate = 1;
+	free(sums);
+	free(out);
 }
 
 /* Keep the keeper's people (an empty list when it shows none). */
@@ -624,46 +577,24 @@ static void
 confirm(const char **ids, const char **sums, struct bulk_res *res,
     const char **code, size_t n)
 {
-	cJSON *body, *items, *it, *o = NULL, *r, *rs = NULL, *a;
-	char key[32], *end;
+	const char **ask = xcalloc(n ? n : 1, sizeof(*ask));
+	struct bulk_sum *out = xcalloc(n ? n : 1, sizeof(*out));
+	unsigned char *done = xcalloc(n ? n : 1, 1);
 	const char *pre = api_prefix();
 	struct api_err e;
-	unsigned char *done = xcalloc(n ? n : 1, 1);
-	unsigned long k;
-	size_t i;
+	size_t i, nask = 0;
+	cJSON *a;
 	int kind;
 
-	if (!Gflag) {
-		body = cJSON_CreateObject();
-		items = cJSON_AddArrayToObject(body, "assets");
-		for (i = 0; i < n; i++) {
-			if (res[i].status < 200 || res[i].status > 299)
-				continue;
-			it = cJSON_CreateObject();
-			snprintf(key, sizeof(key), "c%zu", i);
-			cJSON_AddStringToObject(it, "id", key);
-			cJSON_AddStringToObject(it, "checksum", sums[i]);
-			cJSON_AddItemToArray(items, it);
+	for (i = 0; !Gflag && i < n; i++)
+		if (res[i].status >= 200 && res[i].status <= 299) {
+			ask[i] = sums[i];
+			nask++;
 		}
-		if (cJSON_GetArraySize(items) > 0)
-			o = upload_check(body, &rs);
-		else
-			cJSON_Delete(body);
-		if (o != NULL)
-			cJSON_ArrayForEach(r, rs) {
-				const char *id = rec_str(r, "id");
-				const char *aid = rec_str(r, "assetId");
-
-				if (id == NULL || id[0] != 'c' ||
-				    aid == NULL || !is_true(r, "isTrashed"))
-					continue;
-				k = strtoul(id + 1, &end, 10);
-				if (*end == '\0' && k < n &&
-				    strcmp(aid, ids[k]) == 0)
-					done[k] = 1;
-			}
-		cJSON_Delete(o);
-	}
+	if (nask > 0 && bulk_checksums(ask, n, 'c', out, qflag) == 0)
+		for (i = 0; i < n; i++)
+			done[i] = out[i].trashed == 1 &&
+			    strcmp(out[i].asset, ids[i]) == 0;
 	for (i = 0; i < n; i++) {
 		if (done[i] || res[i].status < 200 || res[i].status > 299)
 			continue;
@@ -685,6 +616,8 @@ confirm(const char **ids, const char **sums, struct bulk_res *res,
 		cJSON_Delete(a);
 		api_err_free(&e);
 	}
+	free(ask);
+	free(out);
 	free(done);
 }
 
