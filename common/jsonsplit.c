@@ -141,6 +141,12 @@ isws(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+/*
+ * Over 80 lines on purpose: one pass over the bytes whose states (before
+ * the array, between elements, inside one, after it) share the buffer
+ * and the position; split into functions, each would pass all of them
+ * back and forth.
+ */
 int
 jsplit_feed(struct jsplit *js, const char *p, size_t n, jsplit_fn fn,
     void *arg)
