@@ -185,22 +185,14 @@ sha1_pipe_new(struct sha1 *h, int fd)
 	return p;
 }
 
-/* Hand the buffer being filled to the thread; wait for a free one.
- * 0, or -1 with errno set when a write has failed. */
+/* With p->mu held: wait until at most max buffers are queued, then
+ * unlock; -1 with errno when the writer thread failed. */
 static int
-pipe_push(struct sha1_pipe *p)
+wait_upto(struct sha1_pipe *p, int max)
 {
 	int werr;
 
-	pthread_mutex_lock(&p->mu);
-	if (p->fill > 0) {
-		p->len[p->fillidx] = p->fill;
-		p->count++;
-		p->fillidx = (p->fillidx + 1) % PIPE_NBUF;
-		p->fill = 0;
-		pthread_cond_signal(&p->ready);
-	}
-	while (p->count == PIPE_NBUF)
+	while (p->count > max)
 		pthread_cond_wait(&p->done, &p->mu);
 	werr = p->werr;
 	pthread_mutex_unlock(&p->mu);
@@ -209,6 +201,22 @@ pipe_push(struct sha1_pipe *p)
 		return -1;
 	}
 	return 0;
+}
+
+/* Hand the buffer being filled to the thread; wait for a free one.
+ * 0, or -1 with errno set when a write has failed. */
+static int
+pipe_push(struct sha1_pipe *p)
+{
+	pthread_mutex_lock(&p->mu);
+	if (p->fill > 0) {
+		p->len[p->fillidx] = p->fill;
+		p->count++;
+		p->fillidx = (p->fillidx + 1) % PIPE_NBUF;
+		p->fill = 0;
+		pthread_cond_signal(&p->ready);
+	}
+	return wait_upto(p, PIPE_NBUF - 1);
 }
 
 int
@@ -235,19 +243,9 @@ sha1_pipe_feed(struct sha1_pipe *p, const void *data, size_t len)
 int
 sha1_pipe_drain(struct sha1_pipe *p)
 {
-	int werr;
-
 	pipe_push(p);
 	pthread_mutex_lock(&p->mu);
-	while (p->count > 0)
-		pthread_cond_wait(&p->done, &p->mu);
-	werr = p->werr;
-	pthread_mutex_unlock(&p->mu);
-	if (werr) {
-		errno = werr;
-		return -1;
-	}
-	return 0;
+	return wait_upto(p, 0);
 }
 
 void
