@@ -36,9 +36,9 @@
 #include "common/ndjson.h"
 #include "common/progress.h"
 #include "common/sha1.h"
+#include "common/sidecar.h"
 #include "common/util.h"
 
-#define SIDECAR_MAX	(16 * 1024 * 1024)
 #define MAX_UNREACHABLE	3	/* assets in a row with no reply: stop */
 #define QMAX		8	/* assets downloaded, not yet committed */
 #define PENDMAX		64	/* records waiting for their commits */
@@ -86,18 +86,6 @@ static int
 asset_external(const cJSON *asset)
 {
 	return rec_str(asset, "libraryId") != NULL;
-}
-
-static char *
-isotime(void)
-{
-	char buf[32];
-	struct tm tm;
-	time_t t = time(NULL);
-
-	gmtime_r(&t, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return xstrdup(buf);
 }
 
 /*
@@ -562,139 +550,6 @@ get_albums(const char *id)
 	return out;
 }
 
-/*
- * Hash an existing file in DIR (not following symlinks).  1 if it is a
- * regular file of want bytes (any size if want < 0) and got its SHA-1,
- * 0 if it is something else, -1 if there is nothing.
- */
-static int
-hash_existing(const char *name, long long want, char sha[SHA1_B64LEN],
-    long long *bytes)
-{
-	struct stat st;
-	struct sha1 h;
-	int fd, rv;
-
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
-	    O_NONBLOCK);
-	if (fd == -1)
-		return errno == ENOENT ? -1 : 0;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (want >= 0 && st.st_size != want)) {
-		close(fd);
-		return 0;
-	}
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	sha1_init(&h);
-	*bytes = 0;
-	rv = sha1_fd(&h, fd, -1, bytes, NULL);
-	close(fd);
-	sha1_final(&h, sha);
-	sha1_free(&h);
-	if (rv == -1) {
-		warn("%s/%s", dirpath, name);
-		return 0;
-	}
-	return 1;
-}
-
-/* The backup entry for the record. */
-static cJSON *
-make_entry(const char *file, const char *id, long long bytes,
-    const char *sha, const char *checksum, int external,
-    const char *livePhotoOf)
-{
-	cJSON *e = cJSON_CreateObject();
-	char *p;
-
-	p = xasprintf("%s/%s", dirpath, file);
-	cJSON_AddStringToObject(e, "path", p);
-	free(p);
-	cJSON_AddNumberToObject(e, "bytes", bytes);
-	cJSON_AddStringToObject(e, "sha1", sha);
-	cJSON_AddStringToObject(e, "checksum", checksum);
-	p = xasprintf("%s/%s.json", dirpath, id);
-	cJSON_AddStringToObject(e, "sidecar", p);
-	free(p);
-	if (external)
-		cJSON_AddTrueToObject(e, "external");
-	if (livePhotoOf)
-		cJSON_AddStringToObject(e, "livePhotoOf", livePhotoOf);
-	return e;
-}
-
-/*
- * An intact earlier backup of the asset, from its sidecar: the file the
- * sidecar names is there with the size and SHA-1 it records, and that
- * SHA-1 is the server's checksum.  want is the checksum the record
- * expects, if it has one.  Returns the entry and the sidecar's asset in
- * *asset, or NULL.  Never for an external-library asset: nothing but its
- * size vouches for its bytes, and wrong bytes of the right size from an
- * earlier run would be kept for ever; it is downloaded again and compared
- * (fetch_asset).
- */
-static cJSON *
-from_sidecar(const char *id, const char *want, const char *livePhotoOf,
-    cJSON **asset)
-{
-	char scname[64], sha[SHA1_B64LEN], *buf, *prefix;
-	const char *file, *ssha, *sum;
-	long long bytes, got = 0;
-	cJSON *sc, *e = NULL;
-	int external;
-
-	*asset = NULL;
-	snprintf(scname, sizeof(scname), "%s.json", id);
-	if ((buf = fs_slurp(dirfd, scname, SIDECAR_MAX, NULL)) == NULL)
-		return NULL;
-	sc = cJSON_Parse(buf);
-	free(buf);
-	file = rec_str(sc, "file");
-	ssha = rec_str(sc, "sha1");
-	sum = rec_str(sc, "checksum");
-	bytes = rec_num(sc, "bytes");
-	external = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sc,
-	    "external"));
-	prefix = xasprintf("%s-", id);
-	if (file == NULL || ssha == NULL || sum == NULL || bytes < 0 ||
-	    strncmp(file, prefix, strlen(prefix)) != 0 ||
-	    strchr(file, '/') != NULL ||
-	    !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(sc, "asset")))
-		goto out;
-	if (want && strcmp(want, sum) != 0)
-		goto out;	/* the server has other bytes now */
-	if (external || strcmp(ssha, sum) != 0)
-		goto out;
-	if (hash_existing(file, bytes, sha, &got) != 1 ||
-	    strcmp(sha, ssha) != 0)
-		goto out;
-	e = make_entry(file, id, bytes, sha, sum, external, livePhotoOf);
-	*asset = cJSON_DetachItemFromObjectCaseSensitive(sc, "asset");
-out:
-	free(prefix);
-	cJSON_Delete(sc);
-	return e;
-}
-
-/* Does DIR/ID.json name file as the asset's original? */
-static int
-sidecar_names(const char *id, const char *file)
-{
-	char scname[64], *buf;
-	const char *f;
-	cJSON *sc;
-	int rv;
-
-	snprintf(scname, sizeof(scname), "%s.json", id);
-	if ((buf = fs_slurp(dirfd, scname, SIDECAR_MAX, NULL)) == NULL)
-		return 0;
-	sc = cJSON_Parse(buf);
-	free(buf);
-	rv = (f = rec_str(sc, "file")) != NULL && strcmp(f, file) == 0;
-	cJSON_Delete(sc);
-	return rv;
-}
-
 static int
 sink_start(void *arg, long long offset, long long total)
 {
@@ -935,47 +790,18 @@ write_sidecar(const char *id, const char *file, const cJSON *asset,
     cJSON *albums, long long bytes, const char *sha, const char *checksum,
     int external, const char *livePhotoOf)
 {
-	const cJSON *tags, *t;
-	cJSON *sc, *tl;
-	char tmp[64], *s, *at;
+	char tmp[64], *s;
 	size_t len;
 	int fd;
 
-	sc = cJSON_CreateObject();
-	cJSON_AddItemToObject(sc, "asset", cJSON_Duplicate(asset, 1));
-	if (albums)
-		cJSON_AddItemToObject(sc, "albums", albums);
-	tl = cJSON_AddArrayToObject(sc, "tags");
-	tags = cJSON_GetObjectItemCaseSensitive(asset, "tags");
-	cJSON_ArrayForEach(t, tags) {
-		const char *v = rec_str(t, "value");
-		if (v == NULL)
-			v = rec_str(t, "name");
-		if (v)
-			cJSON_AddItemToArray(tl, cJSON_CreateString(v));
-	}
-	cJSON_AddStringToObject(sc, "file", file);
-	cJSON_AddNumberToObject(sc, "bytes", bytes);
-	cJSON_AddStringToObject(sc, "sha1", sha);
-	cJSON_AddStringToObject(sc, "checksum", checksum);
-	if (external)
-		cJSON_AddTrueToObject(sc, "external");
-	if (livePhotoOf)
-		cJSON_AddStringToObject(sc, "livePhotoOf", livePhotoOf);
-	at = isotime();
-	cJSON_AddStringToObject(sc, "fetchedAt", at);
-	free(at);
-	if ((s = cJSON_Print(sc)) == NULL)
-		errx(EX_FATAL, "out of memory");
-	cJSON_Delete(sc);
+	s = sidecar_text(file, asset, albums, bytes, sha, checksum, external,
+	    livePhotoOf, &len);
 	snprintf(tmp, sizeof(tmp), "%s.json.part", id);
 	open_tmpdir();
-	len = strlen(s);
-	s[len] = '\n';		/* in place of the NUL */
-	fd = fs_create_file(tmpfd, tmp, s, len + 1);
+	fd = fs_create_file(tmpfd, tmp, s, len);
 	if (fd == -1 && errno == ENOENT) {
 		reopen_tmpdir();
-		fd = fs_create_file(tmpfd, tmp, s, len + 1);
+		fd = fs_create_file(tmpfd, tmp, s, len);
 	}
 	if (fd == -1)
 		write_fatal(tmp, errno);
@@ -1007,7 +833,8 @@ fetch_asset(const char *id, const cJSON *asset, const char *livePhotoOf,
 	prog.assets++;
 	commit_settle(id);
 	want = asset ? rec_str(asset, "checksum") : NULL;
-	if ((e = from_sidecar(id, want, livePhotoOf, used)) != NULL) {
+	if ((e = sidecar_intact(dirfd, dirpath, id, want, livePhotoOf,
+	    used)) != NULL) {
 		nskip++;
 		return e;
 	}
@@ -1026,7 +853,7 @@ fetch_asset(const char *id, const cJSON *asset, const char *livePhotoOf,
 	snprintf(part, sizeof(part), "%s.part", id);
 
 	/* Already there and intact? */
-	have = hash_existing(name, size, sha, &bytes);
+	have = sidecar_hash_file(dirfd, dirpath, name, size, sha, &bytes);
 	if (have == 1 && strcmp(sha, checksum) == 0) {
 		nskip++;
 		goto sidecar;
@@ -1035,7 +862,7 @@ fetch_asset(const char *id, const cJSON *asset, const char *livePhotoOf,
 		/* Its bytes cannot be checked: download them again and
 		 * compare (below).  Quietly when an earlier run wrote it. */
 		snprintf(prevsha, sizeof(prevsha), "%s", sha);
-		if (!sidecar_names(id, name))
+		if (!sidecar_names(dirfd, id, name))
 			warnx("%s/%s: exists without a sidecar and cannot be "
 			    "checked (external library); downloading it again",
 			    dirpath, name);
@@ -1140,7 +967,8 @@ sidecar:
 	commit_submit(j);
 	if (downloaded)
 		ndown++;
-	e = make_entry(name, id, bytes, sha, checksum, external, livePhotoOf);
+	e = sidecar_entry(dirpath, name, id, bytes, sha, checksum, external,
+	    livePhotoOf);
 	*used = fresh ? fresh : cJSON_Duplicate(asset, 1);
 	fresh = NULL;
 fail:

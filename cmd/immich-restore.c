@@ -14,8 +14,6 @@
  * record.
  */
 #include <err.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,15 +23,12 @@
 #include "common/api.h"
 #include "common/asset.h"
 #include "common/bulk.h"
-#include "common/fsutil.h"
 #include "common/http.h"
 #include "common/merge.h"
 #include "common/ndjson.h"
 #include "common/progress.h"
-#include "common/sha1.h"
+#include "common/sidecar.h"
 #include "common/util.h"
-
-#define SIDECAR_MAX	(16 * 1024 * 1024)
 
 static int aflag, qflag;
 static const struct ndjson_in *cur;	/* NULL for operands */
@@ -44,13 +39,6 @@ usage(void)
 {
 	fprintf(stderr, "usage: immich-restore [-aqV] [id ...]\n");
 	exit(EX_USAGE);
-}
-
-/* For checked_backup, until it moves into the backup store. */
-static cJSON *
-obj_get(const cJSON *o, const char *key)
-{
-	return rec_get(o, key);
 }
 
 static void
@@ -73,105 +61,6 @@ take_msg(struct api_err *e)
 
 	e->msg = NULL;
 	return m;
-}
-
-/*
- * The backup of asset id as immich-fetch left it, or NULL with *msg set:
- * the record's sidecar is ID.json in a folder that is ours and writable
- * by no one else; the record's path is the file that sidecar names, in
- * the same folder; a regular file (not a link) whose SHA-1 is the one the
- * sidecar recorded, and want.  So a hand-edited record cannot make
- * restore upload any other local file.  Returns the parsed sidecar.
- */
-static cJSON *
-checked_backup(const cJSON *b, const char *id, const char *want, char **msg)
-{
-	const char *scpath = rec_str(b, "sidecar"), *path = rec_str(b, "path");
-	const char *file, *aid, *ssha;
-	char *dir = NULL, *base, *name = NULL, *s, sha[SHA1_B64LEN], why[512];
-	cJSON *side = NULL;
-	struct stat st;
-	long long bytes;
-	size_t len;
-	int dfd = -1, fd = -1, ok = 0;
-
-	if (scpath == NULL || (base = strrchr(scpath, '/')) == NULL) {
-		*msg = xasprintf("the backup has no sidecar path in the record: "
-		    "not uploaded");
-		return NULL;
-	}
-	dir = base == scpath ? xstrdup("/") :
-	    xasprintf("%.*s", (int)(base - scpath), scpath);
-	name = xasprintf("%s.json", id);
-	if (strcmp(base + 1, name) != 0) {
-		*msg = xasprintf("%s: not the sidecar of %s: not uploaded",
-		    scpath, id);
-		goto out;
-	}
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    fstat(dfd, &st) == -1) {
-		*msg = xasprintf("%s: %s: not uploaded", dir, strerror(errno));
-		goto out;
-	}
-	if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		*msg = xasprintf("%s: not a backup folder of yours (owned by "
-		    "uid %u, mode %03o): not uploaded", dir,
-		    (unsigned)st.st_uid, (unsigned)(st.st_mode & 0777));
-		goto out;
-	}
-	if ((s = fs_slurp(dfd, base + 1, SIDECAR_MAX, &len)) == NULL) {
-		*msg = xasprintf("%s: %s: not uploaded", scpath,
-		    strerror(errno));
-		goto out;
-	}
-	side = cJSON_ParseWithLength(s, len);
-	free(s);
-	file = rec_str(side, "file");
-	aid = rec_str(obj_get(side, "asset"), "id");
-	ssha = rec_str(side, "sha1");
-	if (!cJSON_IsObject(side) || file == NULL || ssha == NULL ||
-	    strchr(file, '/') != NULL || strcmp(file, ".") == 0 ||
-	    strcmp(file, "..") == 0 || (aid && strcmp(aid, id) != 0)) {
-		*msg = xasprintf("%s: not a sidecar of immich-fetch for %s: not "
-		    "uploaded", scpath, id);
-		goto out;
-	}
-	free(name);
-	name = xasprintf("%s/%s", dir, file);
-	if (path == NULL || strcmp(path, name) != 0) {
-		*msg = xasprintf("the record's backup path %s is not the file "
-		    "its sidecar names (%s): not uploaded", path ? path :
-		    "(none)", name);
-		goto out;
-	}
-	if ((fd = openat(dfd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1 ||
-	    fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		*msg = xasprintf("%s: %s: not uploaded", path, fd == -1 ||
-		    errno ? strerror(errno) : "not a regular file");
-		goto out;
-	}
-	if (sha1_whole(fd, path, sha, &bytes, NULL, why, sizeof(why)) == -1) {
-		*msg = xasprintf("%s: not uploaded", why);
-		goto out;
-	}
-	if (strcmp(sha, ssha) != 0 || strcmp(sha, want) != 0) {
-		*msg = xasprintf("%s: SHA-1 %s is not the backup's %s: not "
-		    "uploaded", path, sha, strcmp(sha, ssha) != 0 ? ssha : want);
-		goto out;
-	}
-	ok = 1;
-out:
-	if (fd != -1)
-		close(fd);
-	if (dfd != -1)
-		close(dfd);
-	free(dir);
-	free(name);
-	if (!ok) {
-		cJSON_Delete(side);
-		return NULL;
-	}
-	return side;
 }
 
 static void
@@ -472,7 +361,7 @@ reupload(cJSON *rec, const char *id, int *ok, int depth)
 		    "the record");
 		goto out;
 	}
-	if ((side = checked_backup(b, id, want, &msg)) == NULL)
+	if ((side = sidecar_checked(b, id, want, &msg)) == NULL)
 		goto out;
 	asset = rec_get(side, "asset");
 	if (!cJSON_IsObject(asset))

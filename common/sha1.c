@@ -277,17 +277,28 @@ sha1_pipe_free(struct sha1_pipe *p)
 int
 sha1_open(const char *path, struct stat *st, char *why, size_t whysz)
 {
-	int fd;
+	return sha1_openat(AT_FDCWD, path, path, st, why, whysz);
+}
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+int
+sha1_openat(int dirfd, const char *name, const char *path, struct stat *st,
+    char *why, size_t whysz)
+{
+	int fd, e;
+
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
 	if (fd == -1) {
-		snprintf(why, whysz, "%s: %s", path, errno == ELOOP ?
-		    "a symbolic link" : strerror(errno));
+		e = errno;
+		snprintf(why, whysz, "%s: %s", path, e == ELOOP ?
+		    "a symbolic link" : strerror(e));
+		errno = e;
 		return -1;
 	}
 	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode)) {
 		snprintf(why, whysz, "%s: not a regular file", path);
 		close(fd);
+		errno = EINVAL;
 		return -1;
 	}
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
