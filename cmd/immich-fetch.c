@@ -30,6 +30,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "common/commit.h"
 #include "common/env.h"
 #include "common/fsutil.h"
 #include "common/http.h"
@@ -40,13 +41,11 @@
 #include "common/util.h"
 
 #define MAX_UNREACHABLE	3	/* assets in a row with no reply: stop */
-#define QMAX		8	/* assets downloaded, not yet committed */
-#define PENDMAX		64	/* records waiting for their commits */
 
 static int qflag;
+static const char *dirpath;	/* the backup folder (commit.h) */
+static int dirfd = -1;
 static long long reserve = 64LL << 20;
-static char *dirpath;		/* absolute */
-static int dirfd = -1, tmpfd = -1;
 static const char *apibase = "";	/* path part of the API URL */
 static long ndown, nskip, nresume;
 static int unreachable;		/* assets in a row without any reply */
@@ -86,373 +85,6 @@ static int
 asset_external(const cJSON *asset)
 {
 	return rec_str(asset, "libraryId") != NULL;
-}
-
-/*
- * The backup folder (and its .tmp) must be ours: whoever owns it could
- * remove or replace the backups, or plant links in .tmp.
- */
-static void
-owned_by_us(int fd, const char *sub)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) == -1)
-		err(EX_FATAL, "%s%s", dirpath, sub);
-	if (st.st_uid != geteuid())
-		errx(EX_USAGE, "%s%s: owned by uid %ju, not by you (uid %ju): "
-		    "refusing to keep backups there", dirpath, sub,
-		    (uintmax_t)st.st_uid, (uintmax_t)geteuid());
-}
-
-/*
- * DIR/.tmp, shared with any other process writing to DIR: it is never
- * removed (another process may be about to create a file in it).
- */
-static void
-open_tmpdir(void)
-{
-	if (tmpfd != -1)
-		return;
-	if (mkdirat(dirfd, ".tmp", 0700) == -1 && errno != EEXIST)
-		err(EX_FATAL, "%s/.tmp", dirpath);
-	tmpfd = openat(dirfd, ".tmp",
-	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (tmpfd == -1)
-		err(EX_FATAL, "%s/.tmp", dirpath);
-	owned_by_us(tmpfd, "/.tmp");
-}
-
-static void __attribute__((noreturn))
-write_fatal(const char *name, int e)
-{
-	if (e == ENOSPC || e == EDQUOT)
-		errx(EX_FATAL, "%s/%s: disk full: free space or lower -r",
-		    dirpath, name);
-	errno = e;
-	err(EX_FATAL, "%s/%s: write error", dirpath, name);
-}
-
-/*
- * Commits.  A downloaded original (or none, when the file in DIR was
- * already right) and its sidecar, both written to DIR/.tmp but not yet
- * flushed, are handed to the committer thread.  It takes every job
- * queued so far as one batch: starts writeback of all the files, flushes
- * each with fdatasync, renames them into place (the original first: a
- * sidecar means its file is complete), then flushes DIR once for the
- * whole batch.  The more it falls behind, the larger its batches, so the
- * flushes cost less per file.  It also writes the records out, in input
- * order, each once the commits of all its files are done.  At most QMAX
- * jobs are in flight and PENDMAX records wait.
- */
-struct job {
-	struct job *next;	/* in the committer's queue */
-	struct job *rnext;	/* in its record's list */
-	long	 seq;
-	int	 fd;		/* the original's .part, or -1 */
-	int	 scfd;		/* the sidecar's .part */
-	int	 tfd;		/* DIR/.tmp */
-	int	 err;		/* errno of a failed rename of the original */
-	char	 id[40], part[64], sctmp[64], scname[64];
-	char	*name;		/* the original's final name */
-};
-
-struct pend {
-	struct pend *next;
-	cJSON	*rec;
-	struct ndjson_in in;	/* name and line, for messages */
-	int	 hasin;
-	int	 failed;
-	struct job *jobs;
-	long	 seq;		/* the last job it waits for */
-};
-
-/* Shared with the committer, under cm.mu. */
-static struct {
-	pthread_mutex_t mu;
-	pthread_cond_t work;	/* for the committer */
-	pthread_cond_t done;	/* for the main thread */
-	struct job *head, *tail;	/* queued */
-	int	 inflight;	/* queued or being committed */
-	long	 durable;	/* every job up to this one is committed */
-	struct pend *phead, *ptail;	/* records waiting */
-	int	 npend;
-	int	 quit;
-	int	 ferr;		/* errno of a fatal error: the committer stopped */
-	char	 fname[320];	/* the file it was about, in DIR */
-	long	 failed;	/* records it wrote out as failed */
-} cm = { .mu = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER,
-    .done = PTHREAD_COND_INITIALIZER };
-static long lastseq;		/* main thread's */
-static struct job *curjobs;	/* of the record being worked on */
-static pthread_t cmth;
-static int cmstarted;
-
-/* The committer's fatal error; -1 always. */
-static int
-cm_fatal(const char *what, const char *name, int e)
-{
-	pthread_mutex_lock(&cm.mu);
-	snprintf(cm.fname, sizeof(cm.fname), "%s%s", what, name);
-	cm.ferr = e ? e : EIO;
-	pthread_mutex_unlock(&cm.mu);
-	return -1;
-}
-
-static int
-commit_batch(struct job *batch)
-{
-	struct job *j;
-
-#ifdef SYNC_FILE_RANGE_WRITE
-	/* Start writing all of them out, then wait for each. */
-	for (j = batch; j; j = j->next) {
-		if (j->fd != -1)
-			sync_file_range(j->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-		sync_file_range(j->scfd, 0, 0, SYNC_FILE_RANGE_WRITE);
-	}
-#endif
-	for (j = batch; j; j = j->next) {
-		if (j->fd != -1 && fdatasync(j->fd) == -1)
-			return cm_fatal(".tmp/", j->part, errno);
-		if (fdatasync(j->scfd) == -1)
-			return cm_fatal(".tmp/", j->sctmp, errno);
-	}
-	for (j = batch; j; j = j->next) {
-		if (j->fd != -1 && renameat(j->tfd, j->part, dirfd,
-		    j->name) == -1) {
-			j->err = errno;
-			unlinkat(j->tfd, j->sctmp, 0);
-		} else if (renameat(j->tfd, j->sctmp, dirfd, j->scname) == -1)
-			return cm_fatal("", j->scname, errno);
-		/* Closed after the rename: the lock on the .part is held
-		 * until it is gone from DIR/.tmp. */
-		if (j->fd != -1 && close(j->fd) == -1 && !j->err)
-			return cm_fatal("", j->name, errno);
-		j->fd = -1;
-		if (close(j->scfd) == -1)
-			return cm_fatal("", j->scname, errno);
-		j->scfd = -1;
-	}
-	if (fs_syncdir(dirfd) == -1)
-		return cm_fatal("", ".", errno);
-	return 0;
-}
-
-/* Write out a record whose commits are done (committer thread). */
-static void
-emit(struct pend *p)
-{
-	struct job *j, *next;
-	cJSON *backup;
-
-	backup = cJSON_GetObjectItemCaseSensitive(p->rec, "backup");
-	for (j = p->jobs; j; j = next) {
-		next = j->rnext;
-		if (j->err) {
-			cJSON_DeleteItemFromObjectCaseSensitive(backup, j->id);
-			rec_error(p->rec, p->hasin ? &p->in : NULL, j->id,
-			    "rename %s/.tmp/%s to %s: %s", dirpath, j->part,
-			    j->name, strerror(j->err));
-			p->failed = 1;
-		}
-		free(j->name);
-		free(j);
-	}
-	ndjson_emit(p->rec);
-	cJSON_Delete(p->rec);
-	if (p->failed) {
-		pthread_mutex_lock(&cm.mu);
-		cm.failed++;
-		pthread_mutex_unlock(&cm.mu);
-	}
-	free(p);
-}
-
-static void *
-committer(void *arg)
-{
-	struct job *batch, *j;
-	struct pend *p;
-	long last = 0;
-	int n;
-
-	(void)arg;
-	pthread_mutex_lock(&cm.mu);
-	for (;;) {
-		if ((p = cm.phead) != NULL && p->seq <= cm.durable) {
-			if ((cm.phead = p->next) == NULL)
-				cm.ptail = NULL;
-			cm.npend--;
-			pthread_mutex_unlock(&cm.mu);
-			emit(p);
-			pthread_mutex_lock(&cm.mu);
-			pthread_cond_broadcast(&cm.done);
-			continue;
-		}
-		if ((batch = cm.head) != NULL) {
-			cm.head = cm.tail = NULL;
-			pthread_mutex_unlock(&cm.mu);
-			for (n = 0, j = batch; j; j = j->next, n++)
-				last = j->seq;
-			if (commit_batch(batch) == -1) {
-				pthread_mutex_lock(&cm.mu);
-				pthread_cond_broadcast(&cm.done);
-				break;
-			}
-			pthread_mutex_lock(&cm.mu);
-			cm.durable = last;
-			cm.inflight -= n;
-			pthread_cond_broadcast(&cm.done);
-			continue;
-		}
-		if (cm.quit)
-			break;	/* nothing queued, nothing waiting */
-		pthread_cond_wait(&cm.work, &cm.mu);
-	}
-	pthread_mutex_unlock(&cm.mu);
-	return NULL;
-}
-
-static void
-commit_start(void)
-{
-	if ((errno = pthread_create(&cmth, NULL, committer, NULL)) != 0)
-		err(EX_FATAL, "pthread_create");
-	cmstarted = 1;
-}
-
-/* Called with cm.mu held: stop if the committer failed. */
-static void
-commit_check_locked(void)
-{
-	char name[sizeof(cm.fname)];
-	int e;
-
-	if (cm.ferr == 0)
-		return;
-	e = cm.ferr;
-	memcpy(name, cm.fname, sizeof(name));
-	pthread_mutex_unlock(&cm.mu);
-	write_fatal(name, e);
-}
-
-static void
-commit_submit(struct job *j)
-{
-	pthread_mutex_lock(&cm.mu);
-	while (cm.inflight >= QMAX && cm.ferr == 0)
-		pthread_cond_wait(&cm.done, &cm.mu);
-	commit_check_locked();
-	j->seq = ++lastseq;
-	j->next = NULL;
-	if (cm.tail)
-		cm.tail->next = j;
-	else
-		cm.head = j;
-	cm.tail = j;
-	cm.inflight++;
-	pthread_cond_signal(&cm.work);
-	pthread_mutex_unlock(&cm.mu);
-	j->rnext = curjobs;
-	curjobs = j;
-}
-
-/* Wait until every job up to seq is committed. */
-static void
-commit_wait(long seq)
-{
-	pthread_mutex_lock(&cm.mu);
-	while (cm.durable < seq && cm.ferr == 0)
-		pthread_cond_wait(&cm.done, &cm.mu);
-	commit_check_locked();
-	pthread_mutex_unlock(&cm.mu);
-}
-
-/* An asset being committed is waited for before it is looked at again. */
-static void
-commit_settle(const char *id)
-{
-	struct pend *p;
-	struct job *j;
-	long need = 0;
-
-	for (j = curjobs; j; j = j->rnext)
-		if (strcmp(j->id, id) == 0 && j->seq > need)
-			need = j->seq;
-	pthread_mutex_lock(&cm.mu);
-	for (p = cm.phead; p; p = p->next)
-		for (j = p->jobs; j; j = j->rnext)
-			if (strcmp(j->id, id) == 0 && j->seq > need)
-				need = j->seq;
-	pthread_mutex_unlock(&cm.mu);
-	if (need > 0)
-		commit_wait(need);
-}
-
-/* The record is done here: it goes out once its commits are. */
-static void
-record_done(cJSON *rec, const struct ndjson_in *in, int failed)
-{
-	struct pend *p = xcalloc(1, sizeof(*p));
-
-	p->rec = rec;
-	if (in) {
-		p->in = *in;
-		p->hasin = 1;
-	}
-	p->failed = failed;
-	p->jobs = curjobs;
-	curjobs = NULL;
-	p->seq = lastseq;
-	pthread_mutex_lock(&cm.mu);
-	while (cm.npend >= PENDMAX && cm.ferr == 0)
-		pthread_cond_wait(&cm.done, &cm.mu);
-	commit_check_locked();
-	if (cm.ptail)
-		cm.ptail->next = p;
-	else
-		cm.phead = p;
-	cm.ptail = p;
-	cm.npend++;
-	pthread_cond_signal(&cm.work);
-	pthread_mutex_unlock(&cm.mu);
-}
-
-/* Write out every record and stop the committer. */
-static void
-commit_end(void)
-{
-	if (!cmstarted)
-		return;
-	pthread_mutex_lock(&cm.mu);
-	cm.quit = 1;
-	pthread_cond_signal(&cm.work);
-	pthread_mutex_unlock(&cm.mu);
-	pthread_join(cmth, NULL);
-	cmstarted = 0;
-	pthread_mutex_lock(&cm.mu);
-	commit_check_locked();
-	pthread_mutex_unlock(&cm.mu);
-	if (cm.failed > 0) {
-		prog.failed += cm.failed;
-		anyfailed = 1;
-	}
-}
-
-/*
- * DIR/.tmp was removed under us (by an older immich-fetch that removed it
- * when it finished): make it again, once every commit from the old one is
- * done.
- */
-static void
-reopen_tmpdir(void)
-{
-	commit_wait(lastseq);
-	if (tmpfd != -1)
-		close(tmpfd);
-	tmpfd = -1;
-	open_tmpdir();
 }
 
 /*
@@ -652,10 +284,10 @@ download(const char *id, long long size, char *part, int *fdp,
 	struct dl d;
 	char path[64], why[80];
 	long long have = 0, avail, need;
-	int fd, rv;
+	int fd, rv, tmpfd;
 
 	*resumed = 0;
-	open_tmpdir();
+	tmpfd = commit_tmpfd();
 	memset(&d, 0, sizeof(d));
 	fd = openat(tmpfd, part, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1 && errno != ENOENT)
@@ -695,7 +327,7 @@ download(const char *id, long long size, char *part, int *fdp,
 		fd = openat(tmpfd, part, O_RDWR | O_CREAT | O_EXCL |
 		    O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd == -1 && errno == ENOENT) {
-		reopen_tmpdir();
+		tmpfd = commit_tmpfd_again();
 		fd = openat(tmpfd, part, O_RDWR | O_CREAT | O_EXCL |
 		    O_NOFOLLOW | O_CLOEXEC, 0600);
 	}
@@ -717,7 +349,7 @@ download(const char *id, long long size, char *part, int *fdp,
 		nresume++;
 		*resumed = 1;
 	} else if (ftruncate(fd, 0) == -1)
-		write_fatal(part, errno);
+		commit_fatal(part, errno);
 	if (lseek(fd, d.size, SEEK_SET) == -1)
 		err(EX_FATAL, "%s/.tmp/%s", dirpath, part);
 
@@ -737,7 +369,7 @@ download(const char *id, long long size, char *part, int *fdp,
 		/* The partial file is not shorter than the original. */
 		http_free(&r);
 		if (ftruncate(fd, 0) == -1 || lseek(fd, 0, SEEK_SET) == -1)
-			write_fatal(part, errno);
+			commit_fatal(part, errno);
 		sha1_reset(&d.h);
 		d.size = 0;
 		rv = http_stream(path, 0, 1, &sink, &r);
@@ -754,7 +386,7 @@ download(const char *id, long long size, char *part, int *fdp,
 		if (d.nospace)
 			errx(EX_FATAL, "%s: need %lld bytes, %lld free: free "
 			    "space or lower -r", dirpath, d.need, d.avail);
-		write_fatal(part, d.werr);
+		commit_fatal(part, d.werr);
 	}
 	if (rv == -1 || r.status < 200 || r.status >= 300) {
 		if (rv == -1)
@@ -797,14 +429,11 @@ write_sidecar(const char *id, const char *file, const cJSON *asset,
 	s = sidecar_text(file, asset, albums, bytes, sha, checksum, external,
 	    livePhotoOf, &len);
 	snprintf(tmp, sizeof(tmp), "%s.json.part", id);
-	open_tmpdir();
-	fd = fs_create_file(tmpfd, tmp, s, len);
-	if (fd == -1 && errno == ENOENT) {
-		reopen_tmpdir();
-		fd = fs_create_file(tmpfd, tmp, s, len);
-	}
+	fd = fs_create_file(commit_tmpfd(), tmp, s, len);
+	if (fd == -1 && errno == ENOENT)
+		fd = fs_create_file(commit_tmpfd_again(), tmp, s, len);
 	if (fd == -1)
-		write_fatal(tmp, errno);
+		commit_fatal(tmp, errno);
 	free(s);
 	return fd;
 }
@@ -824,7 +453,6 @@ fetch_asset(const char *id, const cJSON *asset, const char *livePhotoOf,
 	char *name = NULL;
 	const char *want, *checksum;
 	cJSON *fresh = NULL, *albums = NULL, *e = NULL;
-	struct job *j;
 	long long size, bytes = 0;
 	int fd = -1, external, have, resumed = 0, restarted = 0;
 	int downloaded = 0, scfd;
@@ -904,7 +532,7 @@ again:
 			snprintf(firstsha, sizeof(firstsha), "%s", sha);
 			close(fd);
 			fd = -1;
-			unlinkat(tmpfd, part, 0);
+			unlinkat(commit_tmpfd(), part, 0);
 			restarted = 1;
 			goto again;
 		}
@@ -925,7 +553,7 @@ again:
 		    id);
 		close(fd);
 		fd = -1;
-		unlinkat(tmpfd, part, 0);
+		unlinkat(commit_tmpfd(), part, 0);
 		restarted = 1;
 		goto again;
 	}
@@ -940,7 +568,7 @@ discard:
 	/* Not a backup: throw it away. */
 	close(fd);
 	fd = -1;
-	unlinkat(tmpfd, part, 0);
+	unlinkat(commit_tmpfd(), part, 0);
 	goto fail;
 
 done:
@@ -954,17 +582,8 @@ sidecar:
 	    external, livePhotoOf);
 	/* Flushed and renamed into place by the committer; the record
 	 * goes out when that is done. */
-	j = xcalloc(1, sizeof(*j));
-	j->fd = downloaded ? fd : -1;
+	commit_file(id, downloaded ? fd : -1, name, scfd);
 	fd = -1;
-	j->scfd = scfd;
-	j->tfd = tmpfd;
-	snprintf(j->id, sizeof(j->id), "%s", id);
-	snprintf(j->part, sizeof(j->part), "%s", part);
-	snprintf(j->sctmp, sizeof(j->sctmp), "%s.json.part", id);
-	snprintf(j->scname, sizeof(j->scname), "%s.json", id);
-	j->name = xstrdup(name);
-	commit_submit(j);
 	if (downloaded)
 		ndown++;
 	e = sidecar_entry(dirpath, name, id, bytes, sha, checksum, external,
@@ -1076,29 +695,10 @@ do_id(const char *id)
 		cJSON_AddItemToArray(assets, used);
 	}
 	cJSON_AddItemToObject(rec, "backup", backup);
-	record_done(rec, NULL, rv == -1);
-}
-
-static void
-open_dir(const char *dir)
-{
-	char *p;
-	int fd;
-
-	if (fs_mkdirs(dir) == -1)
-		err(EX_FATAL, "%s", dir);
-	if ((p = realpath(dir, NULL)) == NULL)
-		err(EX_FATAL, "%s", dir);
-	dirpath = p;
-	dirfd = open(dirpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd == -1)
-		err(EX_FATAL, "%s", dirpath);
-	owned_by_us(dirfd, "");
-	/* And DIR/.tmp, if there, before anything is done. */
-	if ((fd = openat(dirfd, ".tmp", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) != -1) {
-		owned_by_us(fd, "/.tmp");
-		close(fd);
+	commit_record(rec, NULL, rv == -1);
+	if (rv == -1) {
+		prog.failed++;
+		anyfailed = 1;
 	}
 }
 
@@ -1118,7 +718,8 @@ main(int argc, char *argv[])
 	const char *dir = NULL;
 	char extra[128];
 	cJSON *rec;
-	int ch, i, r;
+	long n;
+	int ch, i, r, failed;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((ch = getopt(argc, argv, "d:qr:V")) != -1) {
@@ -1155,7 +756,9 @@ main(int argc, char *argv[])
 	umask(077);
 	set_apibase();
 	http_init();
-	open_dir(dir);
+	commit_open(dir);
+	dirpath = commit_path();
+	dirfd = commit_dirfd();
 	progress_init(qflag);
 
 	commit_start();
@@ -1171,13 +774,19 @@ main(int argc, char *argv[])
 				anyfailed = 1;
 				continue;
 			}
-			record_done(rec, &in, do_record(rec, &in) == -1);
+			failed = do_record(rec, &in) == -1;
+			commit_record(rec, &in, failed);
+			if (failed) {
+				prog.failed++;
+				anyfailed = 1;
+			}
 		}
 		ndjson_close(&in);
 	}
-	commit_end();
-	if (tmpfd != -1)
-		close(tmpfd);
+	if ((n = commit_end()) > 0) {
+		prog.failed += n;
+		anyfailed = 1;
+	}
 	ndjson_finish();
 	snprintf(extra, sizeof(extra), "%ld downloaded, %ld already there, "
 	    "%ld resumed", ndown, nskip, nresume);
