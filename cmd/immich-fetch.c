@@ -30,6 +30,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "common/api.h"
+#include "common/asset.h"
 #include "common/commit.h"
 #include "common/env.h"
 #include "common/fsutil.h"
@@ -46,9 +48,7 @@ static int qflag;
 static const char *dirpath;	/* the backup folder (commit.h) */
 static int dirfd = -1;
 static long long reserve = 64LL << 20;
-static const char *apibase = "";	/* path part of the API URL */
 static long ndown, nskip, nresume;
-static int unreachable;		/* assets in a row without any reply */
 static int anyfailed;
 
 /* The asset being worked on, for messages. */
@@ -74,111 +74,54 @@ usage(void)
 	exit(EX_USAGE);
 }
 
-static long long
-asset_size(const cJSON *asset)
-{
-	return rec_num(cJSON_GetObjectItemCaseSensitive(asset, "exifInfo"),
-	    "fileSizeInByte");
-}
-
-static int
-asset_external(const cJSON *asset)
-{
-	return rec_str(asset, "libraryId") != NULL;
-}
-
 /*
- * GET a JSON reply; *out gets the parsed value on 200.  -1 with an error
- * recorded for the asset otherwise.  No reply at all after the retries
- * counts towards MAX_UNREACHABLE.
+ * A request for asset id failed: say so in the record; stop when the
+ * server has not replied to MAX_UNREACHABLE in a row.
  */
-static int
-get_json(const char *asset, const char *path, cJSON **out)
+static void
+failed_call(const char *id, struct api_err *e)
 {
-	struct http_resp r;
-
-	*out = NULL;
-	if (http_json("GET", path, NULL, &r) == -1) {
-		rec_error(currec, curin, asset, "GET %s%s: %s", apibase, path,
-		    r.msg);
-		if (r.status == 0 && ++unreachable >= MAX_UNREACHABLE)
-			errx(EX_FATAL, "%s: server unreachable; stopping",
-			    env_get()->api);
-		http_free(&r);
-		return -1;
-	}
-	unreachable = 0;
-	if (r.status != 200) {
-		rec_error(currec, curin, asset, "GET %s%s: HTTP %ld: %s",
-		    apibase, path, r.status, r.msg);
-		http_free(&r);
-		return -1;
-	}
-	*out = cJSON_ParseWithLength(r.body, r.len);
-	http_free(&r);
-	if (*out == NULL) {
-		rec_error(currec, curin, asset, "GET %s%s: invalid JSON reply",
-		    apibase, path);
-		return -1;
-	}
-	return 0;
+	rec_error(currec, curin, id, "%s", e->msg);
+	api_err_free(e);
+	if (api_unreachable() >= MAX_UNREACHABLE)
+		errx(EX_FATAL, "%s: server unreachable; stopping",
+		    env_get()->api);
 }
 
 /* GET /assets/ID: a fresh AssetResponseDto, or NULL. */
 static cJSON *
 get_asset(const char *id)
 {
-	char path[64];
+	struct api_err e;
 	cJSON *a;
 
-	snprintf(path, sizeof(path), "/assets/%s", id);
-	if (get_json(id, path, &a) == -1)
+	if (api_asset(id, &a, &e) != 1) {
+		failed_call(id, &e);
 		return NULL;
-	if (!cJSON_IsObject(a) || rec_str(a, "checksum") == NULL) {
-		rec_error(currec, curin, id, "GET %s%s: reply has no checksum",
-		    apibase, path);
+	}
+	if (asset_checksum(a) == NULL) {
+		rec_error(currec, curin, id, "GET %s/assets/%s: reply has no "
+		    "checksum", api_prefix(), id);
 		cJSON_Delete(a);
 		return NULL;
 	}
 	return a;
 }
 
-/* [{id, albumName}] of the albums holding the asset, or NULL. */
+/* [{id, albumName}] of the albums holding the asset, or NULL.
+ * immich-consolidate read them already: consolidated.albums.ID. */
 static cJSON *
 get_albums(const char *id)
 {
-	const cJSON *cons, *c, *al;
-	cJSON *list, *out, *o;
-	char path[80];
+	const cJSON *al;
+	struct api_err e;
+	cJSON *out;
 
-	/* immich-consolidate read them already: consolidated.albums.ID. */
-	cons = cJSON_GetObjectItemCaseSensitive(currec, "consolidated");
-	c = cJSON_GetObjectItemCaseSensitive(cons, "albums");
-	al = cJSON_GetObjectItemCaseSensitive(c, id);
+	al = rec_get(rec_get(rec_get(currec, "consolidated"), "albums"), id);
 	if (cJSON_IsArray(al))
-		list = cJSON_Duplicate(al, 1);
-	else {
-		snprintf(path, sizeof(path), "/albums?assetId=%s", id);
-		if (get_json(id, path, &list) == -1)
-			return NULL;
-	}
-	if (!cJSON_IsArray(list)) {
-		rec_error(currec, curin, id, "albums of the asset: not a list");
-		cJSON_Delete(list);
-		return NULL;
-	}
-	out = cJSON_CreateArray();
-	cJSON_ArrayForEach(al, list) {
-		if (rec_str(al, "id") == NULL)
-			continue;
-		o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "id", rec_str(al, "id"));
-		if (rec_str(al, "albumName"))
-			cJSON_AddStringToObject(o, "albumName",
-			    rec_str(al, "albumName"));
-		cJSON_AddItemToArray(out, o);
-	}
-	cJSON_Delete(list);
+		return api_album_list(al);
+	if ((out = api_albums_of(id, &e)) == NULL)
+		failed_call(id, &e);
 	return out;
 }
 
@@ -378,8 +321,8 @@ download(const char *id, long long size, char *part, int *fdp,
 	if (sha1_pipe_drain(d.pipe) == -1 && !d.werr)
 		d.werr = errno;
 	sha1_pipe_free(d.pipe);
-	if (rv == 0 && r.status >= 200 && r.status < 300)
-		unreachable = 0;
+	if (rv == 0 || r.status == 0)
+		api_seen(r.status);
 	if (d.nospace || d.werr) {
 		close(fd);
 		unlinkat(tmpfd, part, 0);
@@ -391,13 +334,12 @@ download(const char *id, long long size, char *part, int *fdp,
 	if (rv == -1 || r.status < 200 || r.status >= 300) {
 		if (rv == -1)
 			rec_error(currec, curin, id, "GET %s%s: %s%s%s",
-			    apibase, path, r.msg, d.why[0] ? ": " : "",
+			    api_prefix(), path, r.msg, d.why[0] ? ": " : "",
 			    d.why);
 		else
 			rec_error(currec, curin, id, "GET %s%s: HTTP %ld: %s",
-			    apibase, path, r.status, r.msg);
-		if (rv == -1 && r.status == 0 &&
-		    ++unreachable >= MAX_UNREACHABLE)
+			    api_prefix(), path, r.status, r.msg);
+		if (api_unreachable() >= MAX_UNREACHABLE)
 			errx(EX_FATAL, "%s: server unreachable; stopping",
 			    env_get()->api);
 		http_free(&r);
@@ -460,7 +402,7 @@ fetch_asset(const char *id, const cJSON *asset, const char *livePhotoOf,
 	*used = NULL;
 	prog.assets++;
 	commit_settle(id);
-	want = asset ? rec_str(asset, "checksum") : NULL;
+	want = asset ? asset_checksum(asset) : NULL;
 	if ((e = sidecar_intact(dirfd, dirpath, id, want, livePhotoOf,
 	    used)) != NULL) {
 		nskip++;
@@ -472,7 +414,7 @@ fetch_asset(const char *id, const cJSON *asset, const char *livePhotoOf,
 			return NULL;
 		asset = fresh;
 	}
-	checksum = rec_str(asset, "checksum");
+	checksum = asset_checksum(asset);
 	external = asset_external(asset);
 	size = asset_size(asset);
 	safe = fs_safename(rec_str(asset, "originalFileName"));
@@ -506,11 +448,11 @@ again:
 		/* The record's copy may be stale: ask the server. */
 		if ((fresh = get_asset(id)) == NULL)
 			goto discard;
-		if (strcmp(rec_str(fresh, "checksum"), checksum) != 0) {
+		if (strcmp(asset_checksum(fresh), checksum) != 0) {
 			warnx("asset %s: the checksum changed on the server "
 			    "since the record was made", id);
 			asset = fresh;
-			checksum = rec_str(fresh, "checksum");
+			checksum = asset_checksum(fresh);
 			size = asset_size(fresh);
 			external = asset_external(fresh);
 		}
@@ -616,7 +558,7 @@ fetch_one(cJSON *backup, const char *id, const cJSON *asset, cJSON **used)
 	if ((e = fetch_asset(id, asset, NULL, used)) == NULL)
 		return -1;
 	cJSON_AddItemToObject(backup, id, e);
-	vid = rec_str(*used, "livePhotoVideoId");
+	vid = asset_video(*used);
 	if (vid == NULL)
 		return 0;
 	cJSON_AddStringToObject(e, "video", vid);
@@ -652,7 +594,6 @@ do_record(cJSON *rec, const struct ndjson_in *in)
 
 	currec = rec;
 	curin = in;
-	prog.records++;
 	trash = cJSON_GetObjectItemCaseSensitive(rec, "trash");
 	if (!cJSON_IsArray(trash)) {
 		rec_error(rec, in, NULL, "no trash list in the record");
@@ -675,6 +616,17 @@ do_record(cJSON *rec, const struct ndjson_in *in)
 	/* An earlier verification was of an earlier backup. */
 	cJSON_DeleteItemFromObjectCaseSensitive(rec, "verified");
 	return bad || nerrors(rec) > n0 ? -1 : 0;
+}
+
+/* The record goes out once its backups are committed. */
+static int
+fetch_record(cJSON *rec, const struct ndjson_in *in, void *arg)
+{
+	int failed = do_record(rec, in) == -1;
+
+	(void)arg;
+	commit_record(rec, in, failed);
+	return failed ? -1 : 0;
 }
 
 static void
@@ -702,24 +654,13 @@ do_id(const char *id)
 	}
 }
 
-static void
-set_apibase(void)
-{
-	const char *u = env_get()->api, *p;
-
-	if ((p = strstr(u, "://")) != NULL && (p = strchr(p + 3, '/')))
-		apibase = p;
-}
-
 int
 main(int argc, char *argv[])
 {
-	struct ndjson_in in;
 	const char *dir = NULL;
 	char extra[128];
-	cJSON *rec;
 	long n;
-	int ch, i, r, failed;
+	int ch, i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((ch = getopt(argc, argv, "d:qr:V")) != -1) {
@@ -754,7 +695,6 @@ main(int argc, char *argv[])
 			usage();
 		}
 	umask(077);
-	set_apibase();
 	http_init();
 	commit_open(dir);
 	dirpath = commit_path();
@@ -762,27 +702,11 @@ main(int argc, char *argv[])
 	progress_init(qflag);
 
 	commit_start();
-	if (argc > 0) {
-		for (i = 0; i < argc; i++)
-			do_id(argv[i]);
-	} else {
-		ndjson_open(&in, stdin, "stdin");
-		while ((r = ndjson_next(&in, &rec)) != 0) {
-			if (r == -1) {
-				prog.records++;
-				prog.failed++;
-				anyfailed = 1;
-				continue;
-			}
-			failed = do_record(rec, &in) == -1;
-			commit_record(rec, &in, failed);
-			if (failed) {
-				prog.failed++;
-				anyfailed = 1;
-			}
-		}
-		ndjson_close(&in);
-	}
+	for (i = 0; i < argc; i++)
+		do_id(argv[i]);
+	if (argc == 0 && ndjson_loop(stdin, "stdin", fetch_record, NULL) !=
+	    EX_DONE)
+		anyfailed = 1;
 	if ((n = commit_end()) > 0) {
 		prog.failed += n;
 		anyfailed = 1;

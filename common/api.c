@@ -207,6 +207,15 @@ api_unreachable(void)
 }
 
 void
+api_seen(long status)
+{
+	if (status == 0)
+		unreachable++;
+	else
+		unreachable = 0;
+}
+
+void
 api_err_free(struct api_err *e)
 {
 	if (e == NULL)

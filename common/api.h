@@ -58,6 +58,10 @@ cJSON	*api_server(const char *path);
 int	 api_server_major(void);
 /* Calls in a row that got no reply at all. */
 int	 api_unreachable(void);
+/* A request made over http.h directly (a streamed download) counts as
+ * api_call's do: status 0 (no reply at all) adds one to
+ * api_unreachable(), any other sets it back to 0. */
+void	 api_seen(long status);
 /* The API path prefix from IMMICH_INSTANCE_URL, e.g. "/api". */
 const char *api_prefix(void);
 void	 api_err_free(struct api_err *);
