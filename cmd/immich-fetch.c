@@ -13,19 +13,14 @@
  * DIR/.tmp is shared by every process writing to DIR and never removed.
  */
 
-#include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/types.h>
 
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -33,6 +28,7 @@
 #include "common/api.h"
 #include "common/asset.h"
 #include "common/commit.h"
+#include "common/download.h"
 #include "common/env.h"
 #include "common/fsutil.h"
 #include "common/http.h"
@@ -55,17 +51,6 @@ static int anyfailed;
 static cJSON *currec;
 static const struct ndjson_in *curin;
 
-struct dl {
-	int	 fd;
-	struct sha1 h;
-	struct sha1_pipe *pipe;	/* writes to fd and hashes on a thread */
-	long long size;		/* bytes in the .part file */
-	int	 werr;		/* errno of a failed write, or 0 */
-	int	 nospace;	/* the reply is larger than the free space */
-	long long need, avail;
-	char	 why[160];	/* why start() refused */
-};
-
 static void
 usage(void)
 {
@@ -79,10 +64,10 @@ usage(void)
  * server has not replied to MAX_UNREACHABLE in a row.
  */
 static void
-failed_call(const char *id, struct api_err *e)
+failed_call(const char *id, char *msg)
 {
-	rec_error(currec, curin, id, "%s", e->msg);
-	api_err_free(e);
+	rec_error(currec, curin, id, "%s", msg);
+	free(msg);
 	if (api_unreachable() >= MAX_UNREACHABLE)
 		errx(EX_FATAL, "%s: server unreachable; stopping",
 		    env_get()->api);
@@ -96,7 +81,7 @@ get_asset(const char *id)
 	cJSON *a;
 
 	if (api_asset(id, &a, &e) != 1) {
-		failed_call(id, &e);
+		failed_call(id, e.msg);
 		return NULL;
 	}
 	if (asset_checksum(a) == NULL) {
@@ -121,65 +106,8 @@ get_albums(const char *id)
 	if (cJSON_IsArray(al))
 		return api_album_list(al);
 	if ((out = api_albums_of(id, &e)) == NULL)
-		failed_call(id, &e);
+		failed_call(id, e.msg);
 	return out;
-}
-
-static int
-sink_start(void *arg, long long offset, long long total)
-{
-	struct dl *d = arg;
-
-	if (offset != d->size) {
-		if (offset > d->size) {
-			snprintf(d->why, sizeof(d->why), "the reply starts "
-			    "at byte %lld, the file has %lld", offset,
-			    d->size);
-			return -1;
-		}
-		/* Start again from offset (0 when the Range was ignored). */
-		if (sha1_pipe_drain(d->pipe) == -1 ||
-		    ftruncate(d->fd, offset) == -1 ||
-		    lseek(d->fd, 0, SEEK_SET) == -1) {
-			d->werr = errno;
-			return -1;
-		}
-		sha1_reset(&d->h);
-		d->size = 0;
-		if (offset > 0 && (sha1_fd(&d->h, d->fd, offset, &d->size,
-		    NULL) == -1 || d->size != offset)) {
-			d->werr = errno ? errno : EIO;
-			return -1;
-		}
-		if (lseek(d->fd, offset, SEEK_SET) == -1) {
-			d->werr = errno;
-			return -1;
-		}
-	}
-	if (total >= 0) {
-		d->avail = fs_avail(dirfd);
-		d->need = total - offset + reserve;
-		if (d->avail >= 0 && d->avail < d->need) {
-			d->nospace = 1;
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static int
-sink_data(void *arg, const char *buf, size_t len)
-{
-	struct dl *d = arg;
-
-	if (sha1_pipe_feed(d->pipe, buf, len) == -1) {
-		d->werr = errno;
-		return -1;
-	}
-	d->size += len;
-	prog.bytes += len;
-	progress_tick();
-	return 0;
 }
 
 /* Do the bytes match what the server says the asset is? */
@@ -190,171 +118,6 @@ intact(const char *sha, long long bytes, const char *checksum,
 	if (size >= 0 && bytes != size)
 		return 0;
 	return external || strcmp(sha, checksum) == 0;
-}
-
-/*
- * Is a partial download left in DIR/.tmp one this user's immich-fetch
- * made: a single link, owned by us, mode 0600 at most?  If not, why.
- */
-static int
-part_private(const struct stat *st, char *why, size_t whysz)
-{
-	if (st->st_nlink != 1)
-		snprintf(why, whysz, "has %ju links", (uintmax_t)st->st_nlink);
-	else if (st->st_uid != geteuid())
-		snprintf(why, whysz, "owned by uid %ju, not by you",
-		    (uintmax_t)st->st_uid);
-	else if ((st->st_mode & 07777 & ~0600) != 0)
-		snprintf(why, whysz, "mode %04o, not 0600",
-		    (unsigned)(st->st_mode & 07777));
-	else
-		return 1;
-	return 0;
-}
-
-/*
- * Stream the original into DIR/.tmp/ID.part, resuming a partial one.
- * Returns 0 with the part's SHA-1 and size, or -1 after recording the
- * error (the part is kept for a resume when the transfer was cut).
- */
-static int
-download(const char *id, long long size, char *part, int *fdp,
-    char sha[SHA1_B64LEN], long long *bytes, int *resumed)
-{
-	struct http_sink sink = { sink_start, sink_data, NULL };
-	struct http_resp r;
-	struct stat st;
-	struct dl d;
-	char path[64], why[80];
-	long long have = 0, avail, need;
-	int fd, rv, tmpfd;
-
-	*resumed = 0;
-	tmpfd = commit_tmpfd();
-	memset(&d, 0, sizeof(d));
-	fd = openat(tmpfd, part, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1 && errno != ENOENT)
-		err(EX_FATAL, "%s/.tmp/%s", dirpath, part);
-	if (fd != -1) {
-		if (fstat(fd, &st) == -1)
-			err(EX_FATAL, "%s/.tmp/%s", dirpath, part);
-		if (!S_ISREG(st.st_mode))
-			errx(EX_FATAL, "%s/.tmp/%s: not a regular file",
-			    dirpath, part);
-		if (!part_private(&st, why, sizeof(why))) {
-			/* Writing to it would write to a file that is not
-			 * ours alone (a hard link), or keep its mode. */
-			warnx("%s/.tmp/%s: %s: not resuming it; removed it and "
-			    "starting again", dirpath, part, why);
-			close(fd);
-			fd = -1;
-			if (unlinkat(tmpfd, part, 0) == -1 && errno != ENOENT)
-				err(EX_FATAL, "%s/.tmp/%s", dirpath, part);
-		} else {
-			have = st.st_size;
-			if (size >= 0 && have > size)
-				have = 0;	/* not a prefix: start again */
-		}
-	}
-
-	/* Enough room for the rest of it, and the reserve? */
-	avail = fs_avail(dirfd);
-	need = (size > have ? size - have : 0) + reserve;
-	if (avail >= 0 && avail < need) {
-		if (fd != -1)
-			close(fd);
-		errx(EX_FATAL, "%s: need %lld bytes, %lld free: free space "
-		    "or lower -r", dirpath, need, avail);
-	}
-	if (fd == -1)
-		fd = openat(tmpfd, part, O_RDWR | O_CREAT | O_EXCL |
-		    O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd == -1 && errno == ENOENT) {
-		tmpfd = commit_tmpfd_again();
-		fd = openat(tmpfd, part, O_RDWR | O_CREAT | O_EXCL |
-		    O_NOFOLLOW | O_CLOEXEC, 0600);
-	}
-	if (fd == -1)
-		err(EX_FATAL, "%s/.tmp/%s", dirpath, part);
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		rec_error(currec, curin, id, "%s/.tmp/%s: another process is "
-		    "downloading it", dirpath, part);
-		close(fd);
-		return -1;
-	}
-	d.fd = fd;
-	sha1_init(&d.h);
-	if (have > 0) {
-		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-		if (sha1_fd(&d.h, fd, have, &d.size, NULL) == -1 ||
-		    d.size != have)
-			err(EX_FATAL, "%s/.tmp/%s: read error", dirpath, part);
-		nresume++;
-		*resumed = 1;
-	} else if (ftruncate(fd, 0) == -1)
-		commit_fatal(part, errno);
-	if (lseek(fd, d.size, SEEK_SET) == -1)
-		err(EX_FATAL, "%s/.tmp/%s", dirpath, part);
-
-	if (size > 0 && d.size == size) {
-		/* Complete already (killed before the rename). */
-		sha1_final(&d.h, sha);
-		sha1_free(&d.h);
-		*bytes = d.size;
-		*fdp = fd;
-		return 0;
-	}
-	sink.arg = &d;
-	d.pipe = sha1_pipe_new(&d.h, fd);
-	snprintf(path, sizeof(path), "/assets/%s/original", id);
-	rv = http_stream(path, d.size, 1, &sink, &r);
-	if (rv == 0 && r.status == 416 && d.size > 0) {
-		/* The partial file is not shorter than the original. */
-		http_free(&r);
-		if (ftruncate(fd, 0) == -1 || lseek(fd, 0, SEEK_SET) == -1)
-			commit_fatal(part, errno);
-		sha1_reset(&d.h);
-		d.size = 0;
-		rv = http_stream(path, 0, 1, &sink, &r);
-	}
-	/* Everything received is in the file (a resume needs it). */
-	if (sha1_pipe_drain(d.pipe) == -1 && !d.werr)
-		d.werr = errno;
-	sha1_pipe_free(d.pipe);
-	if (rv == 0 || r.status == 0)
-		api_seen(r.status);
-	if (d.nospace || d.werr) {
-		close(fd);
-		unlinkat(tmpfd, part, 0);
-		if (d.nospace)
-			errx(EX_FATAL, "%s: need %lld bytes, %lld free: free "
-			    "space or lower -r", dirpath, d.need, d.avail);
-		commit_fatal(part, d.werr);
-	}
-	if (rv == -1 || r.status < 200 || r.status >= 300) {
-		if (rv == -1)
-			rec_error(currec, curin, id, "GET %s%s: %s%s%s",
-			    api_prefix(), path, r.msg, d.why[0] ? ": " : "",
-			    d.why);
-		else
-			rec_error(currec, curin, id, "GET %s%s: HTTP %ld: %s",
-			    api_prefix(), path, r.status, r.msg);
-		if (api_unreachable() >= MAX_UNREACHABLE)
-			errx(EX_FATAL, "%s: server unreachable; stopping",
-			    env_get()->api);
-		http_free(&r);
-		sha1_free(&d.h);
-		close(fd);
-		if (d.size == 0)
-			unlinkat(tmpfd, part, 0);
-		return -1;
-	}
-	http_free(&r);
-	sha1_final(&d.h, sha);
-	sha1_free(&d.h);
-	*bytes = d.size;
-	*fdp = fd;
-	return 0;
 }
 
 /* Write the sidecar to DIR/.tmp/ID.json.part, unflushed; returns its fd
@@ -392,12 +155,13 @@ fetch_asset(const char *id, const cJSON *asset, const char *livePhotoOf,
 {
 	char sha[SHA1_B64LEN], part[64], *safe;
 	char prevsha[SHA1_B64LEN] = "", firstsha[SHA1_B64LEN] = "";
-	char *name = NULL;
+	char *name = NULL, *msg;
 	const char *want, *checksum;
 	cJSON *fresh = NULL, *albums = NULL, *e = NULL;
+	struct dl_result dl;
 	long long size, bytes = 0;
 	int fd = -1, external, have, resumed = 0, restarted = 0;
-	int downloaded = 0, scfd;
+	int downloaded = 0, scfd, rv;
 
 	*used = NULL;
 	prog.assets++;
@@ -442,8 +206,16 @@ fetch_asset(const char *id, const cJSON *asset, const char *livePhotoOf,
 		    dirpath, name, checksum);
 
 again:
-	if (download(id, size, part, &fd, sha, &bytes, &resumed) == -1)
+	rv = dl_original(id, size, reserve, &dl, &msg);
+	if ((resumed = dl.resumed))
+		nresume++;
+	if (rv == -1) {
+		failed_call(id, msg);
 		goto fail;
+	}
+	fd = dl.fd;
+	bytes = dl.bytes;
+	snprintf(sha, sizeof(sha), "%s", dl.sha);
 	if (!intact(sha, bytes, checksum, size, external) && fresh == NULL) {
 		/* The record's copy may be stale: ask the server. */
 		if ((fresh = get_asset(id)) == NULL)
