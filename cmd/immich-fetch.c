@@ -110,14 +110,136 @@ get_albums(const char *id)
 	return out;
 }
 
+/* One asset being backed up. */
+struct fa {
+	const char *id;
+	const cJSON *asset;	/* the metadata used */
+	cJSON	*fresh;		/* a copy from the server, or NULL */
+	const char *checksum;	/* the server's, of asset */
+	long long size;		/* of asset; -1 if it does not say */
+	int	 external;	/* asset is in an external library */
+	char	*name;		/* ID-NAME in DIR */
+	char	 sha[SHA1_B64LEN];	/* of the file (downloaded or there) */
+	long long bytes;
+	int	 fd;		/* the download, or -1 */
+	char	 prevsha[SHA1_B64LEN];	/* an external file there, or "" */
+};
+
+static void
+set_asset(struct fa *f, const cJSON *asset)
+{
+	f->asset = asset;
+	f->checksum = asset_checksum(asset);
+	f->size = asset_size(asset);
+	f->external = asset_external(asset);
+}
+
 /* Do the bytes match what the server says the asset is? */
 static int
-intact(const char *sha, long long bytes, const char *checksum,
-    long long size, int external)
+intact(const struct fa *f)
 {
-	if (size >= 0 && bytes != size)
+	if (f->size >= 0 && f->bytes != f->size)
 		return 0;
-	return external || strcmp(sha, checksum) == 0;
+	return f->external || strcmp(f->sha, f->checksum) == 0;
+}
+
+/*
+ * What to do with a download: 1 keep it, 0 download again, -1 throw it
+ * away (the error recorded).  firstsha and *restarted are the download
+ * loop's.
+ */
+static int
+verdict(struct fa *f, char firstsha[SHA1_B64LEN], int resumed,
+    int *restarted)
+{
+	if (!intact(f) && f->fresh == NULL) {
+		/* The record's copy may be stale: ask the server. */
+		if ((f->fresh = get_asset(f->id)) == NULL)
+			return -1;
+		if (strcmp(asset_checksum(f->fresh), f->checksum) != 0) {
+			warnx("asset %s: the checksum changed on the server "
+			    "since the record was made", f->id);
+			set_asset(f, f->fresh);
+		}
+	}
+	if (intact(f)) {
+		if (!f->external || f->prevsha[0] == '\0' ||
+		    strcmp(f->sha, f->checksum) == 0 ||
+		    strcmp(f->sha, f->prevsha) == 0)
+			return 1;
+		/*
+		 * An external asset whose new download differs from the
+		 * file already there, and neither can be checked against
+		 * the server: a third download decides.
+		 */
+		if (firstsha[0] == '\0') {
+			warnx("%s/%s: external-library asset: the new download "
+			    "(SHA-1 %s) differs from the file there (SHA-1 %s) "
+			    "and neither can be checked; downloading it again "
+			    "to decide", dirpath, f->name, f->sha, f->prevsha);
+			snprintf(firstsha, SHA1_B64LEN, "%s", f->sha);
+			*restarted = 1;
+			return 0;
+		}
+		if (strcmp(f->sha, firstsha) == 0) {
+			warnx("%s/%s: external-library asset: two new downloads "
+			    "agree; replacing the file", dirpath, f->name);
+			return 1;
+		}
+		rec_error(currec, curin, f->id, "external-library asset: the "
+		    "file there and two new downloads all differ (SHA-1 %s, "
+		    "%s, %s); removed the downloads", f->prevsha, firstsha,
+		    f->sha);
+		return -1;
+	}
+	if (resumed && !*restarted) {
+		/* The partial file was not a prefix of the original. */
+		warnx("asset %s: the resumed download does not match the "
+		    "server's checksum; downloading it again from the start",
+		    f->id);
+		*restarted = 1;
+		return 0;
+	}
+	if (f->size >= 0 && f->bytes != f->size)
+		rec_error(currec, curin, f->id, "downloaded %lld bytes, the "
+		    "server says %lld; removed the download", f->bytes,
+		    f->size);
+	else
+		rec_error(currec, curin, f->id, "the downloaded bytes do not "
+		    "match the server's checksum (SHA-1 %s, checksum %s); "
+		    "removed the download", f->sha, f->checksum);
+	return -1;
+}
+
+/* Download the asset into DIR/.tmp/ID.part until it is one to keep:
+ * 0 with f->fd, or -1 (the error recorded). */
+static int
+download(struct fa *f)
+{
+	char firstsha[SHA1_B64LEN] = "", part[64], *msg;
+	struct dl_result dl;
+	int restarted = 0, rv;
+
+	snprintf(part, sizeof(part), "%s.part", f->id);
+	do {
+		rv = dl_original(f->id, f->size, reserve, &dl, &msg);
+		if (dl.resumed)
+			nresume++;
+		if (rv == -1) {
+			failed_call(f->id, msg);
+			return -1;
+		}
+		f->fd = dl.fd;
+		f->bytes = dl.bytes;
+		snprintf(f->sha, sizeof(f->sha), "%s", dl.sha);
+		if ((rv = verdict(f, firstsha, dl.resumed, &restarted)) != 1) {
+			/* Not a backup: throw it away. */
+			close(f->fd);
+			f->fd = -1;
+			unlinkat(commit_tmpfd(), part, 0);
+		}
+	} while (rv == 0);
+	return rv == 1 ? 0 : -1;
 }
 
 /* Write the sidecar to DIR/.tmp/ID.json.part, unflushed; returns its fd
@@ -144,6 +266,35 @@ write_sidecar(const char *id, const char *file, const cJSON *asset,
 }
 
 /*
+ * The sidecar, then both files handed to the committer (the download
+ * when downloaded, else only the sidecar of the file already there): the
+ * backup entry, or NULL (the error recorded).
+ */
+static cJSON *
+commit_backup(struct fa *f, const char *livePhotoOf, int downloaded,
+    cJSON **used)
+{
+	cJSON *albums = NULL;
+	int external, scfd;
+
+	if (livePhotoOf == NULL && (albums = get_albums(f->id)) == NULL)
+		return NULL;	/* a complete .part is kept: no new download */
+	external = f->external && strcmp(f->sha, f->checksum) != 0;
+	scfd = write_sidecar(f->id, f->name, f->asset, albums, f->bytes,
+	    f->sha, f->checksum, external, livePhotoOf);
+	/* Flushed and renamed into place by the committer; the record
+	 * goes out when that is done. */
+	commit_file(f->id, downloaded ? f->fd : -1, f->name, scfd);
+	f->fd = -1;
+	if (downloaded)
+		ndown++;
+	*used = f->fresh ? f->fresh : cJSON_Duplicate(f->asset, 1);
+	f->fresh = NULL;
+	return sidecar_entry(dirpath, f->name, f->id, f->bytes, f->sha,
+	    f->checksum, external, livePhotoOf);
+}
+
+/*
  * Back up one asset.  asset is its AssetResponseDto from the record, or
  * NULL; livePhotoOf is the still's id for a live-photo video.  Returns
  * the backup entry, or NULL after recording an error; *used gets the
@@ -153,15 +304,11 @@ static cJSON *
 fetch_asset(const char *id, const cJSON *asset, const char *livePhotoOf,
     cJSON **used)
 {
-	char sha[SHA1_B64LEN], part[64], *safe;
-	char prevsha[SHA1_B64LEN] = "", firstsha[SHA1_B64LEN] = "";
-	char *name = NULL, *msg;
-	const char *want, *checksum;
-	cJSON *fresh = NULL, *albums = NULL, *e = NULL;
-	struct dl_result dl;
-	long long size, bytes = 0;
-	int fd = -1, external, have, resumed = 0, restarted = 0;
-	int downloaded = 0, scfd, rv;
+	struct fa f = { .id = id, .fd = -1 };
+	const char *want;
+	cJSON *e;
+	char *safe;
+	int have, downloaded = 0;
 
 	*used = NULL;
 	prog.assets++;
@@ -174,141 +321,44 @@ fetch_asset(const char *id, const cJSON *asset, const char *livePhotoOf,
 	}
 	if (asset == NULL || want == NULL ||
 	    rec_str(asset, "originalFileName") == NULL) {
-		if ((fresh = get_asset(id)) == NULL)
+		if ((f.fresh = get_asset(id)) == NULL)
 			return NULL;
-		asset = fresh;
+		asset = f.fresh;
 	}
-	checksum = asset_checksum(asset);
-	external = asset_external(asset);
-	size = asset_size(asset);
+	set_asset(&f, asset);
 	safe = fs_safename(rec_str(asset, "originalFileName"));
-	name = xasprintf("%s-%s", id, safe);
+	f.name = xasprintf("%s-%s", id, safe);
 	free(safe);
-	snprintf(part, sizeof(part), "%s.part", id);
 
 	/* Already there and intact? */
-	have = sidecar_hash_file(dirfd, dirpath, name, size, sha, &bytes);
-	if (have == 1 && strcmp(sha, checksum) == 0) {
+	have = sidecar_hash_file(dirfd, dirpath, f.name, f.size, f.sha,
+	    &f.bytes);
+	if (have == 1 && strcmp(f.sha, f.checksum) == 0)
 		nskip++;
-		goto sidecar;
+	else {
+		if (have == 1 && f.external) {
+			/* Its bytes cannot be checked: download them again
+			 * and compare (verdict).  Quietly when an earlier
+			 * run wrote it. */
+			snprintf(f.prevsha, sizeof(f.prevsha), "%s", f.sha);
+			if (!sidecar_names(dirfd, id, f.name))
+				warnx("%s/%s: exists without a sidecar and "
+				    "cannot be checked (external library); "
+				    "downloading it again", dirpath, f.name);
+		} else if (have != -1)
+			warnx("%s/%s: exists but does not match the server's "
+			    "checksum %s; downloading it again to replace it",
+			    dirpath, f.name, f.checksum);
+		if (download(&f) == -1)
+			goto out;
+		downloaded = 1;	/* the committer starts writing it out */
 	}
-	if (have == 1 && external) {
-		/* Its bytes cannot be checked: download them again and
-		 * compare (below).  Quietly when an earlier run wrote it. */
-		snprintf(prevsha, sizeof(prevsha), "%s", sha);
-		if (!sidecar_names(dirfd, id, name))
-			warnx("%s/%s: exists without a sidecar and cannot be "
-			    "checked (external library); downloading it again",
-			    dirpath, name);
-	} else if (have != -1)
-		warnx("%s/%s: exists but does not match the server's "
-		    "checksum %s; downloading it again to replace it",
-		    dirpath, name, checksum);
-
-again:
-	rv = dl_original(id, size, reserve, &dl, &msg);
-	if ((resumed = dl.resumed))
-		nresume++;
-	if (rv == -1) {
-		failed_call(id, msg);
-		goto fail;
-	}
-	fd = dl.fd;
-	bytes = dl.bytes;
-	snprintf(sha, sizeof(sha), "%s", dl.sha);
-	if (!intact(sha, bytes, checksum, size, external) && fresh == NULL) {
-		/* The record's copy may be stale: ask the server. */
-		if ((fresh = get_asset(id)) == NULL)
-			goto discard;
-		if (strcmp(asset_checksum(fresh), checksum) != 0) {
-			warnx("asset %s: the checksum changed on the server "
-			    "since the record was made", id);
-			asset = fresh;
-			checksum = asset_checksum(fresh);
-			size = asset_size(fresh);
-			external = asset_external(fresh);
-		}
-	}
-	if (intact(sha, bytes, checksum, size, external)) {
-		if (!external || prevsha[0] == '\0' ||
-		    strcmp(sha, checksum) == 0 || strcmp(sha, prevsha) == 0)
-			goto done;
-		/*
-		 * An external asset whose new download differs from the
-		 * file already there, and neither can be checked against
-		 * the server: a third download decides.
-		 */
-		if (firstsha[0] == '\0') {
-			warnx("%s/%s: external-library asset: the new download "
-			    "(SHA-1 %s) differs from the file there (SHA-1 %s) "
-			    "and neither can be checked; downloading it again "
-			    "to decide", dirpath, name, sha, prevsha);
-			snprintf(firstsha, sizeof(firstsha), "%s", sha);
-			close(fd);
-			fd = -1;
-			unlinkat(commit_tmpfd(), part, 0);
-			restarted = 1;
-			goto again;
-		}
-		if (strcmp(sha, firstsha) == 0) {
-			warnx("%s/%s: external-library asset: two new downloads "
-			    "agree; replacing the file", dirpath, name);
-			goto done;
-		}
-		rec_error(currec, curin, id, "external-library asset: the "
-		    "file there and two new downloads all differ (SHA-1 %s, "
-		    "%s, %s); removed the downloads", prevsha, firstsha, sha);
-		goto discard;
-	}
-	if (resumed && !restarted) {
-		/* The partial file was not a prefix of the original. */
-		warnx("asset %s: the resumed download does not match the "
-		    "server's checksum; downloading it again from the start",
-		    id);
-		close(fd);
-		fd = -1;
-		unlinkat(commit_tmpfd(), part, 0);
-		restarted = 1;
-		goto again;
-	}
-	if (size >= 0 && bytes != size)
-		rec_error(currec, curin, id, "downloaded %lld bytes, the "
-		    "server says %lld; removed the download", bytes, size);
-	else
-		rec_error(currec, curin, id, "the downloaded bytes do not "
-		    "match the server's checksum (SHA-1 %s, checksum %s); "
-		    "removed the download", sha, checksum);
-discard:
-	/* Not a backup: throw it away. */
-	close(fd);
-	fd = -1;
-	unlinkat(commit_tmpfd(), part, 0);
-	goto fail;
-
-done:
-	downloaded = 1;	/* the committer starts writing it out */
-
-sidecar:
-	if (livePhotoOf == NULL && (albums = get_albums(id)) == NULL)
-		goto fail;	/* a complete .part is kept: no new download */
-	external = external && strcmp(sha, checksum) != 0;
-	scfd = write_sidecar(id, name, asset, albums, bytes, sha, checksum,
-	    external, livePhotoOf);
-	/* Flushed and renamed into place by the committer; the record
-	 * goes out when that is done. */
-	commit_file(id, downloaded ? fd : -1, name, scfd);
-	fd = -1;
-	if (downloaded)
-		ndown++;
-	e = sidecar_entry(dirpath, name, id, bytes, sha, checksum, external,
-	    livePhotoOf);
-	*used = fresh ? fresh : cJSON_Duplicate(asset, 1);
-	fresh = NULL;
-fail:
-	if (fd != -1)
-		close(fd);
-	cJSON_Delete(fresh);
-	free(name);
+	e = commit_backup(&f, livePhotoOf, downloaded, used);
+out:
+	if (f.fd != -1)
+		close(f.fd);
+	cJSON_Delete(f.fresh);
+	free(f.name);
 	return e;
 }
 
