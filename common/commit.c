@@ -110,14 +110,14 @@ static struct {
 	struct job *head, *tail;	/* queued */
 	int	 inflight;	/* queued or being committed */
 	long	 durable;	/* every job up to this one is committed */
-	struct pend *phead, *ptail;	/* records waiting */
+	struct pend *phead, **ptailp;	/* records waiting */
 	int	 npend;
 	int	 quit;
 	int	 ferr;		/* errno of a fatal error: the committer stopped */
 	char	 fname[320];	/* the file it was about, in DIR */
 	long	 failed;	/* records it wrote out as failed */
 } cm = { .mu = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER,
-    .done = PTHREAD_COND_INITIALIZER };
+    .done = PTHREAD_COND_INITIALIZER, .ptailp = &cm.phead };
 static long lastseq;		/* main thread's */
 static struct job *curjobs;	/* of the record being worked on */
 static pthread_t cmth;
@@ -218,7 +218,7 @@ committer(void *arg)
 	for (;;) {
 		if ((p = cm.phead) != NULL && p->seq <= cm.durable) {
 			if ((cm.phead = p->next) == NULL)
-				cm.ptail = NULL;
+				cm.ptailp = &cm.phead;
 			cm.npend--;
 			pthread_mutex_unlock(&cm.mu);
 			emit(p);
@@ -273,13 +273,21 @@ commit_check_locked(void)
 	commit_fatal(name, e);
 }
 
+/* With cm.mu held: wait until *n is below max; stop if the committer
+ * failed. */
+static void
+wait_room(const int *n, int max)
+{
+	while (*n >= max && cm.ferr == 0)
+		pthread_cond_wait(&cm.done, &cm.mu);
+	commit_check_locked();
+}
+
 static void
 submit(struct job *j)
 {
 	pthread_mutex_lock(&cm.mu);
-	while (cm.inflight >= QMAX && cm.ferr == 0)
-		pthread_cond_wait(&cm.done, &cm.mu);
-	commit_check_locked();
+	wait_room(&cm.inflight, QMAX);
 	j->seq = ++lastseq;
 	j->next = NULL;
 	if (cm.tail)
@@ -356,14 +364,9 @@ commit_record(cJSON *rec, const struct ndjson_in *in, int failed)
 	curjobs = NULL;
 	p->seq = lastseq;
 	pthread_mutex_lock(&cm.mu);
-	while (cm.npend >= PENDMAX && cm.ferr == 0)
-		pthread_cond_wait(&cm.done, &cm.mu);
-	commit_check_locked();
-	if (cm.ptail)
-		cm.ptail->next = p;
-	else
-		cm.phead = p;
-	cm.ptail = p;
+	wait_room(&cm.npend, PENDMAX);
+	*cm.ptailp = p;
+	cm.ptailp = &p->next;
 	cm.npend++;
 	pthread_cond_signal(&cm.work);
 	pthread_mutex_unlock(&cm.mu);
