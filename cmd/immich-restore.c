@@ -193,8 +193,7 @@ upload(const char *path, const cJSON *asset, const char *id, int *dup,
 	const char *fields[8], *name = rec_str(asset, "originalFileName");
 	const char *cre = rec_str(asset, "fileCreatedAt");
 	const char *mod = rec_str(asset, "fileModifiedAt");
-	const char *pre = api_prefix();
-	struct http_resp r;
+	struct api_err e;
 	cJSON *o = NULL;
 	char *newid = NULL, stamp[32];
 	int n = 0, i;
@@ -222,23 +221,17 @@ upload(const char *path, const cJSON *asset, const char *id, int *dup,
 		add_field(fields, &n, xasprintf("deviceId=%s",
 		    di ? di : "immich-restore"));
 	}
-	memset(&r, 0, sizeof(r));
-	if (http_upload("/assets", fields, "assetData", path, name, &r) != 0)
-		*msg = xasprintf("POST %s/assets: no reply: %s", pre, r.msg);
-	else if (r.status != 200 && r.status != 201)
-		*msg = xasprintf("POST %s/assets: HTTP %ld: %s", pre, r.status,
-		    r.msg);
-	else if ((o = cJSON_ParseWithLength(r.body, r.len)) == NULL ||
-	    !valid_uuid(rec_str(o, "id")))
+	if (api_upload(fields, path, name, &o, &e) != 0)
+		*msg = take_msg(&e);
+	else if (!valid_uuid(rec_str(o, "id")))
 		*msg = xasprintf("POST %s/assets: no asset id in the reply",
-		    pre);
+		    api_prefix());
 	else {
 		newid = xstrdup(rec_str(o, "id"));
 		*dup = rec_str(o, "status") &&
 		    strcmp(rec_str(o, "status"), "duplicate") == 0;
 	}
 	cJSON_Delete(o);
-	http_free(&r);
 	for (i = 0; i < n; i++)
 		free((char *)fields[i]);
 	return newid;

@@ -42,6 +42,12 @@ int	 api_call(const char *method, const char *path, const cJSON *body,
 /* The same over http_json_once: a request never sent twice. */
 int	 api_call_once(const char *method, const char *path,
 	    const cJSON *body, cJSON **reply, struct api_err *e);
+/* POST /assets, multipart: fields ("name=value", NULL-terminated), then
+ * the file at path as assetData named name.  0 with *reply (an object)
+ * on 200 or 201; 1 or -1 with e set, as api_call.  Retried as
+ * http_upload says. */
+int	 api_upload(const char *const *fields, const char *path,
+	    const char *name, cJSON **reply, struct api_err *e);
 /* GET /assets/ID: 1 found (*asset, an object), 0 not on the server
  * (400 or 404; e set), -1 another failure (e set). */
 int	 api_asset(const char *id, cJSON **asset, struct api_err *e);
