@@ -13,15 +13,14 @@
  * since the plan was made, not edited, and in no album consolidation
  * did not see (GET /albums?assetId=).  Losers already in the trash are
  * reported and not deleted again.  Refuses when the server's trash is
- * off or kept for 0 days, unless -F.  Deletes in batches (DELETE /assets, force false), isolating
- * ids the server refuses, then confirms that the losers are in the trash
- * (one bulk checksum check per batch).  Adds "trashed" to each record.
- * Under -n, what earlier batches would have trashed counts as trashed.
+ * off or kept for 0 days, unless -F.  Deletes in batches (DELETE
+ * /assets, force false), isolating ids the server refuses, then confirms
+ * that the losers are in the trash (one bulk checksum check per batch).
+ * Adds "trashed" to each record.  Under -n, what earlier batches would
+ * have trashed counts as trashed.  The checks made from the record alone,
+ * and the comparisons with what the server says, are common/precond.c.
  */
-#include <sys/stat.h>
-
 #include <err.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
