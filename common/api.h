@@ -18,9 +18,11 @@
  * leaves it as it is.  Each stage decides what it does about it (its
  * policy is in immich(7), EXIT STATUS).
  *
- * The seam agreed for issue 16, with three additions: api_call
- * returns 1 for an unreadable 2xx reply too, api_server exits, and
- * api_album_list (the projection, for albums a record already holds).
+ * The seam agreed for issue 16, adjusted: api_call also returns 1 for
+ * a 2xx reply that is not JSON; a 429 or 5xx that outlasted the retries
+ * (-1) is said "HTTP n: text", not "no reply"; api_server exits; added
+ * api_upload (restore's POST /assets) and api_album_list (the
+ * projection, for albums a record already holds).
  */
 
 struct api_err {
