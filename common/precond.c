@@ -328,18 +328,6 @@ pc_video(const cJSON *rec, const char *id)
 }
 
 int
-pc_has_id(const cJSON *list, const char *id)
-{
-	const cJSON *x;
-	const char *xid;
-
-	cJSON_ArrayForEach(x, list)
-		if ((xid = rec_str(x, "id")) && id && strcmp(xid, id) == 0)
-			return 1;
-	return 0;
-}
-
-int
 pc_named(const cJSON *people)
 {
 	const cJSON *x;
@@ -363,7 +351,7 @@ pc_people(const cJSON *lpeople, const cJSON *kpeople, const char *keep,
 		name = rec_str(x, "name");
 		if ((pid = rec_str(x, "id")) == NULL || name == NULL || !*name)
 			continue;
-		if (!pc_has_id(kpeople, pid)) {
+		if (!rec_has_id(kpeople, pid)) {
 			*detail = xasprintf("it shows %s (person %s), whom the "
 			    "keeper %s does not: tag the face on the keeper "
 			    "in Immich, or allow it with -a people", name,
@@ -383,7 +371,7 @@ pc_new_album(const cJSON *now, const cJSON *seen, char **detail)
 	*detail = NULL;
 	cJSON_ArrayForEach(a, now) {
 		aid = rec_str(a, "id");
-		if (!pc_has_id(seen, aid)) {
+		if (!rec_has_id(seen, aid)) {
 			*detail = xasprintf("added to album %s (%s) since "
 			    "consolidation", aid, rec_str(a, "albumName") ?
 			    rec_str(a, "albumName") : "no name");

@@ -66,8 +66,6 @@ const char *pc_people(const cJSON *lpeople, const cJSON *kpeople,
 	    const char *keep, char **detail);
 const char *pc_new_album(const cJSON *now, const cJSON *seen,
 	    char **detail);
-/* Whether list (of {id, ...}) has one with this id. */
-int	 pc_has_id(const cJSON *list, const char *id);
 
 /* Whether string id is in list before item upto (NULL: anywhere). */
 int	 pc_listed(const cJSON *list, const char *id, const cJSON *upto);
