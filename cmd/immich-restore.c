@@ -82,8 +82,7 @@ upload(const char *path, const cJSON *asset, const char *id, int *dup,
 	const char *fields[8], *name = rec_str(asset, "originalFileName");
 	const char *cre = rec_str(asset, "fileCreatedAt");
 	const char *mod = rec_str(asset, "fileModifiedAt");
-	const char *pre = api_prefix();
-	struct http_resp r;
+	struct api_err e;
 	cJSON *o = NULL;
 	char *newid = NULL, stamp[32];
 	int n = 0, i;
@@ -111,23 +110,17 @@ upload(const char *path, const cJSON *asset, const char *id, int *dup,
 		add_field(fields, &n, xasprintf("deviceId=%s",
 		    di ? di : "immich-restore"));
 	}
-	memset(&r, 0, sizeof(r));
-	if (http_upload("/assets", fields, "assetData", path, name, &r) != 0)
-		*msg = xasprintf("POST %s/assets: no reply: %s", pre, r.msg);
-	else if (r.status != 200 && r.status != 201)
-		*msg = xasprintf("POST %s/assets: HTTP %ld: %s", pre, r.status,
-		    r.msg);
-	else if ((o = cJSON_ParseWithLength(r.body, r.len)) == NULL ||
-	    !valid_uuid(rec_str(o, "id")))
+	if (api_upload(fields, path, name, &o, &e) != 0)
+		*msg = take_msg(&e);
+	else if (!valid_uuid(rec_str(o, "id")))
 		*msg = xasprintf("POST %s/assets: no asset id in the reply",
-		    pre);
+		    api_prefix());
 	else {
 		newid = xstrdup(rec_str(o, "id"));
 		*dup = rec_str(o, "status") &&
 		    strcmp(rec_str(o, "status"), "duplicate") == 0;
 	}
 	cJSON_Delete(o);
-	http_free(&r);
 	for (i = 0; i < n; i++)
 		free((char *)fields[i]);
 	return newid;
@@ -166,28 +159,48 @@ link_add(const char *what, const char *id, const char *asset, char **msg)
 	return rv;
 }
 
+/* Add the new asset to each album or tag (what: "albums" or "tags") of
+ * list whose id is valid; returns how many failed (each an error). */
+static int
+link_all(cJSON *rec, const char *id, const char *newid, const char *what,
+    const cJSON *list)
+{
+	const cJSON *x;
+	const char *xid, *name;
+	char *msg;
+	int bad = 0;
+
+	cJSON_ArrayForEach(x, list) {
+		if (!valid_uuid(xid = rec_str(x, "id")))
+			continue;
+		if (link_add(what, xid, newid, &msg) < 0) {
+			name = rec_str(x, "value");
+			rec_error(rec, cur, id, "%.*s %s: %s", (int)strlen(what) -
+			    1, what, name ? name : xid, msg);
+			free(msg);
+			bad++;
+		}
+	}
+	return bad;
+}
+
 /* Each valid tag id of old that is not on fresh, recorded as an error;
  * returns how many. */
 static int
 tags_missing(cJSON *rec, const char *id, const char *newid,
     const cJSON *old, const cJSON *fresh)
 {
-	const cJSON *x, *t;
-	const char *tid, *y;
-	int found, bad = 0;
+	const cJSON *x;
+	const char *tid;
+	int bad = 0;
 
 	cJSON_ArrayForEach(x, rec_get(old, "tags")) {
-		if (!valid_uuid(tid = rec_str(x, "id")))
+		if (!valid_uuid(tid = rec_str(x, "id")) ||
+		    rec_has_id(rec_get(fresh, "tags"), tid))
 			continue;
-		found = 0;
-		cJSON_ArrayForEach(t, rec_get(fresh, "tags"))
-			if ((y = rec_str(t, "id")) && !strcmp(y, tid))
-				found = 1;
-		if (!found) {
-			rec_error(rec, cur, id, "tag %s did not arrive on the "
-			    "new asset %s", tid, newid);
-			bad++;
-		}
+		rec_error(rec, cur, id, "tag %s did not arrive on the new "
+		    "asset %s", tid, newid);
+		bad++;
 	}
 	return bad;
 }
@@ -203,9 +216,8 @@ static int
 put_back(cJSON *rec, const char *id, const char *newid, const cJSON *old,
     const cJSON *albums, const char *video, cJSON **fresh)
 {
-	const cJSON *x;
 	cJSON *body, *a;
-	char *path = xasprintf("/assets/%s", newid), *msg, *miss;
+	char *path = xasprintf("/assets/%s", newid), *miss;
 	struct api_err err;
 	int bad = 0;
 
@@ -215,27 +227,8 @@ put_back(cJSON *rec, const char *id, const char *newid, const cJSON *old,
 		api_err_free(&err);
 		bad++;
 	}
-	cJSON_ArrayForEach(x, albums) {
-		const char *aid = rec_str(x, "id");
-		if (!valid_uuid(aid))
-			continue;
-		if (link_add("albums", aid, newid, &msg) < 0) {
-			rec_error(rec, cur, id, "album %s: %s", aid, msg);
-			free(msg);
-			bad++;
-		}
-	}
-	cJSON_ArrayForEach(x, rec_get(old, "tags")) {
-		const char *tid = rec_str(x, "id");
-		if (!valid_uuid(tid))
-			continue;
-		if (link_add("tags", tid, newid, &msg) < 0) {
-			rec_error(rec, cur, id, "tag %s: %s", rec_str(x,
-			    "value") ? rec_str(x, "value") : tid, msg);
-			free(msg);
-			bad++;
-		}
-	}
+	bad += link_all(rec, id, newid, "albums", albums);
+	bad += link_all(rec, id, newid, "tags", rec_get(old, "tags"));
 	/* Re-read: everything sent must be there. */
 	if (api_asset(newid, &a, &err) != 1) {
 		rec_error(rec, cur, id, "%s", err.msg);

@@ -13,15 +13,14 @@
  * since the plan was made, not edited, and in no album consolidation
  * did not see (GET /albums?assetId=).  Losers already in the trash are
  * reported and not deleted again.  Refuses when the server's trash is
- * off or kept for 0 days, unless -F.  Deletes in batches (DELETE /assets, force false), isolating
- * ids the server refuses, then confirms that the losers are in the trash
- * (one bulk checksum check per batch).  Adds "trashed" to each record.
- * Under -n, what earlier batches would have trashed counts as trashed.
+ * off or kept for 0 days, unless -F.  Deletes in batches (DELETE
+ * /assets, force false), isolating ids the server refuses, then confirms
+ * that the losers are in the trash (one bulk checksum check per batch).
+ * Adds "trashed" to each record.  Under -n, what earlier batches would
+ * have trashed counts as trashed.  The checks made from the record alone,
+ * and the comparisons with what the server says, are common/precond.c.
  */
-#include <sys/stat.h>
-
 #include <err.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -356,17 +355,11 @@ check_keeper(struct pend *p)
 static const char *
 lost_people(struct pend *p, const cJSON *la, char **detail)
 {
-	const cJSON *lp = rec_get(la, "people"), *x, *y;
-	const char *name, *pid, *kid;
 	struct api_err e;
 	cJSON *ka;
-	int named = 0, seen;
 
 	*detail = NULL;
-	cJSON_ArrayForEach(x, lp)
-		if ((name = rec_str(x, "name")) && *name)
-			named = 1;
-	if (!named || accepted("people"))
+	if (!pc_named(rec_get(la, "people")) || accepted("people"))
 		return NULL;
 	if (p->kpeople == NULL) {
 		if (api_asset(p->keep, &ka, &e) != 1) {
@@ -377,23 +370,7 @@ lost_people(struct pend *p, const cJSON *la, char **detail)
 		keep_people(p, ka);
 		cJSON_Delete(ka);
 	}
-	cJSON_ArrayForEach(x, lp) {
-		name = rec_str(x, "name");
-		if ((pid = rec_str(x, "id")) == NULL || name == NULL || !*name)
-			continue;
-		seen = 0;
-		cJSON_ArrayForEach(y, p->kpeople)
-			if ((kid = rec_str(y, "id")) && strcmp(kid, pid) == 0)
-				seen = 1;
-		if (!seen) {
-			*detail = xasprintf("it shows %s (person %s), whom the "
-			    "keeper %s does not: tag the face on the keeper "
-			    "in Immich, or allow it with -a people", name,
-			    pid, p->keep);
-			return "people";
-		}
-	}
-	return NULL;
+	return pc_people(rec_get(la, "people"), p->kpeople, p->keep, detail);
 }
 
 /*
@@ -401,42 +378,18 @@ lost_people(struct pend *p, const cJSON *la, char **detail)
  * consolidation saw (and gave the keeper): NULL when it is in no other,
  * else the held code with *detail set.
  */
-/* Whether list (of {id, ...}) has one with this id. */
-static int
-idlisted(const cJSON *list, const char *id)
-{
-	const cJSON *x;
-	const char *xid;
-
-	cJSON_ArrayForEach(x, list)
-		if ((xid = rec_str(x, "id")) && strcmp(xid, id) == 0)
-			return 1;
-	return 0;
-}
-
 static const char *
 new_album(const struct cand *c, char **detail)
 {
 	struct api_err e;
+	const char *code;
 	cJSON *now;
-	const cJSON *a;
-	const char *code = NULL, *aid;
 
-	*detail = NULL;
 	if ((now = api_albums_of(c->id, &e)) == NULL) {
 		*detail = e.msg;
 		return "error";
 	}
-	cJSON_ArrayForEach(a, now) {
-		aid = rec_str(a, "id");
-		if (!idlisted(c->albums, aid)) {
-			*detail = xasprintf("added to album %s (%s) since "
-			    "consolidation", aid, rec_str(a, "albumName") ?
-			    rec_str(a, "albumName") : "no name");
-			code = "loser-changed";
-			break;
-		}
-	}
+	code = pc_new_album(now, c->albums, detail);
 	cJSON_Delete(now);
 	return code;
 }

@@ -106,6 +106,43 @@ api_call_once(const char *method, const char *path, const cJSON *body,
 }
 
 int
+api_upload(const char *const *fields, const char *path, const char *name,
+    cJSON **reply, struct api_err *e)
+{
+	const char *pre = api_prefix();
+	struct http_resp r;
+	cJSON *o = NULL;
+	int rv = 1;
+
+	*reply = NULL;
+	e->status = 0;
+	e->msg = NULL;
+	memset(&r, 0, sizeof(r));
+	if (http_upload("/assets", fields, "assetData", path, name, &r) != 0) {
+		if (r.status == 0)
+			unreachable++;
+		e->msg = xasprintf("POST %s/assets: no reply: %s", pre, r.msg);
+		rv = -1;
+	} else if ((e->status = r.status) != 200 && r.status != 201)
+		e->msg = xasprintf("POST %s/assets: HTTP %ld: %s", pre,
+		    r.status, r.msg);
+	else if ((o = cJSON_ParseWithLength(r.body, r.len)) == NULL ||
+	    !cJSON_IsObject(o))
+		e->msg = xasprintf("POST %s/assets: HTTP %ld: unreadable "
+		    "reply", pre, r.status);
+	else {
+		*reply = o;
+		o = NULL;
+		rv = 0;
+	}
+	if (rv >= 0)
+		unreachable = 0;
+	cJSON_Delete(o);
+	http_free(&r);
+	return rv;
+}
+
+int
 api_asset(const char *id, cJSON **asset, struct api_err *e)
 {
 	char *path = xasprintf("/assets/%s", id);

@@ -18,9 +18,11 @@
  * leaves it as it is.  Each stage decides what it does about it (its
  * policy is in immich(7), EXIT STATUS).
  *
- * The seam agreed for issue 16, with three additions: api_call
- * returns 1 for an unreadable 2xx reply too, api_server exits, and
- * api_album_list (the projection, for albums a record already holds).
+ * The seam agreed for issue 16, adjusted: api_call also returns 1 for
+ * a 2xx reply that is not JSON; a 429 or 5xx that outlasted the retries
+ * (-1) is said "HTTP n: text", not "no reply"; api_server exits; added
+ * api_upload (restore's POST /assets) and api_album_list (the
+ * projection, for albums a record already holds).
  */
 
 struct api_err {
@@ -42,6 +44,12 @@ int	 api_call(const char *method, const char *path, const cJSON *body,
 /* The same over http_json_once: a request never sent twice. */
 int	 api_call_once(const char *method, const char *path,
 	    const cJSON *body, cJSON **reply, struct api_err *e);
+/* POST /assets, multipart: fields ("name=value", NULL-terminated), then
+ * the file at path as assetData named name.  0 with *reply (an object)
+ * on 200 or 201; 1 or -1 with e set, as api_call.  Retried as
+ * http_upload says. */
+int	 api_upload(const char *const *fields, const char *path,
+	    const char *name, cJSON **reply, struct api_err *e);
 /* GET /assets/ID: 1 found (*asset, an object), 0 not on the server
  * (400 or 404; e set), -1 another failure (e set). */
 int	 api_asset(const char *id, cJSON **asset, struct api_err *e);

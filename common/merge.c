@@ -40,21 +40,6 @@ get_gps(const cJSON *asset, double *lat, double *lon)
 	return *lat != 0 || *lon != 0;
 }
 
-static int
-has_id(const cJSON *list, const char *id)
-{
-	const cJSON *x;
-
-	if (!cJSON_IsArray(list))
-		return 0;
-	cJSON_ArrayForEach(x, list) {
-		const char *xid = rec_str(x, "id");
-		if (xid && strcmp(xid, id) == 0)
-			return 1;
-	}
-	return 0;
-}
-
 /* Change list entries with this field and value (a string) already? */
 static int
 has_change(const cJSON *changes, const char *field, const char *value)
@@ -454,7 +439,7 @@ add_members(cJSON *changes, const char *field, const cJSON *list,
 		return;
 	cJSON_ArrayForEach(t, list) {
 		id = rec_str(t, "id");
-		if (!valid_uuid(id) || has_id(have, id) ||
+		if (!valid_uuid(id) || rec_has_id(have, id) ||
 		    has_change(changes, field, id))
 			continue;
 		c = add_change(changes, field, cJSON_CreateString(id), from);
@@ -563,10 +548,10 @@ merge_arrived(const cJSON *c, const cJSON *keeper, const cJSON *albums)
 		return (s = rec_str(keeper, "visibility")) != NULL &&
 		    strcmp(s, v->valuestring) == 0;
 	if (strcmp(f, "tag") == 0)
-		return has_id(cJSON_GetObjectItemCaseSensitive(keeper, "tags"),
+		return rec_has_id(cJSON_GetObjectItemCaseSensitive(keeper, "tags"),
 		    v->valuestring);
 	if (strcmp(f, "album") == 0)
-		return has_id(albums, v->valuestring);
+		return rec_has_id(albums, v->valuestring);
 	return 0;
 }
 
@@ -619,7 +604,7 @@ tags_within(const cJSON *a, const cJSON *b)
 		return 1;
 	cJSON_ArrayForEach(t, ta) {
 		id = rec_str(t, "id");
-		if (valid_uuid(id) && !has_id(tb, id))
+		if (valid_uuid(id) && !rec_has_id(tb, id))
 			return 0;
 	}
 	return 1;

@@ -215,6 +215,20 @@ rec_asset(const cJSON *rec, const char *id)
 	return NULL;
 }
 
+int
+rec_has_id(const cJSON *list, const char *id)
+{
+	const cJSON *x;
+	const char *xid;
+
+	if (!cJSON_IsArray(list) || id == NULL)
+		return 0;
+	cJSON_ArrayForEach(x, list)
+		if ((xid = rec_str(x, "id")) && strcmp(xid, id) == 0)
+			return 1;
+	return 0;
+}
+
 void
 rec_set(cJSON *obj, const char *key, cJSON *val)
 {

@@ -56,6 +56,8 @@ cJSON	*rec_get(const cJSON *obj, const char *key);	/* member or NULL */
 const char *rec_str(const cJSON *obj, const char *key);	/* NULL unless a string */
 long long rec_num(const cJSON *obj, const char *key);	/* -1 unless a number >= 0 */
 cJSON	*rec_asset(const cJSON *rec, const char *id);	/* assets[] member by id */
+/* Whether the list (an array of {id, ...}) has a member with this id. */
+int	 rec_has_id(const cJSON *list, const char *id);
 /* Replace or add key (keeping its place if it exists); takes ownership. */
 void	 rec_set(cJSON *obj, const char *key, cJSON *val);
 /* Append {stage, asset, message} to the record's "errors" list and say it

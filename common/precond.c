@@ -326,3 +326,57 @@ pc_video(const cJSON *rec, const char *id)
 
 	return v ? v : asset_video(rec_asset(rec, id));
 }
+
+int
+pc_named(const cJSON *people)
+{
+	const cJSON *x;
+	const char *name;
+
+	cJSON_ArrayForEach(x, people)
+		if ((name = rec_str(x, "name")) && *name)
+			return 1;
+	return 0;
+}
+
+const char *
+pc_people(const cJSON *lpeople, const cJSON *kpeople, const char *keep,
+    char **detail)
+{
+	const cJSON *x;
+	const char *name, *pid;
+
+	*detail = NULL;
+	cJSON_ArrayForEach(x, lpeople) {
+		name = rec_str(x, "name");
+		if ((pid = rec_str(x, "id")) == NULL || name == NULL || !*name)
+			continue;
+		if (!rec_has_id(kpeople, pid)) {
+			*detail = xasprintf("it shows %s (person %s), whom the "
+			    "keeper %s does not: tag the face on the keeper "
+			    "in Immich, or allow it with -a people", name,
+			    pid, keep);
+			return "people";
+		}
+	}
+	return NULL;
+}
+
+const char *
+pc_new_album(const cJSON *now, const cJSON *seen, char **detail)
+{
+	const cJSON *a;
+	const char *aid;
+
+	*detail = NULL;
+	cJSON_ArrayForEach(a, now) {
+		aid = rec_str(a, "id");
+		if (!rec_has_id(seen, aid)) {
+			*detail = xasprintf("added to album %s (%s) since "
+			    "consolidation", aid, rec_str(a, "albumName") ?
+			    rec_str(a, "albumName") : "no name");
+			return "loser-changed";
+		}
+	}
+	return NULL;
+}

@@ -53,6 +53,20 @@ const char *pc_backup(const cJSON *rec, const char *id, const char *what,
 	    char **detail, const char **sum);
 /* A loser's live-photo video id, from its backup or its asset. */
 const char *pc_video(const cJSON *rec, const char *id);
+/*
+ * What the server says now of a loser, against what it is compared
+ * with.  pc_named: whether people (an asset's) shows a person someone
+ * named.  pc_people: such a person on the loser (lpeople) whom the
+ * keeper (kpeople) does not show: "people".  pc_new_album: an album the
+ * loser is in now ([{id, albumName}]) that consolidation did not see
+ * (seen): "loser-changed".
+ */
+int	 pc_named(const cJSON *people);
+const char *pc_people(const cJSON *lpeople, const cJSON *kpeople,
+	    const char *keep, char **detail);
+const char *pc_new_album(const cJSON *now, const cJSON *seen,
+	    char **detail);
+
 /* Whether string id is in list before item upto (NULL: anywhere). */
 int	 pc_listed(const cJSON *list, const char *id, const cJSON *upto);
 /* How many backup files were hashed again. */

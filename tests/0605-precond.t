@@ -9,7 +9,7 @@
 command -v t-precond >/dev/null || skip_all "t-precond not built"
 command -v jq >/dev/null && command -v openssl >/dev/null ||
     skip_all "needs jq and openssl"
-plan 24
+plan 29
 
 K=00000001-0000-4000-8000-000000000000
 L=00000001-0000-4000-8000-000000000001
@@ -84,3 +84,19 @@ check '.' "^backup-changed: .*l.jpg: changed since it was verified" \
     "backup changed since verified (same size): hashed again, held"
 is "$(case_ '.' | t-precond | tail -1)" "rehashed 1" \
     "a backup without a stamp is hashed again (counted)"
+
+# What the server says of a loser: named people the keeper lacks, albums
+# consolidation did not see.
+P1='{"id": "p1", "name": "Ann"}'
+P2='{"id": "p2", "name": ""}'
+pc() { printf '%s\n' "$1" | t-precond | head -1; }
+is "$(pc "{\"lpeople\": [$P1], \"kpeople\": []}")" \
+    "people: it shows Ann (person p1), whom the keeper K does not: tag the face on the keeper in Immich, or allow it with -a people" \
+    "a named person the keeper does not show: people"
+is "$(pc "{\"lpeople\": [$P1], \"kpeople\": [$P1]}")" go "the keeper shows the person too: go"
+is "$(pc "{\"lpeople\": [$P2], \"kpeople\": []}")" go "an unnamed face is no one's tag: go"
+is "$(pc '{"now": [{"id": "a1", "albumName": "Paris"}], "seen": []}')" \
+    "loser-changed: added to album a1 (Paris) since consolidation" \
+    "an album consolidation did not see: loser-changed"
+is "$(pc '{"now": [{"id": "a1"}], "seen": [{"id": "a1"}]}')" go \
+    "the albums consolidation saw: go"

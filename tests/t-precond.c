@@ -4,8 +4,11 @@
  * lines of {"rec": RECORD, "id": LOSER, "C": bool, "accept": [codes]}
  * and prints, per line, what immich-trash would do with the loser from
  * the record alone: "go SUM" (with " cskip" when consolidation was
- * skipped under C) or "CODE: DETAIL".  A line that is not such an object
- * prints "bad line".  Last, "rehashed N".
+ * skipped under C) or "CODE: DETAIL".  Lines {"lpeople": [...],
+ * "kpeople": [...]} and {"now": [...], "seen": [...]} check a loser's
+ * people against the keeper's (pc_people, when pc_named) and its albums
+ * against consolidation's (pc_new_album): "go" or "CODE: DETAIL".  A
+ * line that is none of these prints "bad line".  Last, "rehashed N".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +33,20 @@ main(void)
 	while (getline(&line, &cap, stdin) != -1) {
 		j = cJSON_Parse(line);
 		id = rec_str(j, "id");
+		if (rec_get(j, "lpeople") || rec_get(j, "now")) {
+			code = rec_get(j, "now") ? pc_new_album(rec_get(j,
+			    "now"), rec_get(j, "seen"), &detail) :
+			    !pc_named(rec_get(j, "lpeople")) ? (detail = NULL) :
+			    pc_people(rec_get(j, "lpeople"), rec_get(j,
+			    "kpeople"), "K", &detail);
+			if (code)
+				printf("%s: %s\n", code, detail);
+			else
+				puts("go");
+			free(detail);
+			cJSON_Delete(j);
+			continue;
+		}
 		if (!cJSON_IsObject(j) || id == NULL) {
 			puts("bad line");
 			cJSON_Delete(j);
