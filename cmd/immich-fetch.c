@@ -16,7 +16,6 @@
 #include <sys/stat.h>
 
 #include <err.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,29 +241,6 @@ download(struct fa *f)
 	return rv == 1 ? 0 : -1;
 }
 
-/* Write the sidecar to DIR/.tmp/ID.json.part, unflushed; returns its fd
- * for the committer. */
-static int
-write_sidecar(const char *id, const char *file, const cJSON *asset,
-    cJSON *albums, long long bytes, const char *sha, const char *checksum,
-    int external, const char *livePhotoOf)
-{
-	char tmp[64], *s;
-	size_t len;
-	int fd;
-
-	s = sidecar_text(file, asset, albums, bytes, sha, checksum, external,
-	    livePhotoOf, &len);
-	snprintf(tmp, sizeof(tmp), "%s.json.part", id);
-	fd = fs_create_file(commit_tmpfd(), tmp, s, len);
-	if (fd == -1 && errno == ENOENT)
-		fd = fs_create_file(commit_tmpfd_again(), tmp, s, len);
-	if (fd == -1)
-		commit_fatal(tmp, errno);
-	free(s);
-	return fd;
-}
-
 /*
  * The sidecar, then both files handed to the committer (the download
  * when downloaded, else only the sidecar of the file already there): the
@@ -275,16 +251,19 @@ commit_backup(struct fa *f, const char *livePhotoOf, int downloaded,
     cJSON **used)
 {
 	cJSON *albums = NULL;
-	int external, scfd;
+	char *sc;
+	size_t len;
+	int external;
 
 	if (livePhotoOf == NULL && (albums = get_albums(f->id)) == NULL)
 		return NULL;	/* a complete .part is kept: no new download */
 	external = f->external && strcmp(f->sha, f->checksum) != 0;
-	scfd = write_sidecar(f->id, f->name, f->asset, albums, f->bytes,
-	    f->sha, f->checksum, external, livePhotoOf);
+	sc = sidecar_text(f->name, f->asset, albums, f->bytes, f->sha,
+	    f->checksum, external, livePhotoOf, &len);
 	/* Flushed and renamed into place by the committer; the record
 	 * goes out when that is done. */
-	commit_file(f->id, downloaded ? f->fd : -1, f->name, scfd);
+	commit_file(f->id, downloaded ? f->fd : -1, f->name, sc, len);
+	free(sc);
 	f->fd = -1;
 	if (downloaded)
 		ndown++;

@@ -314,16 +314,22 @@ commit_wait(long seq)
 }
 
 void
-commit_file(const char *id, int fd, const char *name, int scfd)
+commit_file(const char *id, int fd, const char *name, const char *sidecar,
+    size_t len)
 {
 	struct job *j = xcalloc(1, sizeof(*j));
 
+	snprintf(j->sctmp, sizeof(j->sctmp), "%s.json.part", id);
+	j->scfd = fs_create_file(commit_tmpfd(), j->sctmp, sidecar, len);
+	if (j->scfd == -1 && errno == ENOENT)
+		j->scfd = fs_create_file(commit_tmpfd_again(), j->sctmp,
+		    sidecar, len);
+	if (j->scfd == -1)
+		commit_fatal(j->sctmp, errno);
 	j->fd = fd;
-	j->scfd = scfd;
 	j->tfd = tmpfd;
 	snprintf(j->id, sizeof(j->id), "%s", id);
 	snprintf(j->part, sizeof(j->part), "%s.part", id);
-	snprintf(j->sctmp, sizeof(j->sctmp), "%s.json.part", id);
 	snprintf(j->scname, sizeof(j->scname), "%s.json", id);
 	j->name = xstrdup(name);
 	submit(j);

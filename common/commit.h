@@ -2,6 +2,8 @@
 #ifndef IMMICH_COMMIT_H
 #define IMMICH_COMMIT_H
 
+#include <stddef.h>
+
 #include <cjson/cJSON.h>
 
 struct ndjson_in;
@@ -35,12 +37,14 @@ void	 commit_fatal(const char *name, int e) __attribute__((noreturn));
 void	 commit_start(void);
 /*
  * Commit asset id: fd (or -1 when the file in DIR is already right) is
- * DIR/.tmp/ID.part, to become DIR/name; scfd is DIR/.tmp/ID.json.part,
- * to become DIR/ID.json.  Blocks while 8 are in flight.  The record
- * given next to commit_record waits for it; if the original cannot be
- * renamed, its backup entry is taken out of that record with an error.
+ * DIR/.tmp/ID.part, to become DIR/name; its sidecar (len bytes) is
+ * written here to DIR/.tmp/ID.json.part, to become DIR/ID.json.  Blocks
+ * while 8 are in flight.  The record given next to commit_record waits
+ * for it; if the original cannot be renamed, its backup entry is taken
+ * out of that record with an error.
  */
-void	 commit_file(const char *id, int fd, const char *name, int scfd);
+void	 commit_file(const char *id, int fd, const char *name,
+	    const char *sidecar, size_t len);
 /* The record is done here (commit takes it): it goes out once the
  * commits since the last record are; failed as the stage says. */
 void	 commit_record(cJSON *rec, const struct ndjson_in *, int failed);
