@@ -37,7 +37,7 @@ fi
 # The common objects, rebuilt when their source is newer.
 objs='' new=''
 for c in common/util.c common/ndjson.c common/jsonsplit.c common/fsutil.c \
-    common/http.c common/ratelimit.c common/env.c; do
+    common/http.c common/ratelimit.c common/env.c common/progress.c; do
 	o=$B/obj/$(basename "$c" .c).o
 	if [ ! -f "$o" ] || [ -n "$(find common -newer "$o" -name '*.[ch]')" ]
 	then
