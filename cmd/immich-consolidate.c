@@ -27,6 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/api.h"
 #include "common/env.h"
 #include "common/http.h"
 #include "common/merge.h"
@@ -39,54 +40,71 @@ static const char *cur_keep;	/* the record's keep and trash, once */
 static const cJSON *cur_trash;	/* checked: recorded in the result */
 static char **accepted;
 static size_t naccepted;
-static struct ndjson_in in;
+static const struct ndjson_in *cur;
 
-/* No reply after every retry: record it, pass the record on, stop. */
-static void __attribute__((noreturn))
-unreachable(cJSON *rec, const char *asset, const char *method,
-    const char *path, const struct http_resp *r)
+/*
+ * After a request: rv and e as api.h gives them.  Still no answer, or
+ * only 429/502/503/504, after every retry: the next group would fare no
+ * better: record it, pass the record on, stop (EX_FATAL).  Any other
+ * failure is recorded on the record.  0 when rv was 0.
+ */
+static int
+settle(cJSON *rec, const char *asset, int rv, struct api_err *e)
 {
-	rec_error(rec, &in, asset, "%s /api%s: %s", method, path, r->msg);
-	ndjson_emit(rec);
-	ndjson_finish();
-	progress_end(http_requests(), NULL);
-	errx(EX_FATAL, "%s /api%s: server unreachable, stopping", method,
-	    path);
+	if (rv < 0 && (e->status == 0 || e->status == 429 ||
+	    e->status >= 502)) {
+		rec_error(rec, cur, asset, "%s", e->msg);
+		ndjson_emit(rec);
+		ndjson_finish();
+		progress_end(http_requests(), NULL);
+		errx(EX_FATAL, "%.*s: server unreachable, stopping",
+		    (int)strcspn(e->msg, ":"), e->msg);
+	}
+	if (rv != 0 && e->msg)
+		rec_error(rec, cur, asset, "%s", e->msg);
+	api_err_free(e);
+	return rv == 0 ? 0 : -1;
 }
 
-/* A request whose 200 reply is JSON; NULL (and an error) otherwise. */
+/* A request whose 2xx reply is JSON; NULL (and an error) otherwise. */
 static cJSON *
 call(cJSON *rec, const char *asset, const char *method, const char *path,
     const cJSON *body)
 {
-	struct http_resp r;
-	char *json = body ? cJSON_PrintUnformatted(body) : NULL;
-	cJSON *j = NULL;
+	struct api_err e;
+	cJSON *j;
 
-	/* Still no answer, or only 429/502/503/504, after every retry:
-	 * the next group would fare no better. */
-	if (http_json(method, path, json, &r) < 0 && (r.status == 0 ||
-	    r.status == 429 || r.status >= 502))
-		unreachable(rec, asset, method, path, &r);
-	free(json);
-	if (r.status != 200)
-		rec_error(rec, &in, asset, "%s /api%s: HTTP %ld: %s", method,
-		    path, r.status, r.msg);
-	else if ((j = cJSON_ParseWithLength(r.body, r.len)) == NULL)
-		rec_error(rec, &in, asset, "%s /api%s: reply is not JSON",
-		    method, path);
-	http_free(&r);
+	settle(rec, asset, api_call(method, path, body, &j, &e), &e);
 	return j;
 }
 
+/* GET /assets/ID (asset: the record's asset the error is about). */
 static cJSON *
-get(cJSON *rec, const char *asset, const char *fmt, const char *id)
+get_asset(cJSON *rec, const char *asset, const char *id)
 {
-	char *path = xasprintf(fmt, id);
-	cJSON *j = call(rec, asset, "GET", path, NULL);
+	struct api_err e;
+	cJSON *a;
+	int rv = api_asset(id, &a, &e);
 
+	settle(rec, asset, rv == 1 ? 0 : rv == 0 ? 1 : -1, &e);
+	return a;
+}
+
+/* [{id, albumName}] of the albums holding id, or NULL (an error). */
+static cJSON *
+get_albums(cJSON *rec, const char *id)
+{
+	char *path = xasprintf("/albums?assetId=%s", id);
+	cJSON *a = call(rec, id, "GET", path, NULL), *list = NULL;
+
+	if (cJSON_IsArray(a))
+		list = api_album_list(a);
+	else if (a)
+		rec_error(rec, cur, id, "GET %s%s: reply is not a list",
+		    api_prefix(), path);
+	cJSON_Delete(a);
 	free(path);
-	return j;
+	return list;
 }
 
 /* Add the keeper to one tag or album. */
@@ -102,10 +120,10 @@ add_to(cJSON *rec, const char *keep, const char *kind, const char *id)
 	path = xasprintf("/%ss/%s/assets", kind, id);
 	reply = call(rec, keep, "PUT", path, body);
 	if (reply && !cJSON_IsArray(reply))
-		rec_error(rec, &in, keep, "PUT /api%s: reply is not a list",
-		    path);
+		rec_error(rec, cur, keep, "PUT %s%s: reply is not a list",
+		    api_prefix(), path);
 	else if (reply && (why = merge_bulk_failure(reply, keep)) != NULL)
-		rec_error(rec, &in, keep, "%s %s: the keeper was not added: %s",
+		rec_error(rec, cur, keep, "%s %s: the keeper was not added: %s",
 		    kind, id, why);
 	else if (reply)
 		rc = 0;
@@ -160,10 +178,9 @@ confirm(cJSON *rec, const char *keep, const cJSON *changes, const int *failed)
 		else
 			need_asset = 1;
 	}
-	if (need_asset && (k = get(rec, keep, "/assets/%s", keep)) == NULL)
+	if (need_asset && (k = get_asset(rec, keep, keep)) == NULL)
 		return 0;
-	if (need_albums && (albums = get(rec, keep, "/albums?assetId=%s",
-	    keep)) == NULL) {
+	if (need_albums && (albums = get_albums(rec, keep)) == NULL) {
 		cJSON_Delete(k);
 		return 0;
 	}
@@ -171,7 +188,7 @@ confirm(cJSON *rec, const char *keep, const cJSON *changes, const int *failed)
 	cJSON_ArrayForEach(c, changes) {
 		if (failed[i++] || merge_arrived(c, k, albums))
 			continue;
-		rec_error(rec, &in, keep, "%s%s%s did not arrive on the keeper",
+		rec_error(rec, cur, keep, "%s%s%s did not arrive on the keeper",
 		    rec_str(c, "field"), merge_is_asset_field(c) ? "" : " ",
 		    merge_is_asset_field(c) ? "" : rec_str(c, "value"));
 		ok = 0;
@@ -191,37 +208,37 @@ check_plan(cJSON *rec, const char **keep, const cJSON **trash)
 	*keep = rec_str(rec, "keep");
 	*trash = cJSON_GetObjectItemCaseSensitive(rec, "trash");
 	if (!valid_uuid(*keep) || !cJSON_IsArray(*trash)) {
-		rec_error(rec, &in, NULL, "no valid \"keep\" id (a lower-case "
+		rec_error(rec, cur, NULL, "no valid \"keep\" id (a lower-case "
 		    "UUID) and \"trash\" list; not a plan record");
 		return -1;
 	}
 	cJSON_ArrayForEach(t, *trash) {
 		if (!cJSON_IsString(t) || !valid_uuid(t->valuestring)) {
-			rec_error(rec, &in, NULL, "\"trash\" holds something "
+			rec_error(rec, cur, NULL, "\"trash\" holds something "
 			    "that is not an asset id (a lower-case UUID)");
 			return -1;
 		}
 		if (strcmp(t->valuestring, *keep) == 0) {
-			rec_error(rec, &in, *keep, "the keeper is also in "
+			rec_error(rec, cur, *keep, "the keeper is also in "
 			    "\"trash\"");
 			return -1;
 		}
 	}
 	/* Keeper and losers are the group's own assets. */
 	if (rec_asset(rec, *keep) == NULL) {
-		rec_error(rec, &in, *keep, "the keeper is not one of the "
+		rec_error(rec, cur, *keep, "the keeper is not one of the "
 		    "group's assets");
 		return -1;
 	}
 	cJSON_ArrayForEach(t, *trash) {
 		if (rec_asset(rec, t->valuestring) == NULL) {
-			rec_error(rec, &in, t->valuestring, "in \"trash\" but "
+			rec_error(rec, cur, t->valuestring, "in \"trash\" but "
 			    "not one of the group's assets");
 			return -1;
 		}
 	}
 	if (review && !cJSON_IsNull(review) && !cJSON_IsArray(review)) {
-		rec_error(rec, &in, NULL, "\"review\" is not a list");
+		rec_error(rec, cur, NULL, "\"review\" is not a list");
 		return -1;
 	}
 	return 0;
@@ -267,23 +284,12 @@ result(cJSON *rec, cJSON *changes, int confirmed, cJSON *notmoved,
 static cJSON *
 album_list(const cJSON **losers, cJSON **albums, int n)
 {
-	cJSON *all = cJSON_CreateObject(), *list, *o;
-	const cJSON *a;
+	cJSON *all = cJSON_CreateObject();
 	int i;
 
-	for (i = 0; i < n; i++) {
-		list = cJSON_AddArrayToObject(all, rec_str(losers[i], "id"));
-		cJSON_ArrayForEach(a, albums[i]) {
-			if (!valid_uuid(rec_str(a, "id")))
-				continue;
-			o = cJSON_CreateObject();
-			cJSON_AddStringToObject(o, "id", rec_str(a, "id"));
-			if (rec_str(a, "albumName"))
-				cJSON_AddStringToObject(o, "albumName",
-				    rec_str(a, "albumName"));
-			cJSON_AddItemToArray(list, o);
-		}
-	}
+	for (i = 0; i < n; i++)
+		cJSON_AddItemToObject(all, rec_str(losers[i], "id"),
+		    api_album_list(albums[i]));
 	return all;
 }
 
@@ -309,23 +315,19 @@ read_losers(cJSON *rec, const cJSON *trash, const cJSON **losers,
 		if (i < *n)
 			continue;	/* listed twice */
 		if (!cJSON_IsObject(a = rec_asset(rec, id))) {
-			if ((a = owned[*n] = get(rec, id, "/assets/%s",
-			    id)) == NULL)
+			if ((a = owned[*n] = get_asset(rec, id, id)) == NULL)
 				return -1;
 			if (!valid_uuid(rec_str(a, "id")) ||
 			    strcmp(rec_str(a, "id"), id) != 0) {
-				rec_error(rec, &in, id, "GET /api/assets: the "
-				    "reply is another asset");
+				rec_error(rec, cur, id, "GET %s/assets/%s: the "
+				    "reply is another asset", api_prefix(), id);
 				return -1;
 			}
 		}
 		losers[*n] = a;
-		albums[*n] = get(rec, id, "/albums?assetId=%s", id);
+		albums[*n] = get_albums(rec, id);
 		(*n)++;
-		if (albums[*n - 1] && !cJSON_IsArray(albums[*n - 1]))
-			rec_error(rec, &in, id,
-			    "GET /api/albums: reply is not a list");
-		if (!cJSON_IsArray(albums[*n - 1]))
+		if (albums[*n - 1] == NULL)
 			return -1;
 	}
 	return 0;
@@ -359,7 +361,7 @@ consolidate(cJSON *rec)
 		result(rec, NULL, 1, NULL, cJSON_CreateObject());
 		return 0;
 	}
-	if ((keeper = get(rec, keep, "/assets/%s", keep)) == NULL) {
+	if ((keeper = get_asset(rec, keep, keep)) == NULL) {
 		result(rec, NULL, -1, NULL, NULL);
 		return -1;
 	}
@@ -368,7 +370,7 @@ consolidate(cJSON *rec)
 	albums = xcalloc(nt, sizeof(*albums));
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(keeper,
 	    "isTrashed"))) {
-		rec_error(rec, &in, keep, "the keeper is in the trash");
+		rec_error(rec, cur, keep, "the keeper is in the trash");
 		goto fail;
 	}
 	if (read_losers(rec, trash, losers, owned, albums, &n) < 0)
@@ -378,8 +380,7 @@ consolidate(cJSON *rec)
 		if (cJSON_GetArraySize(albums[i]) > 0)
 			break;
 	/* The keeper's albums matter only when a loser is in one. */
-	if (i < n && !cJSON_IsArray(kalbums = get(rec, keep,
-	    "/albums?assetId=%s", keep)))
+	if (i < n && (kalbums = get_albums(rec, keep)) == NULL)
 		goto fail;
 	m.keeper = keeper;
 	m.keeper_albums = kalbums;
@@ -415,6 +416,19 @@ done:
 	return ok ? 0 : -1;
 }
 
+static int
+do_record(cJSON *rec, const struct ndjson_in *in, void *arg)
+{
+	int rv;
+
+	(void)arg;
+	cur = in;
+	rv = consolidate(rec);
+	ndjson_emit(rec);
+	cJSON_Delete(rec);
+	return rv;
+}
+
 static void
 add_codes(const char *arg)
 {
@@ -438,8 +452,7 @@ usage(void)
 int
 main(int argc, char *argv[])
 {
-	cJSON *rec;
-	int ch, qflag = 0, r, status = EX_DONE;
+	int ch, qflag = 0, status;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((ch = getopt(argc, argv, "a:nqV")) != -1) {
@@ -464,23 +477,7 @@ main(int argc, char *argv[])
 	env_get();
 	http_init();
 	progress_init(qflag);
-	ndjson_open(&in, stdin, "stdin");
-	while ((r = ndjson_next(&in, &rec)) != 0) {
-		prog.records++;
-		if (r < 0) {
-			prog.failed++;
-			status = EX_SOME;
-			continue;
-		}
-		if (consolidate(rec) < 0) {
-			prog.failed++;
-			status = EX_SOME;
-		}
-		ndjson_emit(rec);
-		cJSON_Delete(rec);
-		progress_tick();
-	}
-	ndjson_close(&in);
+	status = ndjson_loop(stdin, "stdin", do_record, NULL);
 	ndjson_finish();
 	progress_end(http_requests(), nflag ? "dry run" : NULL);
 	return status;

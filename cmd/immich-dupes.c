@@ -25,8 +25,10 @@
 
 #include <cjson/cJSON.h>
 
+#include "common/api.h"
 #include "common/env.h"
 #include "common/http.h"
+#include "common/idset.h"
 #include "common/jsonsplit.h"
 #include "common/ndjson.h"
 #include "common/progress.h"
@@ -50,80 +52,11 @@ usage(void)
 }
 
 /*
- * Every asset id seen so far, as 16 bytes in an open-addressing table: an
+ * Every asset id seen so far (idset.h: 16 bytes and a pointer each): an
  * asset in two groups (which the server cannot send) would let a keeper
- * of one group be a loser of another.  16 bytes an asset: 100,000 groups
- * of 3 cost about 10 MB.
+ * of one group be a loser of another.
  */
-static unsigned char (*seen)[16];
-static size_t nseen, seencap;
-static const unsigned char noid[16];
-
-static void
-id_bytes(const char *id, unsigned char out[16])
-{
-	int i = 0, hi = -1, d;
-
-	for (; *id; id++) {
-		if (*id == '-')
-			continue;
-		d = *id <= '9' ? *id - '0' : (*id | 0x20) - 'a' + 10;
-		if (hi < 0)
-			hi = d;
-		else {
-			out[i++] = hi << 4 | d;
-			hi = -1;
-		}
-	}
-}
-
-/* The slot of id: where it is, or the empty one where it would go. */
-static size_t
-seen_slot(const unsigned char id[16])
-{
-	size_t h = 0, i;
-
-	for (i = 0; i < 16; i++)
-		h = h * 31 + id[i];
-	for (h &= seencap - 1;; h = (h + 1) & (seencap - 1))
-		if (memcmp(seen[h], id, 16) == 0 ||
-		    memcmp(seen[h], noid, 16) == 0)
-			return h;
-}
-
-static int
-seen_has(const char *id)
-{
-	unsigned char b[16];
-
-	if (seencap == 0)
-		return 0;
-	id_bytes(id, b);
-	if (memcmp(b, noid, 16) == 0)
-		return 0;	/* the nil UUID is never an asset */
-	return memcmp(seen[seen_slot(b)], b, 16) == 0;
-}
-
-static void
-seen_add(const char *id)
-{
-	unsigned char b[16], (*old)[16] = seen;
-	size_t i, oldcap = seencap;
-
-	if (2 * (nseen + 1) > seencap) {
-		seencap = seencap ? 2 * seencap : 1024;
-		seen = xcalloc(seencap, 16);
-		for (i = 0; i < oldcap; i++)
-			if (memcmp(old[i], noid, 16) != 0)
-				memcpy(seen[seen_slot(old[i])], old[i], 16);
-		free(old);
-	}
-	id_bytes(id, b);
-	if (memcmp(b, noid, 16) == 0)
-		return;
-	memcpy(seen[seen_slot(b)], b, 16);
-	nseen++;
-}
+static struct idset *seen;
 
 static void __attribute__((format(printf, 2, 3)))
 group_error(long idx, const char *fmt, ...)
@@ -182,7 +115,7 @@ check_group(const cJSON *g, long idx, int *np)
 				free(v);
 				return NULL;
 			}
-		if (seen_has(aid)) {
+		if (idset_has(seen, aid)) {
 			group_error(idx, "duplicateId %s: asset %s is also in "
 			    "an earlier group", did, aid);
 			free(v);
@@ -191,7 +124,7 @@ check_group(const cJSON *g, long idx, int *np)
 		v[n++] = (cJSON *)a;
 	}
 	for (j = 0; j < n; j++)
-		seen_add(rec_str(v[j], "id"));
+		idset_put(seen, rec_str(v[j], "id"), NULL);
 	prog.assets += n;
 	*np = n;
 	return v;
@@ -371,9 +304,9 @@ from_server(struct jsplit *js)
 	struct http_resp r;
 	int rc;
 
-	src = "GET /api/duplicates";
 	env_get();
 	http_init();
+	src = xasprintf("GET %s/duplicates", api_prefix());
 	rc = http_stream("/duplicates", 0, 0, &sink, &r);
 	if (js->err[0] || fatal[0])
 		stop(js);
@@ -430,6 +363,7 @@ main(int argc, char *argv[])
 		usage();
 	}
 	progress_init(qflag);
+	seen = idset_new();
 	jsplit_init(&js, GROUP_MAX);
 	if (file)
 		from_file(file, &js);

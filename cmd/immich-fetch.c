@@ -13,59 +13,42 @@
  * DIR/.tmp is shared by every process writing to DIR and never removed.
  */
 
-#include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/types.h>
 
 #include <err.h>
-#include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
+#include "common/api.h"
+#include "common/asset.h"
+#include "common/commit.h"
+#include "common/download.h"
 #include "common/env.h"
 #include "common/fsutil.h"
 #include "common/http.h"
 #include "common/ndjson.h"
 #include "common/progress.h"
 #include "common/sha1.h"
+#include "common/sidecar.h"
 #include "common/util.h"
 
-#define SIDECAR_MAX	(16 * 1024 * 1024)
 #define MAX_UNREACHABLE	3	/* assets in a row with no reply: stop */
-#define QMAX		8	/* assets downloaded, not yet committed */
-#define PENDMAX		64	/* records waiting for their commits */
 
 static int qflag;
+static const char *dirpath;	/* the backup folder (commit.h) */
+static int dirfd = -1;
 static long long reserve = 64LL << 20;
-static char *dirpath;		/* absolute */
-static int dirfd = -1, tmpfd = -1;
-static const char *apibase = "";	/* path part of the API URL */
 static long ndown, nskip, nresume;
-static int unreachable;		/* assets in a row without any reply */
 static int anyfailed;
 
 /* The asset being worked on, for messages. */
 static cJSON *currec;
 static const struct ndjson_in *curin;
-
-struct dl {
-	int	 fd;
-	struct sha1 h;
-	struct sha1_pipe *pipe;	/* writes to fd and hashes on a thread */
-	long long size;		/* bytes in the .part file */
-	int	 werr;		/* errno of a failed write, or 0 */
-	int	 nospace;	/* the reply is larger than the free space */
-	long long need, avail;
-	char	 why[160];	/* why start() refused */
-};
 
 static void
 usage(void)
@@ -75,912 +58,219 @@ usage(void)
 	exit(EX_USAGE);
 }
 
-static long long
-asset_size(const cJSON *asset)
-{
-	return rec_num(cJSON_GetObjectItemCaseSensitive(asset, "exifInfo"),
-	    "fileSizeInByte");
-}
-
-static int
-asset_external(const cJSON *asset)
-{
-	return rec_str(asset, "libraryId") != NULL;
-}
-
-static char *
-isotime(void)
-{
-	char buf[32];
-	struct tm tm;
-	time_t t = time(NULL);
-
-	gmtime_r(&t, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return xstrdup(buf);
-}
-
 /*
- * The backup folder (and its .tmp) must be ours: whoever owns it could
- * remove or replace the backups, or plant links in .tmp.
+ * A request for asset id failed: say so in the record; stop when the
+ * server has not replied to MAX_UNREACHABLE in a row.
  */
 static void
-owned_by_us(int fd, const char *sub)
+failed_call(const char *id, char *msg)
 {
-	struct stat st;
-
-	if (fstat(fd, &st) == -1)
-		err(EX_FATAL, "%s%s", dirpath, sub);
-	if (st.st_uid != geteuid())
-		errx(EX_USAGE, "%s%s: owned by uid %ju, not by you (uid %ju): "
-		    "refusing to keep backups there", dirpath, sub,
-		    (uintmax_t)st.st_uid, (uintmax_t)geteuid());
-}
-
-/*
- * DIR/.tmp, shared with any other process writing to DIR: it is never
- * removed (another process may be about to create a file in it).
- */
-static void
-open_tmpdir(void)
-{
-	if (tmpfd != -1)
-		return;
-	if (mkdirat(dirfd, ".tmp", 0700) == -1 && errno != EEXIST)
-		err(EX_FATAL, "%s/.tmp", dirpath);
-	tmpfd = openat(dirfd, ".tmp",
-	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (tmpfd == -1)
-		err(EX_FATAL, "%s/.tmp", dirpath);
-	owned_by_us(tmpfd, "/.tmp");
-}
-
-static void __attribute__((noreturn))
-write_fatal(const char *name, int e)
-{
-	if (e == ENOSPC || e == EDQUOT)
-		errx(EX_FATAL, "%s/%s: disk full: free space or lower -r",
-		    dirpath, name);
-	errno = e;
-	err(EX_FATAL, "%s/%s: write error", dirpath, name);
-}
-
-/*
- * Commits.  A downloaded original (or none, when the file in DIR was
- * already right) and its sidecar, both written to DIR/.tmp but not yet
- * flushed, are handed to the committer thread.  It takes every job
- * queued so far as one batch: starts writeback of all the files, flushes
- * each with fdatasync, renames them into place (the original first: a
- * sidecar means its file is complete), then flushes DIR once for the
- * whole batch.  The more it falls behind, the larger its batches, so the
- * flushes cost less per file.  It also writes the records out, in input
- * order, each once the commits of all its files are done.  At most QMAX
- * jobs are in flight and PENDMAX records wait.
- */
-struct job {
-	struct job *next;	/* in the committer's queue */
-	struct job *rnext;	/* in its record's list */
-	long	 seq;
-	int	 fd;		/* the original's .part, or -1 */
-	int	 scfd;		/* the sidecar's .part */
-	int	 tfd;		/* DIR/.tmp */
-	int	 err;		/* errno of a failed rename of the original */
-	char	 id[40], part[64], sctmp[64], scname[64];
-	char	*name;		/* the original's final name */
-};
-
-struct pend {
-	struct pend *next;
-	cJSON	*rec;
-	struct ndjson_in in;	/* name and line, for messages */
-	int	 hasin;
-	int	 failed;
-	struct job *jobs;
-	long	 seq;		/* the last job it waits for */
-};
-
-/* Shared with the committer, under cm.mu. */
-static struct {
-	pthread_mutex_t mu;
-	pthread_cond_t work;	/* for the committer */
-	pthread_cond_t done;	/* for the main thread */
-	struct job *head, *tail;	/* queued */
-	int	 inflight;	/* queued or being committed */
-	long	 durable;	/* every job up to this one is committed */
-	struct pend *phead, *ptail;	/* records waiting */
-	int	 npend;
-	int	 quit;
-	int	 ferr;		/* errno of a fatal error: the committer stopped */
-	char	 fname[320];	/* the file it was about, in DIR */
-	long	 failed;	/* records it wrote out as failed */
-} cm = { .mu = PTHREAD_MUTEX_INITIALIZER, .work = PTHREAD_COND_INITIALIZER,
-    .done = PTHREAD_COND_INITIALIZER };
-static long lastseq;		/* main thread's */
-static struct job *curjobs;	/* of the record being worked on */
-static pthread_t cmth;
-static int cmstarted;
-
-/* The committer's fatal error; -1 always. */
-static int
-cm_fatal(const char *what, const char *name, int e)
-{
-	pthread_mutex_lock(&cm.mu);
-	snprintf(cm.fname, sizeof(cm.fname), "%s%s", what, name);
-	cm.ferr = e ? e : EIO;
-	pthread_mutex_unlock(&cm.mu);
-	return -1;
-}
-
-static int
-commit_batch(struct job *batch)
-{
-	struct job *j;
-
-#ifdef SYNC_FILE_RANGE_WRITE
-	/* Start writing all of them out, then wait for each. */
-	for (j = batch; j; j = j->next) {
-		if (j->fd != -1)
-			sync_file_range(j->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-		sync_file_range(j->scfd, 0, 0, SYNC_FILE_RANGE_WRITE);
-	}
-#endif
-	for (j = batch; j; j = j->next) {
-		if (j->fd != -1 && fdatasync(j->fd) == -1)
-			return cm_fatal(".tmp/", j->part, errno);
-		if (fdatasync(j->scfd) == -1)
-			return cm_fatal(".tmp/", j->sctmp, errno);
-	}
-	for (j = batch; j; j = j->next) {
-		if (j->fd != -1 && renameat(j->tfd, j->part, dirfd,
-		    j->name) == -1) {
-			j->err = errno;
-			unlinkat(j->tfd, j->sctmp, 0);
-		} else if (renameat(j->tfd, j->sctmp, dirfd, j->scname) == -1)
-			return cm_fatal("", j->scname, errno);
-		/* Closed after the rename: the lock on the .part is held
-		 * until it is gone from DIR/.tmp. */
-		if (j->fd != -1 && close(j->fd) == -1 && !j->err)
-			return cm_fatal("", j->name, errno);
-		j->fd = -1;
-		if (close(j->scfd) == -1)
-			return cm_fatal("", j->scname, errno);
-		j->scfd = -1;
-	}
-	if (fs_syncdir(dirfd) == -1)
-		return cm_fatal("", ".", errno);
-	return 0;
-}
-
-/* Write out a record whose commits are done (committer thread). */
-static void
-emit(struct pend *p)
-{
-	struct job *j, *next;
-	cJSON *backup;
-
-	backup = cJSON_GetObjectItemCaseSensitive(p->rec, "backup");
-	for (j = p->jobs; j; j = next) {
-		next = j->rnext;
-		if (j->err) {
-			cJSON_DeleteItemFromObjectCaseSensitive(backup, j->id);
-			rec_error(p->rec, p->hasin ? &p->in : NULL, j->id,
-			    "rename %s/.tmp/%s to %s: %s", dirpath, j->part,
-			    j->name, strerror(j->err));
-			p->failed = 1;
-		}
-		free(j->name);
-		free(j);
-	}
-	ndjson_emit(p->rec);
-	cJSON_Delete(p->rec);
-	if (p->failed) {
-		pthread_mutex_lock(&cm.mu);
-		cm.failed++;
-		pthread_mutex_unlock(&cm.mu);
-	}
-	free(p);
-}
-
-static void *
-committer(void *arg)
-{
-	struct job *batch, *j;
-	struct pend *p;
-	long last = 0;
-	int n;
-
-	(void)arg;
-	pthread_mutex_lock(&cm.mu);
-	for (;;) {
-		if ((p = cm.phead) != NULL && p->seq <= cm.durable) {
-			if ((cm.phead = p->next) == NULL)
-				cm.ptail = NULL;
-			cm.npend--;
-			pthread_mutex_unlock(&cm.mu);
-			emit(p);
-			pthread_mutex_lock(&cm.mu);
-			pthread_cond_broadcast(&cm.done);
-			continue;
-		}
-		if ((batch = cm.head) != NULL) {
-			cm.head = cm.tail = NULL;
-			pthread_mutex_unlock(&cm.mu);
-			for (n = 0, j = batch; j; j = j->next, n++)
-				last = j->seq;
-			if (commit_batch(batch) == -1) {
-				pthread_mutex_lock(&cm.mu);
-				pthread_cond_broadcast(&cm.done);
-				break;
-			}
-			pthread_mutex_lock(&cm.mu);
-			cm.durable = last;
-			cm.inflight -= n;
-			pthread_cond_broadcast(&cm.done);
-			continue;
-		}
-		if (cm.quit)
-			break;	/* nothing queued, nothing waiting */
-		pthread_cond_wait(&cm.work, &cm.mu);
-	}
-	pthread_mutex_unlock(&cm.mu);
-	return NULL;
-}
-
-static void
-commit_start(void)
-{
-	if ((errno = pthread_create(&cmth, NULL, committer, NULL)) != 0)
-		err(EX_FATAL, "pthread_create");
-	cmstarted = 1;
-}
-
-/* Called with cm.mu held: stop if the committer failed. */
-static void
-commit_check_locked(void)
-{
-	char name[sizeof(cm.fname)];
-	int e;
-
-	if (cm.ferr == 0)
-		return;
-	e = cm.ferr;
-	memcpy(name, cm.fname, sizeof(name));
-	pthread_mutex_unlock(&cm.mu);
-	write_fatal(name, e);
-}
-
-static void
-commit_submit(struct job *j)
-{
-	pthread_mutex_lock(&cm.mu);
-	while (cm.inflight >= QMAX && cm.ferr == 0)
-		pthread_cond_wait(&cm.done, &cm.mu);
-	commit_check_locked();
-	j->seq = ++lastseq;
-	j->next = NULL;
-	if (cm.tail)
-		cm.tail->next = j;
-	else
-		cm.head = j;
-	cm.tail = j;
-	cm.inflight++;
-	pthread_cond_signal(&cm.work);
-	pthread_mutex_unlock(&cm.mu);
-	j->rnext = curjobs;
-	curjobs = j;
-}
-
-/* Wait until every job up to seq is committed. */
-static void
-commit_wait(long seq)
-{
-	pthread_mutex_lock(&cm.mu);
-	while (cm.durable < seq && cm.ferr == 0)
-		pthread_cond_wait(&cm.done, &cm.mu);
-	commit_check_locked();
-	pthread_mutex_unlock(&cm.mu);
-}
-
-/* An asset being committed is waited for before it is looked at again. */
-static void
-commit_settle(const char *id)
-{
-	struct pend *p;
-	struct job *j;
-	long need = 0;
-
-	for (j = curjobs; j; j = j->rnext)
-		if (strcmp(j->id, id) == 0 && j->seq > need)
-			need = j->seq;
-	pthread_mutex_lock(&cm.mu);
-	for (p = cm.phead; p; p = p->next)
-		for (j = p->jobs; j; j = j->rnext)
-			if (strcmp(j->id, id) == 0 && j->seq > need)
-				need = j->seq;
-	pthread_mutex_unlock(&cm.mu);
-	if (need > 0)
-		commit_wait(need);
-}
-
-/* The record is done here: it goes out once its commits are. */
-static void
-record_done(cJSON *rec, const struct ndjson_in *in, int failed)
-{
-	struct pend *p = xcalloc(1, sizeof(*p));
-
-	p->rec = rec;
-	if (in) {
-		p->in = *in;
-		p->hasin = 1;
-	}
-	p->failed = failed;
-	p->jobs = curjobs;
-	curjobs = NULL;
-	p->seq = lastseq;
-	pthread_mutex_lock(&cm.mu);
-	while (cm.npend >= PENDMAX && cm.ferr == 0)
-		pthread_cond_wait(&cm.done, &cm.mu);
-	commit_check_locked();
-	if (cm.ptail)
-		cm.ptail->next = p;
-	else
-		cm.phead = p;
-	cm.ptail = p;
-	cm.npend++;
-	pthread_cond_signal(&cm.work);
-	pthread_mutex_unlock(&cm.mu);
-}
-
-/* Write out every record and stop the committer. */
-static void
-commit_end(void)
-{
-	if (!cmstarted)
-		return;
-	pthread_mutex_lock(&cm.mu);
-	cm.quit = 1;
-	pthread_cond_signal(&cm.work);
-	pthread_mutex_unlock(&cm.mu);
-	pthread_join(cmth, NULL);
-	cmstarted = 0;
-	pthread_mutex_lock(&cm.mu);
-	commit_check_locked();
-	pthread_mutex_unlock(&cm.mu);
-	if (cm.failed > 0) {
-		prog.failed += cm.failed;
-		anyfailed = 1;
-	}
-}
-
-/*
- * DIR/.tmp was removed under us (by an older immich-fetch that removed it
- * when it finished): make it again, once every commit from the old one is
- * done.
- */
-static void
-reopen_tmpdir(void)
-{
-	commit_wait(lastseq);
-	if (tmpfd != -1)
-		close(tmpfd);
-	tmpfd = -1;
-	open_tmpdir();
-}
-
-/*
- * GET a JSON reply; *out gets the parsed value on 200.  -1 with an error
- * recorded for the asset otherwise.  No reply at all after the retries
- * counts towards MAX_UNREACHABLE.
- */
-static int
-get_json(const char *asset, const char *path, cJSON **out)
-{
-	struct http_resp r;
-
-	*out = NULL;
-	if (http_json("GET", path, NULL, &r) == -1) {
-		rec_error(currec, curin, asset, "GET %s%s: %s", apibase, path,
-		    r.msg);
-		if (r.status == 0 && ++unreachable >= MAX_UNREACHABLE)
-			errx(EX_FATAL, "%s: server unreachable; stopping",
-			    env_get()->api);
-		http_free(&r);
-		return -1;
-	}
-	unreachable = 0;
-	if (r.status != 200) {
-		rec_error(currec, curin, asset, "GET %s%s: HTTP %ld: %s",
-		    apibase, path, r.status, r.msg);
-		http_free(&r);
-		return -1;
-	}
-	*out = cJSON_ParseWithLength(r.body, r.len);
-	http_free(&r);
-	if (*out == NULL) {
-		rec_error(currec, curin, asset, "GET %s%s: invalid JSON reply",
-		    apibase, path);
-		return -1;
-	}
-	return 0;
+	rec_error(currec, curin, id, "%s", msg);
+	free(msg);
+	if (api_unreachable() >= MAX_UNREACHABLE)
+		errx(EX_FATAL, "%s: server unreachable; stopping",
+		    env_get()->api);
 }
 
 /* GET /assets/ID: a fresh AssetResponseDto, or NULL. */
 static cJSON *
 get_asset(const char *id)
 {
-	char path[64];
+	struct api_err e;
 	cJSON *a;
 
-	snprintf(path, sizeof(path), "/assets/%s", id);
-	if (get_json(id, path, &a) == -1)
+	if (api_asset(id, &a, &e) != 1) {
+		failed_call(id, e.msg);
 		return NULL;
-	if (!cJSON_IsObject(a) || rec_str(a, "checksum") == NULL) {
-		rec_error(currec, curin, id, "GET %s%s: reply has no checksum",
-		    apibase, path);
+	}
+	if (asset_checksum(a) == NULL) {
+		rec_error(currec, curin, id, "GET %s/assets/%s: reply has no "
+		    "checksum", api_prefix(), id);
 		cJSON_Delete(a);
 		return NULL;
 	}
 	return a;
 }
 
-/* [{id, albumName}] of the albums holding the asset, or NULL. */
+/* [{id, albumName}] of the albums holding the asset, or NULL.
+ * immich-consolidate read them already: consolidated.albums.ID. */
 static cJSON *
 get_albums(const char *id)
 {
-	const cJSON *cons, *c, *al;
-	cJSON *list, *out, *o;
-	char path[80];
+	const cJSON *al;
+	struct api_err e;
+	cJSON *out;
 
-	/* immich-consolidate read them already: consolidated.albums.ID. */
-	cons = cJSON_GetObjectItemCaseSensitive(currec, "consolidated");
-	c = cJSON_GetObjectItemCaseSensitive(cons, "albums");
-	al = cJSON_GetObjectItemCaseSensitive(c, id);
+	al = rec_get(rec_get(rec_get(currec, "consolidated"), "albums"), id);
 	if (cJSON_IsArray(al))
-		list = cJSON_Duplicate(al, 1);
-	else {
-		snprintf(path, sizeof(path), "/albums?assetId=%s", id);
-		if (get_json(id, path, &list) == -1)
-			return NULL;
-	}
-	if (!cJSON_IsArray(list)) {
-		rec_error(currec, curin, id, "albums of the asset: not a list");
-		cJSON_Delete(list);
-		return NULL;
-	}
-	out = cJSON_CreateArray();
-	cJSON_ArrayForEach(al, list) {
-		if (rec_str(al, "id") == NULL)
-			continue;
-		o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "id", rec_str(al, "id"));
-		if (rec_str(al, "albumName"))
-			cJSON_AddStringToObject(o, "albumName",
-			    rec_str(al, "albumName"));
-		cJSON_AddItemToArray(out, o);
-	}
-	cJSON_Delete(list);
+		return api_album_list(al);
+	if ((out = api_albums_of(id, &e)) == NULL)
+		failed_call(id, e.msg);
 	return out;
 }
 
-/*
- * Hash an existing file in DIR (not following symlinks).  1 if it is a
- * regular file of want bytes (any size if want < 0) and got its SHA-1,
- * 0 if it is something else, -1 if there is nothing.
- */
-static int
-hash_existing(const char *name, long long want, char sha[SHA1_B64LEN],
-    long long *bytes)
+/* One asset being backed up. */
+struct fa {
+	const char *id;
+	const cJSON *asset;	/* the metadata used */
+	cJSON	*fresh;		/* a copy from the server, or NULL */
+	const char *checksum;	/* the server's, of asset */
+	long long size;		/* of asset; -1 if it does not say */
+	int	 external;	/* asset is in an external library */
+	char	*name;		/* ID-NAME in DIR */
+	char	 sha[SHA1_B64LEN];	/* of the file (downloaded or there) */
+	long long bytes;
+	int	 fd;		/* the download, or -1 */
+	char	 prevsha[SHA1_B64LEN];	/* an external file there, or "" */
+};
+
+static void
+set_asset(struct fa *f, const cJSON *asset)
 {
-	struct stat st;
-	struct sha1 h;
-	int fd, rv;
-
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
-	    O_NONBLOCK);
-	if (fd == -1)
-		return errno == ENOENT ? -1 : 0;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (want >= 0 && st.st_size != want)) {
-		close(fd);
-		return 0;
-	}
-	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	sha1_init(&h);
-	*bytes = 0;
-	rv = sha1_fd(&h, fd, -1, bytes, NULL);
-	close(fd);
-	sha1_final(&h, sha);
-	sha1_free(&h);
-	if (rv == -1) {
-		warn("%s/%s", dirpath, name);
-		return 0;
-	}
-	return 1;
-}
-
-/* The backup entry for the record. */
-static cJSON *
-make_entry(const char *file, const char *id, long long bytes,
-    const char *sha, const char *checksum, int external,
-    const char *livePhotoOf)
-{
-	cJSON *e = cJSON_CreateObject();
-	char *p;
-
-	p = xasprintf("%s/%s", dirpath, file);
-	cJSON_AddStringToObject(e, "path", p);
-	free(p);
-	cJSON_AddNumberToObject(e, "bytes", bytes);
-	cJSON_AddStringToObject(e, "sha1", sha);
-	cJSON_AddStringToObject(e, "checksum", checksum);
-	p = xasprintf("%s/%s.json", dirpath, id);
-	cJSON_AddStringToObject(e, "sidecar", p);
-	free(p);
-	if (external)
-		cJSON_AddTrueToObject(e, "external");
-	if (livePhotoOf)
-		cJSON_AddStringToObject(e, "livePhotoOf", livePhotoOf);
-	return e;
-}
-
-/*
- * An intact earlier backup of the asset, from its sidecar: the file the
- * sidecar names is there with the size and SHA-1 it records, and that
- * SHA-1 is the server's checksum.  want is the checksum the record
- * expects, if it has one.  Returns the entry and the sidecar's asset in
- * *asset, or NULL.  Never for an external-library asset: nothing but its
- * size vouches for its bytes, and wrong bytes of the right size from an
- * earlier run would be kept for ever; it is downloaded again and compared
- * (fetch_asset).
- */
-static cJSON *
-from_sidecar(const char *id, const char *want, const char *livePhotoOf,
-    cJSON **asset)
-{
-	char scname[64], sha[SHA1_B64LEN], *buf, *prefix;
-	const char *file, *ssha, *sum;
-	long long bytes, got = 0;
-	cJSON *sc, *e = NULL;
-	int external;
-
-	*asset = NULL;
-	snprintf(scname, sizeof(scname), "%s.json", id);
-	if ((buf = fs_slurp(dirfd, scname, SIDECAR_MAX, NULL)) == NULL)
-		return NULL;
-	sc = cJSON_Parse(buf);
-	free(buf);
-	file = rec_str(sc, "file");
-	ssha = rec_str(sc, "sha1");
-	sum = rec_str(sc, "checksum");
-	bytes = rec_num(sc, "bytes");
-	external = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sc,
-	    "external"));
-	prefix = xasprintf("%s-", id);
-	if (file == NULL || ssha == NULL || sum == NULL || bytes < 0 ||
-	    strncmp(file, prefix, strlen(prefix)) != 0 ||
-	    strchr(file, '/') != NULL ||
-	    !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(sc, "asset")))
-		goto out;
-	if (want && strcmp(want, sum) != 0)
-		goto out;	/* the server has other bytes now */
-	if (external || strcmp(ssha, sum) != 0)
-		goto out;
-	if (hash_existing(file, bytes, sha, &got) != 1 ||
-	    strcmp(sha, ssha) != 0)
-		goto out;
-	e = make_entry(file, id, bytes, sha, sum, external, livePhotoOf);
-	*asset = cJSON_DetachItemFromObjectCaseSensitive(sc, "asset");
-out:
-	free(prefix);
-	cJSON_Delete(sc);
-	return e;
-}
-
-/* Does DIR/ID.json name file as the asset's original? */
-static int
-sidecar_names(const char *id, const char *file)
-{
-	char scname[64], *buf;
-	const char *f;
-	cJSON *sc;
-	int rv;
-
-	snprintf(scname, sizeof(scname), "%s.json", id);
-	if ((buf = fs_slurp(dirfd, scname, SIDECAR_MAX, NULL)) == NULL)
-		return 0;
-	sc = cJSON_Parse(buf);
-	free(buf);
-	rv = (f = rec_str(sc, "file")) != NULL && strcmp(f, file) == 0;
-	cJSON_Delete(sc);
-	return rv;
-}
-
-static int
-sink_start(void *arg, long long offset, long long total)
-{
-	struct dl *d = arg;
-
-	if (offset != d->size) {
-		if (offset > d->size) {
-			snprintf(d->why, sizeof(d->why), "the reply starts "
-			    "at byte %lld, the file has %lld", offset,
-			    d->size);
-			return -1;
-		}
-		/* Start again from offset (0 when the Range was ignored). */
-		if (sha1_pipe_drain(d->pipe) == -1 ||
-		    ftruncate(d->fd, offset) == -1 ||
-		    lseek(d->fd, 0, SEEK_SET) == -1) {
-			d->werr = errno;
-			return -1;
-		}
-		sha1_reset(&d->h);
-		d->size = 0;
-		if (offset > 0 && (sha1_fd(&d->h, d->fd, offset, &d->size,
-		    NULL) == -1 || d->size != offset)) {
-			d->werr = errno ? errno : EIO;
-			return -1;
-		}
-		if (lseek(d->fd, offset, SEEK_SET) == -1) {
-			d->werr = errno;
-			return -1;
-		}
-	}
-	if (total >= 0) {
-		d->avail = fs_avail(dirfd);
-		d->need = total - offset + reserve;
-		if (d->avail >= 0 && d->avail < d->need) {
-			d->nospace = 1;
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static int
-sink_data(void *arg, const char *buf, size_t len)
-{
-	struct dl *d = arg;
-
-	if (sha1_pipe_feed(d->pipe, buf, len) == -1) {
-		d->werr = errno;
-		return -1;
-	}
-	d->size += len;
-	prog.bytes += len;
-	progress_tick();
-	return 0;
+	f->asset = asset;
+	f->checksum = asset_checksum(asset);
+	f->size = asset_size(asset);
+	f->external = asset_external(asset);
 }
 
 /* Do the bytes match what the server says the asset is? */
 static int
-intact(const char *sha, long long bytes, const char *checksum,
-    long long size, int external)
+intact(const struct fa *f)
 {
-	if (size >= 0 && bytes != size)
+	if (f->size >= 0 && f->bytes != f->size)
 		return 0;
-	return external || strcmp(sha, checksum) == 0;
+	return f->external || strcmp(f->sha, f->checksum) == 0;
 }
 
 /*
- * Is a partial download left in DIR/.tmp one this user's immich-fetch
- * made: a single link, owned by us, mode 0600 at most?  If not, why.
+ * What to do with a download: 1 keep it, 0 download again, -1 throw it
+ * away (the error recorded).  firstsha and *restarted are the download
+ * loop's.
  */
 static int
-part_private(const struct stat *st, char *why, size_t whysz)
+verdict(struct fa *f, char firstsha[SHA1_B64LEN], int resumed,
+    int *restarted)
 {
-	if (st->st_nlink != 1)
-		snprintf(why, whysz, "has %ju links", (uintmax_t)st->st_nlink);
-	else if (st->st_uid != geteuid())
-		snprintf(why, whysz, "owned by uid %ju, not by you",
-		    (uintmax_t)st->st_uid);
-	else if ((st->st_mode & 07777 & ~0600) != 0)
-		snprintf(why, whysz, "mode %04o, not 0600",
-		    (unsigned)(st->st_mode & 07777));
-	else
-		return 1;
-	return 0;
-}
-
-/*
- * Stream the original into DIR/.tmp/ID.part, resuming a partial one.
- * Returns 0 with the part's SHA-1 and size, or -1 after recording the
- * error (the part is kept for a resume when the transfer was cut).
- */
-static int
-download(const char *id, long long size, char *part, int *fdp,
-    char sha[SHA1_B64LEN], long long *bytes, int *resumed)
-{
-	struct http_sink sink = { sink_start, sink_data, NULL };
-	struct http_resp r;
-	struct stat st;
-	struct dl d;
-	char path[64], why[80];
-	long long have = 0, avail, need;
-	int fd, rv;
-
-	*resumed = 0;
-	open_tmpdir();
-	memset(&d, 0, sizeof(d));
-	fd = openat(tmpfd, part, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1 && errno != ENOENT)
-		err(EX_FATAL, "%s/.tmp/%s", dirpath, part);
-	if (fd != -1) {
-		if (fstat(fd, &st) == -1)
-			err(EX_FATAL, "%s/.tmp/%s", dirpath, part);
-		if (!S_ISREG(st.st_mode))
-			errx(EX_FATAL, "%s/.tmp/%s: not a regular file",
-			    dirpath, part);
-		if (!part_private(&st, why, sizeof(why))) {
-			/* Writing to it would write to a file that is not
-			 * ours alone (a hard link), or keep its mode. */
-			warnx("%s/.tmp/%s: %s: not resuming it; removed it and "
-			    "starting again", dirpath, part, why);
-			close(fd);
-			fd = -1;
-			if (unlinkat(tmpfd, part, 0) == -1 && errno != ENOENT)
-				err(EX_FATAL, "%s/.tmp/%s", dirpath, part);
-		} else {
-			have = st.st_size;
-			if (size >= 0 && have > size)
-				have = 0;	/* not a prefix: start again */
+	if (!intact(f) && f->fresh == NULL) {
+		/* The record's copy may be stale: ask the server. */
+		if ((f->fresh = get_asset(f->id)) == NULL)
+			return -1;
+		if (strcmp(asset_checksum(f->fresh), f->checksum) != 0) {
+			warnx("asset %s: the checksum changed on the server "
+			    "since the record was made", f->id);
+			set_asset(f, f->fresh);
 		}
 	}
-
-	/* Enough room for the rest of it, and the reserve? */
-	avail = fs_avail(dirfd);
-	need = (size > have ? size - have : 0) + reserve;
-	if (avail >= 0 && avail < need) {
-		if (fd != -1)
-			close(fd);
-		errx(EX_FATAL, "%s: need %lld bytes, %lld free: free space "
-		    "or lower -r", dirpath, need, avail);
-	}
-	if (fd == -1)
-		fd = openat(tmpfd, part, O_RDWR | O_CREAT | O_EXCL |
-		    O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd == -1 && errno == ENOENT) {
-		reopen_tmpdir();
-		fd = openat(tmpfd, part, O_RDWR | O_CREAT | O_EXCL |
-		    O_NOFOLLOW | O_CLOEXEC, 0600);
-	}
-	if (fd == -1)
-		err(EX_FATAL, "%s/.tmp/%s", dirpath, part);
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		rec_error(currec, curin, id, "%s/.tmp/%s: another process is "
-		    "downloading it", dirpath, part);
-		close(fd);
+	if (intact(f)) {
+		if (!f->external || f->prevsha[0] == '\0' ||
+		    strcmp(f->sha, f->checksum) == 0 ||
+		    strcmp(f->sha, f->prevsha) == 0)
+			return 1;
+		/*
+		 * An external asset whose new download differs from the
+		 * file already there, and neither can be checked against
+		 * the server: a third download decides.
+		 */
+		if (firstsha[0] == '\0') {
+			warnx("%s/%s: external-library asset: the new download "
+			    "(SHA-1 %s) differs from the file there (SHA-1 %s) "
+			    "and neither can be checked; downloading it again "
+			    "to decide", dirpath, f->name, f->sha, f->prevsha);
+			snprintf(firstsha, SHA1_B64LEN, "%s", f->sha);
+			*restarted = 1;
+			return 0;
+		}
+		if (strcmp(f->sha, firstsha) == 0) {
+			warnx("%s/%s: external-library asset: two new downloads "
+			    "agree; replacing the file", dirpath, f->name);
+			return 1;
+		}
+		rec_error(currec, curin, f->id, "external-library asset: the "
+		    "file there and two new downloads all differ (SHA-1 %s, "
+		    "%s, %s); removed the downloads", f->prevsha, firstsha,
+		    f->sha);
 		return -1;
 	}
-	d.fd = fd;
-	sha1_init(&d.h);
-	if (have > 0) {
-		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-		if (sha1_fd(&d.h, fd, have, &d.size, NULL) == -1 ||
-		    d.size != have)
-			err(EX_FATAL, "%s/.tmp/%s: read error", dirpath, part);
-		nresume++;
-		*resumed = 1;
-	} else if (ftruncate(fd, 0) == -1)
-		write_fatal(part, errno);
-	if (lseek(fd, d.size, SEEK_SET) == -1)
-		err(EX_FATAL, "%s/.tmp/%s", dirpath, part);
-
-	if (size > 0 && d.size == size) {
-		/* Complete already (killed before the rename). */
-		sha1_final(&d.h, sha);
-		sha1_free(&d.h);
-		*bytes = d.size;
-		*fdp = fd;
+	if (resumed && !*restarted) {
+		/* The partial file was not a prefix of the original. */
+		warnx("asset %s: the resumed download does not match the "
+		    "server's checksum; downloading it again from the start",
+		    f->id);
+		*restarted = 1;
 		return 0;
 	}
-	sink.arg = &d;
-	d.pipe = sha1_pipe_new(&d.h, fd);
-	snprintf(path, sizeof(path), "/assets/%s/original", id);
-	rv = http_stream(path, d.size, 1, &sink, &r);
-	if (rv == 0 && r.status == 416 && d.size > 0) {
-		/* The partial file is not shorter than the original. */
-		http_free(&r);
-		if (ftruncate(fd, 0) == -1 || lseek(fd, 0, SEEK_SET) == -1)
-			write_fatal(part, errno);
-		sha1_reset(&d.h);
-		d.size = 0;
-		rv = http_stream(path, 0, 1, &sink, &r);
-	}
-	/* Everything received is in the file (a resume needs it). */
-	if (sha1_pipe_drain(d.pipe) == -1 && !d.werr)
-		d.werr = errno;
-	sha1_pipe_free(d.pipe);
-	if (rv == 0 && r.status >= 200 && r.status < 300)
-		unreachable = 0;
-	if (d.nospace || d.werr) {
-		close(fd);
-		unlinkat(tmpfd, part, 0);
-		if (d.nospace)
-			errx(EX_FATAL, "%s: need %lld bytes, %lld free: free "
-			    "space or lower -r", dirpath, d.need, d.avail);
-		write_fatal(part, d.werr);
-	}
-	if (rv == -1 || r.status < 200 || r.status >= 300) {
-		if (rv == -1)
-			rec_error(currec, curin, id, "GET %s%s: %s%s%s",
-			    apibase, path, r.msg, d.why[0] ? ": " : "",
-			    d.why);
-		else
-			rec_error(currec, curin, id, "GET %s%s: HTTP %ld: %s",
-			    apibase, path, r.status, r.msg);
-		if (rv == -1 && r.status == 0 &&
-		    ++unreachable >= MAX_UNREACHABLE)
-			errx(EX_FATAL, "%s: server unreachable; stopping",
-			    env_get()->api);
-		http_free(&r);
-		sha1_free(&d.h);
-		close(fd);
-		if (d.size == 0)
-			unlinkat(tmpfd, part, 0);
-		return -1;
-	}
-	http_free(&r);
-	sha1_final(&d.h, sha);
-	sha1_free(&d.h);
-	*bytes = d.size;
-	*fdp = fd;
-	return 0;
+	if (f->size >= 0 && f->bytes != f->size)
+		rec_error(currec, curin, f->id, "downloaded %lld bytes, the "
+		    "server says %lld; removed the download", f->bytes,
+		    f->size);
+	else
+		rec_error(currec, curin, f->id, "the downloaded bytes do not "
+		    "match the server's checksum (SHA-1 %s, checksum %s); "
+		    "removed the download", f->sha, f->checksum);
+	return -1;
 }
 
-/* Write the sidecar to DIR/.tmp/ID.json.part, unflushed; returns its fd
- * for the committer. */
+/* Download the asset into DIR/.tmp/ID.part until it is one to keep:
+ * 0 with f->fd, or -1 (the error recorded). */
 static int
-write_sidecar(const char *id, const char *file, const cJSON *asset,
-    cJSON *albums, long long bytes, const char *sha, const char *checksum,
-    int external, const char *livePhotoOf)
+download(struct fa *f)
 {
-	const cJSON *tags, *t;
-	cJSON *sc, *tl;
-	char tmp[64], *s, *at;
-	size_t len;
-	int fd;
+	char firstsha[SHA1_B64LEN] = "", part[64], *msg;
+	struct dl_result dl;
+	int restarted = 0, rv;
 
-	sc = cJSON_CreateObject();
-	cJSON_AddItemToObject(sc, "asset", cJSON_Duplicate(asset, 1));
-	if (albums)
-		cJSON_AddItemToObject(sc, "albums", albums);
-	tl = cJSON_AddArrayToObject(sc, "tags");
-	tags = cJSON_GetObjectItemCaseSensitive(asset, "tags");
-	cJSON_ArrayForEach(t, tags) {
-		const char *v = rec_str(t, "value");
-		if (v == NULL)
-			v = rec_str(t, "name");
-		if (v)
-			cJSON_AddItemToArray(tl, cJSON_CreateString(v));
-	}
-	cJSON_AddStringToObject(sc, "file", file);
-	cJSON_AddNumberToObject(sc, "bytes", bytes);
-	cJSON_AddStringToObject(sc, "sha1", sha);
-	cJSON_AddStringToObject(sc, "checksum", checksum);
-	if (external)
-		cJSON_AddTrueToObject(sc, "external");
-	if (livePhotoOf)
-		cJSON_AddStringToObject(sc, "livePhotoOf", livePhotoOf);
-	at = isotime();
-	cJSON_AddStringToObject(sc, "fetchedAt", at);
-	free(at);
-	if ((s = cJSON_Print(sc)) == NULL)
-		errx(EX_FATAL, "out of memory");
-	cJSON_Delete(sc);
-	snprintf(tmp, sizeof(tmp), "%s.json.part", id);
-	open_tmpdir();
-	len = strlen(s);
-	s[len] = '\n';		/* in place of the NUL */
-	fd = fs_create_file(tmpfd, tmp, s, len + 1);
-	if (fd == -1 && errno == ENOENT) {
-		reopen_tmpdir();
-		fd = fs_create_file(tmpfd, tmp, s, len + 1);
-	}
-	if (fd == -1)
-		write_fatal(tmp, errno);
-	free(s);
-	return fd;
+	snprintf(part, sizeof(part), "%s.part", f->id);
+	do {
+		rv = dl_original(f->id, f->size, reserve, &dl, &msg);
+		if (dl.resumed)
+			nresume++;
+		if (rv == -1) {
+			failed_call(f->id, msg);
+			return -1;
+		}
+		f->fd = dl.fd;
+		f->bytes = dl.bytes;
+		snprintf(f->sha, sizeof(f->sha), "%s", dl.sha);
+		if ((rv = verdict(f, firstsha, dl.resumed, &restarted)) != 1) {
+			/* Not a backup: throw it away. */
+			close(f->fd);
+			f->fd = -1;
+			unlinkat(commit_tmpfd(), part, 0);
+		}
+	} while (rv == 0);
+	return rv == 1 ? 0 : -1;
+}
+
+/*
+ * The sidecar, then both files handed to the committer (the download
+ * when downloaded, else only the sidecar of the file already there): the
+ * backup entry, or NULL (the error recorded).
+ */
+static cJSON *
+commit_backup(struct fa *f, const char *livePhotoOf, int downloaded,
+    cJSON **used)
+{
+	cJSON *albums = NULL;
+	char *sc;
+	size_t len;
+	int external;
+
+	if (livePhotoOf == NULL && (albums = get_albums(f->id)) == NULL)
+		return NULL;	/* a complete .part is kept: no new download */
+	external = f->external && strcmp(f->sha, f->checksum) != 0;
+	sc = sidecar_text(f->name, f->asset, albums, f->bytes, f->sha,
+	    f->checksum, external, livePhotoOf, &len);
+	/* Flushed and renamed into place by the committer; the record
+	 * goes out when that is done. */
+	commit_file(f->id, downloaded ? f->fd : -1, f->name, sc, len);
+	free(sc);
+	f->fd = -1;
+	if (downloaded)
+		ndown++;
+	*used = f->fresh ? f->fresh : cJSON_Duplicate(f->asset, 1);
+	f->fresh = NULL;
+	return sidecar_entry(dirpath, f->name, f->id, f->bytes, f->sha,
+	    f->checksum, external, livePhotoOf);
 }
 
 /*
@@ -993,161 +283,61 @@ static cJSON *
 fetch_asset(const char *id, const cJSON *asset, const char *livePhotoOf,
     cJSON **used)
 {
-	char sha[SHA1_B64LEN], part[64], *safe;
-	char prevsha[SHA1_B64LEN] = "", firstsha[SHA1_B64LEN] = "";
-	char *name = NULL;
-	const char *want, *checksum;
-	cJSON *fresh = NULL, *albums = NULL, *e = NULL;
-	struct job *j;
-	long long size, bytes = 0;
-	int fd = -1, external, have, resumed = 0, restarted = 0;
-	int downloaded = 0, scfd;
+	struct fa f = { .id = id, .fd = -1 };
+	const char *want;
+	cJSON *e;
+	char *safe;
+	int have, downloaded = 0;
 
 	*used = NULL;
 	prog.assets++;
 	commit_settle(id);
-	want = asset ? rec_str(asset, "checksum") : NULL;
-	if ((e = from_sidecar(id, want, livePhotoOf, used)) != NULL) {
+	want = asset ? asset_checksum(asset) : NULL;
+	if ((e = sidecar_intact(dirfd, dirpath, id, want, livePhotoOf,
+	    used)) != NULL) {
 		nskip++;
 		return e;
 	}
 	if (asset == NULL || want == NULL ||
 	    rec_str(asset, "originalFileName") == NULL) {
-		if ((fresh = get_asset(id)) == NULL)
+		if ((f.fresh = get_asset(id)) == NULL)
 			return NULL;
-		asset = fresh;
+		asset = f.fresh;
 	}
-	checksum = rec_str(asset, "checksum");
-	external = asset_external(asset);
-	size = asset_size(asset);
+	set_asset(&f, asset);
 	safe = fs_safename(rec_str(asset, "originalFileName"));
-	name = xasprintf("%s-%s", id, safe);
+	f.name = xasprintf("%s-%s", id, safe);
 	free(safe);
-	snprintf(part, sizeof(part), "%s.part", id);
 
 	/* Already there and intact? */
-	have = hash_existing(name, size, sha, &bytes);
-	if (have == 1 && strcmp(sha, checksum) == 0) {
+	have = sidecar_hash_file(dirfd, dirpath, f.name, f.size, f.sha,
+	    &f.bytes);
+	if (have == 1 && strcmp(f.sha, f.checksum) == 0)
 		nskip++;
-		goto sidecar;
+	else {
+		if (have == 1 && f.external) {
+			/* Its bytes cannot be checked: download them again
+			 * and compare (verdict).  Quietly when an earlier
+			 * run wrote it. */
+			snprintf(f.prevsha, sizeof(f.prevsha), "%s", f.sha);
+			if (!sidecar_names(dirfd, id, f.name))
+				warnx("%s/%s: exists without a sidecar and "
+				    "cannot be checked (external library); "
+				    "downloading it again", dirpath, f.name);
+		} else if (have != -1)
+			warnx("%s/%s: exists but does not match the server's "
+			    "checksum %s; downloading it again to replace it",
+			    dirpath, f.name, f.checksum);
+		if (download(&f) == -1)
+			goto out;
+		downloaded = 1;	/* the committer starts writing it out */
 	}
-	if (have == 1 && external) {
-		/* Its bytes cannot be checked: download them again and
-		 * compare (below).  Quietly when an earlier run wrote it. */
-		snprintf(prevsha, sizeof(prevsha), "%s", sha);
-		if (!sidecar_names(id, name))
-			warnx("%s/%s: exists without a sidecar and cannot be "
-			    "checked (external library); downloading it again",
-			    dirpath, name);
-	} else if (have != -1)
-		warnx("%s/%s: exists but does not match the server's "
-		    "checksum %s; downloading it again to replace it",
-		    dirpath, name, checksum);
-
-again:
-	if (download(id, size, part, &fd, sha, &bytes, &resumed) == -1)
-		goto fail;
-	if (!intact(sha, bytes, checksum, size, external) && fresh == NULL) {
-		/* The record's copy may be stale: ask the server. */
-		if ((fresh = get_asset(id)) == NULL)
-			goto discard;
-		if (strcmp(rec_str(fresh, "checksum"), checksum) != 0) {
-			warnx("asset %s: the checksum changed on the server "
-			    "since the record was made", id);
-			asset = fresh;
-			checksum = rec_str(fresh, "checksum");
-			size = asset_size(fresh);
-			external = asset_external(fresh);
-		}
-	}
-	if (intact(sha, bytes, checksum, size, external)) {
-		if (!external || prevsha[0] == '\0' ||
-		    strcmp(sha, checksum) == 0 || strcmp(sha, prevsha) == 0)
-			goto done;
-		/*
-		 * An external asset whose new download differs from the
-		 * file already there, and neither can be checked against
-		 * the server: a third download decides.
-		 */
-		if (firstsha[0] == '\0') {
-			warnx("%s/%s: external-library asset: the new download "
-			    "(SHA-1 %s) differs from the file there (SHA-1 %s) "
-			    "and neither can be checked; downloading it again "
-			    "to decide", dirpath, name, sha, prevsha);
-			snprintf(firstsha, sizeof(firstsha), "%s", sha);
-			close(fd);
-			fd = -1;
-			unlinkat(tmpfd, part, 0);
-			restarted = 1;
-			goto again;
-		}
-		if (strcmp(sha, firstsha) == 0) {
-			warnx("%s/%s: external-library asset: two new downloads "
-			    "agree; replacing the file", dirpath, name);
-			goto done;
-		}
-		rec_error(currec, curin, id, "external-library asset: the "
-		    "file there and two new downloads all differ (SHA-1 %s, "
-		    "%s, %s); removed the downloads", prevsha, firstsha, sha);
-		goto discard;
-	}
-	if (resumed && !restarted) {
-		/* The partial file was not a prefix of the original. */
-		warnx("asset %s: the resumed download does not match the "
-		    "server's checksum; downloading it again from the start",
-		    id);
-		close(fd);
-		fd = -1;
-		unlinkat(tmpfd, part, 0);
-		restarted = 1;
-		goto again;
-	}
-	if (size >= 0 && bytes != size)
-		rec_error(currec, curin, id, "downloaded %lld bytes, the "
-		    "server says %lld; removed the download", bytes, size);
-	else
-		rec_error(currec, curin, id, "the downloaded bytes do not "
-		    "match the server's checksum (SHA-1 %s, checksum %s); "
-		    "removed the download", sha, checksum);
-discard:
-	/* Not a backup: throw it away. */
-	close(fd);
-	fd = -1;
-	unlinkat(tmpfd, part, 0);
-	goto fail;
-
-done:
-	downloaded = 1;	/* the committer starts writing it out */
-
-sidecar:
-	if (livePhotoOf == NULL && (albums = get_albums(id)) == NULL)
-		goto fail;	/* a complete .part is kept: no new download */
-	external = external && strcmp(sha, checksum) != 0;
-	scfd = write_sidecar(id, name, asset, albums, bytes, sha, checksum,
-	    external, livePhotoOf);
-	/* Flushed and renamed into place by the committer; the record
-	 * goes out when that is done. */
-	j = xcalloc(1, sizeof(*j));
-	j->fd = downloaded ? fd : -1;
-	fd = -1;
-	j->scfd = scfd;
-	j->tfd = tmpfd;
-	snprintf(j->id, sizeof(j->id), "%s", id);
-	snprintf(j->part, sizeof(j->part), "%s", part);
-	snprintf(j->sctmp, sizeof(j->sctmp), "%s.json.part", id);
-	snprintf(j->scname, sizeof(j->scname), "%s.json", id);
-	j->name = xstrdup(name);
-	commit_submit(j);
-	if (downloaded)
-		ndown++;
-	e = make_entry(name, id, bytes, sha, checksum, external, livePhotoOf);
-	*used = fresh ? fresh : cJSON_Duplicate(asset, 1);
-	fresh = NULL;
-fail:
-	if (fd != -1)
-		close(fd);
-	cJSON_Delete(fresh);
-	free(name);
+	e = commit_backup(&f, livePhotoOf, downloaded, used);
+out:
+	if (f.fd != -1)
+		close(f.fd);
+	cJSON_Delete(f.fresh);
+	free(f.name);
 	return e;
 }
 
@@ -1169,7 +359,7 @@ fetch_one(cJSON *backup, const char *id, const cJSON *asset, cJSON **used)
 	if ((e = fetch_asset(id, asset, NULL, used)) == NULL)
 		return -1;
 	cJSON_AddItemToObject(backup, id, e);
-	vid = rec_str(*used, "livePhotoVideoId");
+	vid = asset_video(*used);
 	if (vid == NULL)
 		return 0;
 	cJSON_AddStringToObject(e, "video", vid);
@@ -1205,7 +395,6 @@ do_record(cJSON *rec, const struct ndjson_in *in)
 
 	currec = rec;
 	curin = in;
-	prog.records++;
 	trash = cJSON_GetObjectItemCaseSensitive(rec, "trash");
 	if (!cJSON_IsArray(trash)) {
 		rec_error(rec, in, NULL, "no trash list in the record");
@@ -1230,6 +419,17 @@ do_record(cJSON *rec, const struct ndjson_in *in)
 	return bad || nerrors(rec) > n0 ? -1 : 0;
 }
 
+/* The record goes out once its backups are committed. */
+static int
+fetch_record(cJSON *rec, const struct ndjson_in *in, void *arg)
+{
+	int failed = do_record(rec, in) == -1;
+
+	(void)arg;
+	commit_record(rec, in, failed);
+	return failed ? -1 : 0;
+}
+
 static void
 do_id(const char *id)
 {
@@ -1248,49 +448,20 @@ do_id(const char *id)
 		cJSON_AddItemToArray(assets, used);
 	}
 	cJSON_AddItemToObject(rec, "backup", backup);
-	record_done(rec, NULL, rv == -1);
-}
-
-static void
-open_dir(const char *dir)
-{
-	char *p;
-	int fd;
-
-	if (fs_mkdirs(dir) == -1)
-		err(EX_FATAL, "%s", dir);
-	if ((p = realpath(dir, NULL)) == NULL)
-		err(EX_FATAL, "%s", dir);
-	dirpath = p;
-	dirfd = open(dirpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd == -1)
-		err(EX_FATAL, "%s", dirpath);
-	owned_by_us(dirfd, "");
-	/* And DIR/.tmp, if there, before anything is done. */
-	if ((fd = openat(dirfd, ".tmp", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) != -1) {
-		owned_by_us(fd, "/.tmp");
-		close(fd);
+	commit_record(rec, NULL, rv == -1);
+	if (rv == -1) {
+		prog.failed++;
+		anyfailed = 1;
 	}
-}
-
-static void
-set_apibase(void)
-{
-	const char *u = env_get()->api, *p;
-
-	if ((p = strstr(u, "://")) != NULL && (p = strchr(p + 3, '/')))
-		apibase = p;
 }
 
 int
 main(int argc, char *argv[])
 {
-	struct ndjson_in in;
 	const char *dir = NULL;
 	char extra[128];
-	cJSON *rec;
-	int ch, i, r;
+	long n;
+	int ch, i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((ch = getopt(argc, argv, "d:qr:V")) != -1) {
@@ -1325,31 +496,22 @@ main(int argc, char *argv[])
 			usage();
 		}
 	umask(077);
-	set_apibase();
 	http_init();
-	open_dir(dir);
+	commit_open(dir);
+	dirpath = commit_path();
+	dirfd = commit_dirfd();
 	progress_init(qflag);
 
 	commit_start();
-	if (argc > 0) {
-		for (i = 0; i < argc; i++)
-			do_id(argv[i]);
-	} else {
-		ndjson_open(&in, stdin, "stdin");
-		while ((r = ndjson_next(&in, &rec)) != 0) {
-			if (r == -1) {
-				prog.records++;
-				prog.failed++;
-				anyfailed = 1;
-				continue;
-			}
-			record_done(rec, &in, do_record(rec, &in) == -1);
-		}
-		ndjson_close(&in);
+	for (i = 0; i < argc; i++)
+		do_id(argv[i]);
+	if (argc == 0 && ndjson_loop(stdin, "stdin", fetch_record, NULL) !=
+	    EX_DONE)
+		anyfailed = 1;
+	if ((n = commit_end()) > 0) {
+		prog.failed += n;
+		anyfailed = 1;
 	}
-	commit_end();
-	if (tmpfd != -1)
-		close(tmpfd);
 	ndjson_finish();
 	snprintf(extra, sizeof(extra), "%ld downloaded, %ld already there, "
 	    "%ld resumed", ndown, nskip, nresume);

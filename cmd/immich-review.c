@@ -29,6 +29,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "common/api.h"
 #include "common/env.h"
 #include "common/http.h"
 #include "common/ndjson.h"
@@ -117,10 +118,10 @@ has_thumb(void *arg, const char *id)
 /* No reply after every retry: say so once; the page is finished without
  * the thumbnails still to come. */
 static void
-unreachable(const char *path, const struct http_resp *r)
+unreachable(const char *msg)
 {
-	warnx("GET /api%s: %s; no more requests (the page is written "
-	    "without them)", path, r->msg);
+	warnx("%s; no more requests (the page is written without them)",
+	    msg);
 	gone = 1;
 }
 
@@ -130,7 +131,7 @@ fetch_thumb(const char *id)
 	struct tsink t = { -1, 0 };
 	struct http_sink sink = { t_start, t_data, &t };
 	struct http_resp r;
-	char name[64], tmp[72], *path;
+	char name[64], tmp[72], *path, *msg;
 	struct stat st;
 	int rc;
 
@@ -149,13 +150,17 @@ fetch_thumb(const char *id)
 	if (fstat(t.fd, &st) == -1 || close(t.fd) == -1)
 		err(EX_FATAL, "thumbs/%s", tmp);
 	if (rc == -1 && r.status == 0) {
-		unreachable(path, &r);
+		msg = xasprintf("GET %s%s: no reply: %s", api_prefix(), path,
+		    r.msg);
+		unreachable(msg);
+		free(msg);
 		nfailed++;
 	} else if (r.status == 404 || (rc == 0 && r.status / 100 == 2 &&
 	    st.st_size == 0))
 		nmissing++;	/* the page shows a placeholder */
 	else if (rc == -1 || r.status / 100 != 2) {
-		warnx("GET /api%s: HTTP %ld: %s", path, r.status, r.msg);
+		warnx("GET %s%s: HTTP %ld: %s", api_prefix(), path, r.status,
+		    r.msg);
 		nfailed++;
 	} else {
 		if (renameat(tfd, tmp, tfd, name) == -1)
@@ -174,28 +179,20 @@ fetch_thumb(const char *id)
 static void
 fetch_albums(const char *id)
 {
-	struct http_resp r;
-	char *path;
+	struct api_err e;
 	cJSON *j;
 
-	if (gone || !valid_uuid(id) ||
-	    cJSON_GetObjectItemCaseSensitive(albums, id))
+	if (gone || !valid_uuid(id) || rec_get(albums, id))
 		return;
-	path = xasprintf("/albums?assetId=%s", id);
-	if (http_json("GET", path, NULL, &r) == -1 && r.status == 0)
-		unreachable(path, &r);
-	else if (r.status != 200) {
-		warnx("GET /api%s: HTTP %ld: %s", path, r.status, r.msg);
-		nfailed++;
-	} else if ((j = cJSON_ParseWithLength(r.body, r.len)) == NULL ||
-	    !cJSON_IsArray(j)) {
-		warnx("GET /api%s: reply is not a JSON array", path);
-		cJSON_Delete(j);
-		nfailed++;
-	} else
+	if ((j = api_albums_of(id, &e)) != NULL)
 		cJSON_AddItemToObject(albums, id, j);
-	free(path);
-	http_free(&r);
+	else if (e.status == 0)
+		unreachable(e.msg);
+	else {
+		warnx("%s", e.msg);
+		nfailed++;
+	}
+	api_err_free(&e);
 }
 
 static const cJSON *
@@ -220,6 +217,30 @@ fetch(const cJSON *rec)
 			fetch_albums(rec_str(a, "id"));
 		progress_tick();
 	}
+}
+
+/* Where the cards go. */
+struct page_out {
+	FILE	*fp;
+	struct page_ctx *ctx;
+	struct page_stats *st;
+};
+
+/* One record: its thumbnails (and albums), its card, passed on. */
+static int
+do_record(cJSON *rec, const struct ndjson_in *in, void *arg)
+{
+	struct page_out *pg = arg;
+
+	(void)in;
+	albums = cJSON_CreateObject();
+	fetch(rec);
+	page_card(pg->fp, rec, pg->ctx, pg->st);
+	ndjson_emit(rec);
+	cJSON_Delete(rec);
+	cJSON_Delete(albums);
+	albums = NULL;
+	return 0;
 }
 
 /*
@@ -283,12 +304,11 @@ main(int argc, char *argv[])
 {
 	struct page_ctx ctx = { has_thumb, NULL, NULL };
 	struct page_stats st = { 0, 0, 0, 0 };
-	struct ndjson_in in;
+	struct page_out pg;
 	const char *dir = NULL;
 	char *extra;
-	cJSON *rec;
 	FILE *fp;
-	int ch, rc, dfd;
+	int ch, dfd;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((ch = getopt(argc, argv, "anqo:V")) != -1) {
@@ -322,22 +342,10 @@ main(int argc, char *argv[])
 	fp = open_page(dir, &dfd);
 	progress_init(qflag);
 	page_head(fp);
-	ndjson_open(&in, stdin, "stdin");
-	while ((rc = ndjson_next(&in, &rec)) != 0) {
-		if (rc == -1) {
-			prog.failed++;
-			continue;
-		}
-		prog.records++;
-		albums = cJSON_CreateObject();
-		fetch(rec);
-		page_card(fp, rec, &ctx, &st);
-		ndjson_emit(rec);
-		cJSON_Delete(rec);
-		cJSON_Delete(albums);
-		albums = NULL;
-	}
-	ndjson_close(&in);
+	pg.fp = fp;
+	pg.ctx = &ctx;
+	pg.st = &st;
+	ndjson_loop(stdin, "stdin", do_record, &pg);
 	page_foot(fp, &st);
 	close_page(fp, dir, dfd);
 	ndjson_finish();

@@ -10,8 +10,6 @@
 #include <sys/types.h>
 
 #include <err.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +19,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "common/asset.h"
 #include "common/fsutil.h"
 #include "common/ndjson.h"
 #include "common/progress.h"
@@ -62,8 +61,7 @@ result(int ok, const char *sha, long long bytes, const char *fmt, ...)
 		cJSON_AddNumberToObject(v, "bytes", bytes);
 	if (fmt) {
 		va_start(ap, fmt);
-		if (vasprintf(&reason, fmt, ap) < 0)
-			errx(EX_FATAL, "out of memory");
+		reason = xvasprintf(fmt, ap);
 		va_end(ap);
 		cJSON_AddStringToObject(v, "reason", reason);
 		free(reason);
@@ -89,10 +87,9 @@ check1(const cJSON *rec, const char *id, const cJSON *e, char *stamp)
 	sidecar = rec_str(e, "sidecar");
 	esha = rec_str(e, "sha1");
 	if (asset && rec_str(e, "livePhotoOf") == NULL) {
-		want = rec_str(asset, "checksum");
-		size = rec_num(cJSON_GetObjectItemCaseSensitive(asset,
-		    "exifInfo"), "fileSizeInByte");
-		external = rec_str(asset, "libraryId") != NULL;
+		want = asset_checksum(asset);
+		size = asset_size(asset);
+		external = asset_external(asset);
 	} else {
 		want = rec_str(e, "checksum");
 		external = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e,
@@ -193,7 +190,6 @@ do_record(cJSON *rec, const struct ndjson_in *in)
 	cJSON *verified, *v;
 	int bad = 0;
 
-	prog.records++;
 	backup = cJSON_GetObjectItemCaseSensitive(rec, "backup");
 	trash = cJSON_GetObjectItemCaseSensitive(rec, "trash");
 	if (backup == NULL && trash == NULL)
@@ -257,13 +253,22 @@ do_record(cJSON *rec, const struct ndjson_in *in)
 	return bad ? -1 : 0;
 }
 
+static int
+verify_record(cJSON *rec, const struct ndjson_in *in, void *arg)
+{
+	int rv = do_record(rec, in);
+
+	(void)arg;
+	ndjson_emit(rec);
+	cJSON_Delete(rec);
+	return rv;
+}
+
 int
 main(int argc, char *argv[])
 {
-	struct ndjson_in in;
 	char extra[64];
-	cJSON *rec;
-	int ch, r, failed = 0;
+	int ch, status;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((ch = getopt(argc, argv, "qsV")) != -1) {
@@ -283,25 +288,10 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage();
 	progress_init(qflag);
-	ndjson_open(&in, stdin, "stdin");
-	while ((r = ndjson_next(&in, &rec)) != 0) {
-		if (r == -1) {
-			prog.records++;
-			prog.failed++;
-			failed = 1;
-			continue;
-		}
-		if (do_record(rec, &in) == -1) {
-			prog.failed++;
-			failed = 1;
-		}
-		ndjson_emit(rec);
-		cJSON_Delete(rec);
-	}
-	ndjson_close(&in);
+	status = ndjson_loop(stdin, "stdin", verify_record, NULL);
 	ndjson_finish();
 	snprintf(extra, sizeof(extra), "%ld verified, %ld did not verify",
 	    nok, nbad);
 	progress_end(0, extra);
-	return failed ? EX_SOME : EX_DONE;
+	return status;
 }

@@ -4,9 +4,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/api.h"
 #include "common/bulk.h"
 #include "common/env.h"
 #include "common/http.h"
+#include "common/ndjson.h"
 #include "common/util.h"
 
 static char *
@@ -167,4 +169,63 @@ bulk_ids_once(const char *method, const char *path, const cJSON *extra,
     int (*done)(const char *id))
 {
 	run(method, path, extra, ids, n, res, done);
+}
+
+int
+bulk_checksums(const char *const *sums, size_t n, char tag,
+    struct bulk_sum *out, int quiet)
+{
+	cJSON *body = cJSON_CreateObject(), *items, *it, *o = NULL;
+	const cJSON *res, *r, *t;
+	const char *id, *aid, *act;
+	struct api_err e;
+	char key[32], *end;
+	unsigned long k;
+	size_t i;
+	int rv = 0;
+
+	for (i = 0; i < n; i++) {
+		out[i].asset[0] = '\0';
+		out[i].reject = 0;
+		out[i].trashed = -1;
+	}
+	items = cJSON_AddArrayToObject(body, "assets");
+	for (i = 0; i < n; i++) {
+		if (sums[i] == NULL)
+			continue;
+		it = cJSON_CreateObject();
+		snprintf(key, sizeof(key), "%c%zu", tag, i);
+		cJSON_AddStringToObject(it, "id", key);
+		cJSON_AddStringToObject(it, "checksum", sums[i]);
+		cJSON_AddItemToArray(items, it);
+	}
+	if (api_call("POST", "/assets/bulk-upload-check", body, &o, &e) != 0 ||
+	    !cJSON_IsArray(res = rec_get(o, "results"))) {
+		if (!quiet)
+			warnx("%s%s: reading each asset instead", e.msg ?
+			    e.msg : api_prefix(), e.msg ? "" :
+			    "/assets/bulk-upload-check: HTTP 200: no results "
+			    "in the reply");
+		rv = -1;
+		res = NULL;
+	}
+	cJSON_ArrayForEach(r, res) {
+		id = rec_str(r, "id");
+		aid = rec_str(r, "assetId");
+		act = rec_str(r, "action");
+		if (id == NULL || id[0] != tag || aid == NULL ||
+		    strlen(aid) >= sizeof(out->asset))
+			continue;
+		k = strtoul(id + 1, &end, 10);
+		if (*end != '\0' || end == id + 1 || k >= n)
+			continue;
+		strcpy(out[k].asset, aid);
+		out[k].reject = act && strcmp(act, "reject") == 0;
+		t = rec_get(r, "isTrashed");
+		out[k].trashed = cJSON_IsBool(t) ? cJSON_IsTrue(t) : -1;
+	}
+	cJSON_Delete(o);
+	cJSON_Delete(body);
+	api_err_free(&e);
+	return rv;
 }

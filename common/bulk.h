@@ -34,4 +34,19 @@ void	 bulk_ids_once(const char *method, const char *path,
 	    const cJSON *extra, const char *const *ids, size_t n,
 	    struct bulk_res *res, int (*done)(const char *id));
 
+/*
+ * One POST /assets/bulk-upload-check for the n checksums sums[i] (NULL
+ * ones left out; sent as ids "<tag>i"): out[i] is what the server says
+ * of the user's asset with that checksum.  0, or -1 when the request or
+ * its reply failed (said on stderr unless quiet): nothing is known, out
+ * is all "not said".
+ */
+struct bulk_sum {
+	char	 asset[40];	/* its id; "" when not said */
+	int	 reject;	/* action "reject": the server has it */
+	int	 trashed;	/* isTrashed: 1 true, 0 false, -1 not said */
+};
+int	 bulk_checksums(const char *const *sums, size_t n, char tag,
+	    struct bulk_sum *out, int quiet);
+
 #endif

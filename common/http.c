@@ -588,6 +588,51 @@ write_cb(char *p, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* The request's headers and body (or Range), by its kind. */
+static void
+set_body(struct req *q, char *range, size_t rangesz)
+{
+	switch (q->kind) {
+	case K_JSON:
+		curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+		if (q->json) {
+			curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr_body);
+			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE,
+			    (long)strlen(q->json));
+			curl_easy_setopt(h, CURLOPT_POSTFIELDS, q->json);
+		} else {
+			curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr_json);
+			if (strcmp(q->method, "POST") == 0 ||
+			    strcmp(q->method, "PUT") == 0 ||
+			    strcmp(q->method, "PATCH") == 0) {
+				/* An empty body, without curl's form type. */
+				curl_easy_setopt(h, CURLOPT_HTTPHEADER,
+				    hdr_empty);
+				curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
+				curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
+			}
+		}
+		if (strcmp(q->method, "POST") != 0 &&
+		    (q->json || strcmp(q->method, "GET") != 0))
+			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, q->method);
+		break;
+	case K_STREAM:
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr_any);
+		curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 131072L);
+		if (q->from > 0) {
+			snprintf(range, rangesz, "%lld-", q->from);
+			curl_easy_setopt(h, CURLOPT_RANGE, range);
+		} else if (!q->resume)
+			/* Compression would make byte offsets meaningless. */
+			curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+		break;
+	case K_UPLOAD:
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr_json);
+		curl_easy_setopt(h, CURLOPT_MIMEPOST, q->mime);
+		break;
+	}
+}
+
 /*
  * One attempt: the handle is reset (its connections stay) and set up.
  */
@@ -641,45 +686,7 @@ attempt(struct req *q)
 	if (q->once)
 		curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
 
-	switch (q->kind) {
-	case K_JSON:
-		curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-		if (q->json) {
-			curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr_body);
-			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE,
-			    (long)strlen(q->json));
-			curl_easy_setopt(h, CURLOPT_POSTFIELDS, q->json);
-		} else {
-			curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr_json);
-			if (strcmp(q->method, "POST") == 0 ||
-			    strcmp(q->method, "PUT") == 0 ||
-			    strcmp(q->method, "PATCH") == 0) {
-				/* An empty body, without curl's form type. */
-				curl_easy_setopt(h, CURLOPT_HTTPHEADER,
-				    hdr_empty);
-				curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
-				curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
-			}
-		}
-		if (strcmp(q->method, "POST") != 0 &&
-		    (q->json || strcmp(q->method, "GET") != 0))
-			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, q->method);
-		break;
-	case K_STREAM:
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr_any);
-		curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 131072L);
-		if (q->from > 0) {
-			snprintf(range, sizeof(range), "%lld-", q->from);
-			curl_easy_setopt(h, CURLOPT_RANGE, range);
-		} else if (!q->resume)
-			/* Compression would make byte offsets meaningless. */
-			curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-		break;
-	case K_UPLOAD:
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr_json);
-		curl_easy_setopt(h, CURLOPT_MIMEPOST, q->mime);
-		break;
-	}
+	set_body(q, range, sizeof(range));
 
 	/*
 	 * With CURLOPT_NOSIGNAL libcurl leaves SIGPIPE alone; a write to a
@@ -858,6 +865,53 @@ give_back(struct req *q, struct http_resp *r)
 	q->buf = NULL;
 }
 
+/* An attempt the caller or a check cut short: never retried. */
+static void
+cut_short(struct req *q, struct http_resp *r)
+{
+	if (q->aborted)
+		snprintf(r->msg, sizeof(r->msg), "aborted by caller");
+	else if (q->badrange)
+		snprintf(r->msg, sizeof(r->msg), "the reply's Content-Range "
+		    "does not start at byte %lld", q->from);
+	else
+		snprintf(r->msg, sizeof(r->msg), "the reply is larger than "
+		    "%ld MiB", JSON_MAX >> 20);
+	r->status = q->status;
+	free(q->buf);
+	q->buf = NULL;
+}
+
+/* What a transport error was (into what) and whether to try again; a
+ * cut stream to resume moves its Range on. */
+static int
+transport_error(struct req *q, CURLcode rc, char *what, size_t whatsz)
+{
+	char cut[640];
+	int retry;
+
+	snprintf(what, whatsz, "%s", q->errbuf[0] ? q->errbuf :
+	    curl_easy_strerror(rc));
+	tls_hint(rc, what, whatsz);
+	redact(what);
+	retry = retry_curl(rc);
+	if (q->kind == K_UPLOAD && q->status >= 200)
+		retry = 0;	/* a reply came */
+	if (q->once && rc != CURLE_COULDNT_CONNECT)
+		retry = 0;	/* it may have been handled */
+	if (q->started) {
+		snprintf(cut, sizeof(cut), "transfer cut at byte %lld: %s",
+		    q->offset + q->got, what);
+		memcpy(what, cut, whatsz - 1);
+		what[whatsz - 1] = '\0';
+		if (!q->resume)
+			retry = 0;
+		else
+			q->from = q->offset + q->got;
+	}
+	return retry;
+}
+
 static int
 request(struct req *q, struct http_resp *r)
 {
@@ -871,51 +925,12 @@ request(struct req *q, struct http_resp *r)
 	memset(r, 0, sizeof(*r));
 	for (n = 0;; n++) {
 		rc = attempt(q);
-		if (q->aborted) {
-			snprintf(r->msg, sizeof(r->msg), "aborted by caller");
-			r->status = q->status;
-			free(q->buf);
-			q->buf = NULL;
-			return -1;
-		}
-		if (q->badrange) {
-			snprintf(r->msg, sizeof(r->msg), "the reply's "
-			    "Content-Range does not start at byte %lld",
-			    q->from);
-			r->status = q->status;
-			free(q->buf);
-			q->buf = NULL;
-			return -1;
-		}
-		if (q->toobig) {
-			snprintf(r->msg, sizeof(r->msg), "the reply is larger "
-			    "than %ld MiB", JSON_MAX >> 20);
-			r->status = q->status;
-			free(q->buf);
-			q->buf = NULL;
+		if (q->aborted || q->badrange || q->toobig) {
+			cut_short(q, r);
 			return -1;
 		}
 		if (rc != CURLE_OK) {
-			snprintf(what, sizeof(what), "%s", q->errbuf[0] ?
-			    q->errbuf : curl_easy_strerror(rc));
-			tls_hint(rc, what, sizeof(what));
-			redact(what);
-			retry = retry_curl(rc);
-			if (q->kind == K_UPLOAD && q->status >= 200)
-				retry = 0;	/* a reply came */
-			if (q->once && rc != CURLE_COULDNT_CONNECT)
-				retry = 0;	/* it may have been handled */
-			if (q->started) {
-				char cut[640];
-				snprintf(cut, sizeof(cut), "transfer cut at "
-				    "byte %lld: %s", q->offset + q->got, what);
-				memcpy(what, cut, sizeof(what) - 1);
-				what[sizeof(what) - 1] = '\0';
-				if (!q->resume)
-					retry = 0;
-				else
-					q->from = q->offset + q->got;
-			}
+			retry = transport_error(q, rc, what, sizeof(what));
 		} else {
 			if (q->status == 401 || q->status == 403 ||
 			    (q->status >= 300 && q->status < 400))
@@ -962,14 +977,15 @@ request(struct req *q, struct http_resp *r)
 	}
 }
 
-int
-http_json(const char *method, const char *path, const char *json,
+static int
+json_req(const char *method, const char *path, const char *json, int once,
     struct http_resp *r)
 {
 	struct req q;
 
 	memset(&q, 0, sizeof(q));
 	q.kind = K_JSON;
+	q.once = once;
 	q.method = method;
 	q.path = path;
 	q.json = json;
@@ -977,18 +993,17 @@ http_json(const char *method, const char *path, const char *json,
 }
 
 int
+http_json(const char *method, const char *path, const char *json,
+    struct http_resp *r)
+{
+	return json_req(method, path, json, 0, r);
+}
+
+int
 http_json_once(const char *method, const char *path, const char *json,
     struct http_resp *r)
 {
-	struct req q;
-
-	memset(&q, 0, sizeof(q));
-	q.kind = K_JSON;
-	q.once = 1;
-	q.method = method;
-	q.path = path;
-	q.json = json;
-	return request(&q, r);
+	return json_req(method, path, json, 1, r);
 }
 
 int

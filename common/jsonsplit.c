@@ -141,13 +141,56 @@ isws(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+/*
+ * Inside an element from p[*ip]: scan to its end (keeping what there is
+ * of it when it goes on past n) and hand it to fn.  1 to go on, *ip past
+ * it; 0 when feed returns *ret.
+ */
+static int
+feed_elem(struct jsplit *js, const char *p, size_t *ip, size_t n,
+    jsplit_fn fn, void *arg, int *ret)
+{
+	size_t start = *ip, end;
+	int done, r;
+
+	end = scan(js, p, start, n, &done);
+	if (!done) {
+		*ret = append(js, p + start, n - start);
+		return 0;
+	}
+	if (js->len == 0) {
+		if (end - start > js->max) {
+			*ret = append(js, p + start, end - start);
+			return 0;
+		}
+		r = fn(arg, p + start, end - start);
+	} else {
+		if (append(js, p + start, end - start) == -1) {
+			*ret = -1;
+			return 0;
+		}
+		r = fn(arg, js->buf, js->len);
+		js->len = 0;
+	}
+	js->count++;
+	js->state = S_AFTER;
+	if (r != 0) {
+		js->state = S_ERR;
+		js->err[0] = '\0';
+		*ret = -1;
+		return 0;
+	}
+	*ip = end;
+	return 1;
+}
+
 int
 jsplit_feed(struct jsplit *js, const char *p, size_t n, jsplit_fn fn,
     void *arg)
 {
-	size_t i = 0, start, end;
+	size_t i = 0;
 	long long base = js->off;
-	int done, r;
+	int r;
 	char c;
 
 	if (js->state == S_ERR)
@@ -155,29 +198,8 @@ jsplit_feed(struct jsplit *js, const char *p, size_t n, jsplit_fn fn,
 	js->off += n;
 	while (i < n) {
 		if (js->state == S_ELEM) {
-			start = i;
-			end = scan(js, p, i, n, &done);
-			if (!done)
-				return append(js, p + start, n - start);
-			if (js->len == 0) {
-				if (end - start > js->max)
-					return append(js, p + start,
-					    end - start);
-				r = fn(arg, p + start, end - start);
-			} else {
-				if (append(js, p + start, end - start) == -1)
-					return -1;
-				r = fn(arg, js->buf, js->len);
-				js->len = 0;
-			}
-			js->count++;
-			js->state = S_AFTER;
-			if (r != 0) {
-				js->state = S_ERR;
-				js->err[0] = '\0';
-				return -1;
-			}
-			i = end;
+			if (feed_elem(js, p, &i, n, fn, arg, &r) == 0)
+				return r;
 			continue;
 		}
 		c = p[i];

@@ -8,21 +8,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/asset.h"
 #include "common/merge.h"
 #include "common/ndjson.h"
+#include "common/rules.h"
 #include "common/util.h"
 
 #define GPS_AGREE_M	100.0	/* losers' locations closer than this agree */
 #define GPS_EPS		1e-6	/* a coordinate arrived if within this */
 #define MAX_OFFSET	(18 * 3600)
-
-static const cJSON *
-exif(const cJSON *asset)
-{
-	const cJSON *e = cJSON_GetObjectItemCaseSensitive(asset, "exifInfo");
-
-	return cJSON_IsObject(e) ? e : NULL;
-}
 
 static int
 get_num(const cJSON *obj, const char *key, double *d)
@@ -38,27 +32,12 @@ get_num(const cJSON *obj, const char *key, double *d)
 static int
 get_gps(const cJSON *asset, double *lat, double *lon)
 {
-	const cJSON *e = exif(asset);
+	const cJSON *e = asset_exif(asset);
 
 	if (!get_num(e, "latitude", lat) || !get_num(e, "longitude", lon))
 		return 0;
 	/* (0, 0) is what broken writers store for "no location". */
 	return *lat != 0 || *lon != 0;
-}
-
-static int
-has_id(const cJSON *list, const char *id)
-{
-	const cJSON *x;
-
-	if (!cJSON_IsArray(list))
-		return 0;
-	cJSON_ArrayForEach(x, list) {
-		const char *xid = rec_str(x, "id");
-		if (xid && strcmp(xid, id) == 0)
-			return 1;
-	}
-	return 0;
 }
 
 /* Change list entries with this field and value (a string) already? */
@@ -99,17 +78,6 @@ not_moved(cJSON *notmoved, const char *field, const char *from,
 	cJSON_AddItemToArray(notmoved, n);
 }
 
-double
-merge_distance(double lat1, double lon1, double lat2, double lon2)
-{
-	const double r = 6371008.8, rad = M_PI / 180;
-	double dlat = (lat2 - lat1) * rad, dlon = (lon2 - lon1) * rad, a;
-
-	a = sin(dlat / 2) * sin(dlat / 2) + cos(lat1 * rad) *
-	    cos(lat2 * rad) * sin(dlon / 2) * sin(dlon / 2);
-	return 2 * r * atan2(sqrt(a), sqrt(1 - a));
-}
-
 static void
 plan_gps(const struct merge_in *in, cJSON *changes, cJSON *notmoved)
 {
@@ -126,7 +94,7 @@ plan_gps(const struct merge_in *in, cJSON *changes, cJSON *notmoved)
 			first = i;
 		for (j = 0; j < i; j++) {
 			if (!get_gps(in->losers[j], &lb, &lob) ||
-			    merge_distance(la, lo, lb, lob) <= GPS_AGREE_M)
+			    haversine_m(la, lo, lb, lob) <= GPS_AGREE_M)
 				continue;
 			not_moved(notmoved, "gps", rec_str(in->losers[i], "id"),
 			    "the losers' locations are more than 100 m apart");
@@ -282,7 +250,7 @@ merge_zone_offset(const char *tz, long long ms, long *off)
 static char *
 render_date(const cJSON *asset, long long ms)
 {
-	const char *tz = rec_str(exif(asset), "timeZone");
+	const char *tz = rec_str(asset_exif(asset), "timeZone");
 	long long local, loc;
 	long off;
 	time_t t;
@@ -316,11 +284,11 @@ plan_date(const struct merge_in *in, cJSON *changes, cJSON *notmoved)
 	int i, first = -1;
 	char *s;
 
-	if (merge_parse_instant(rec_str(exif(in->keeper), "dateTimeOriginal"),
+	if (merge_parse_instant(rec_str(asset_exif(in->keeper), "dateTimeOriginal"),
 	    &ms) == 0)
 		return;
 	for (i = 0; i < in->nlosers; i++) {
-		if (merge_parse_instant(rec_str(exif(in->losers[i]),
+		if (merge_parse_instant(rec_str(asset_exif(in->losers[i]),
 		    "dateTimeOriginal"), &ms) < 0)
 			continue;
 		if (first < 0) {
@@ -385,14 +353,14 @@ blank(const char *s)
 static void
 plan_description(const struct merge_in *in, cJSON *changes)
 {
-	const char *kd = rec_str(exif(in->keeper), "description"), *d;
+	const char *kd = rec_str(asset_exif(in->keeper), "description"), *d;
 	const char *from = NULL;
 	char *acc;
 	int i;
 
 	acc = xstrdup(blank(kd) ? "" : kd);
 	for (i = 0; i < in->nlosers; i++) {
-		d = rec_str(exif(in->losers[i]), "description");
+		d = rec_str(asset_exif(in->losers[i]), "description");
 		if (blank(d))
 			continue;
 		if (*acc == '\0') {
@@ -409,11 +377,17 @@ plan_description(const struct merge_in *in, cJSON *changes)
 	free(acc);
 }
 
-/* A rating Immich takes and merge moves: a whole number from 1 to 5. */
+int
+merge_valid_rating(double r)
+{
+	return r == floor(r) && (r == -1 || (r >= 1 && r <= 5));
+}
+
+/* A rating merge moves: one Immich takes that is not "rejected" (-1). */
 static int
 good_rating(double r)
 {
-	return r >= 1 && r <= 5 && r == floor(r);
+	return merge_valid_rating(r) && r >= 1;
 }
 
 static void
@@ -424,7 +398,7 @@ plan_flags(const struct merge_in *in, cJSON *changes)
 	int i, bi = -1, fav = -1, arch = -1;
 
 	for (i = 0; i < in->nlosers; i++) {
-		if (get_num(exif(in->losers[i]), "rating", &r) && r > best &&
+		if (get_num(asset_exif(in->losers[i]), "rating", &r) && r > best &&
 		    good_rating(r)) {
 			best = r;
 			bi = i;
@@ -437,7 +411,7 @@ plan_flags(const struct merge_in *in, cJSON *changes)
 			arch = i;
 	}
 	/* Only a positive rating moves; a keeper's -1 gives way to it. */
-	if (bi >= 0 && (!get_num(exif(in->keeper), "rating", &kr) ||
+	if (bi >= 0 && (!get_num(asset_exif(in->keeper), "rating", &kr) ||
 	    kr < best))
 		add_change(changes, "rating", cJSON_CreateNumber((int)best),
 		    rec_str(in->losers[bi], "id"));
@@ -451,49 +425,43 @@ plan_flags(const struct merge_in *in, cJSON *changes)
 		    rec_str(in->losers[arch], "id"));
 }
 
-/* Tags and albums: the union, by id. */
+/* Each member of list (tags or albums, by id) that have lacks and no
+ * change adds yet, as a change of field from loser from. */
+static void
+add_members(cJSON *changes, const char *field, const cJSON *list,
+    const cJSON *have, const char *namekey, const char *from)
+{
+	const cJSON *t;
+	const char *id;
+	cJSON *c;
+
+	if (!cJSON_IsArray(list))
+		return;
+	cJSON_ArrayForEach(t, list) {
+		id = rec_str(t, "id");
+		if (!valid_uuid(id) || rec_has_id(have, id) ||
+		    has_change(changes, field, id))
+			continue;
+		c = add_change(changes, field, cJSON_CreateString(id), from);
+		if (rec_str(t, namekey))
+			cJSON_AddStringToObject(c, "name", rec_str(t, namekey));
+	}
+}
+
+/* Tags and albums: the union, by id (every tag first, then albums). */
 static void
 plan_sets(const struct merge_in *in, cJSON *changes)
 {
-	const cJSON *t, *ktags;
-	const char *id;
-	cJSON *c;
 	int i;
 
-	ktags = cJSON_GetObjectItemCaseSensitive(in->keeper, "tags");
-	for (i = 0; i < in->nlosers; i++) {
-		const cJSON *tags = cJSON_GetObjectItemCaseSensitive(
-		    in->losers[i], "tags");
-		if (!cJSON_IsArray(tags))
-			continue;
-		cJSON_ArrayForEach(t, tags) {
-			id = rec_str(t, "id");
-			if (!valid_uuid(id) || has_id(ktags, id) ||
-			    has_change(changes, "tag", id))
-				continue;
-			c = add_change(changes, "tag", cJSON_CreateString(id),
-			    rec_str(in->losers[i], "id"));
-			if (rec_str(t, "value"))
-				cJSON_AddStringToObject(c, "name",
-				    rec_str(t, "value"));
-		}
-	}
-	for (i = 0; i < in->nlosers; i++) {
-		if (in->loser_albums == NULL ||
-		    !cJSON_IsArray(in->loser_albums[i]))
-			continue;
-		cJSON_ArrayForEach(t, in->loser_albums[i]) {
-			id = rec_str(t, "id");
-			if (!valid_uuid(id) || has_id(in->keeper_albums, id) ||
-			    has_change(changes, "album", id))
-				continue;
-			c = add_change(changes, "album", cJSON_CreateString(id),
-			    rec_str(in->losers[i], "id"));
-			if (rec_str(t, "albumName"))
-				cJSON_AddStringToObject(c, "name",
-				    rec_str(t, "albumName"));
-		}
-	}
+	for (i = 0; i < in->nlosers; i++)
+		add_members(changes, "tag", rec_get(in->losers[i], "tags"),
+		    rec_get(in->keeper, "tags"), "value",
+		    rec_str(in->losers[i], "id"));
+	for (i = 0; in->loser_albums && i < in->nlosers; i++)
+		add_members(changes, "album", in->loser_albums[i],
+		    in->keeper_albums, "albumName",
+		    rec_str(in->losers[i], "id"));
 }
 
 cJSON *
@@ -559,19 +527,19 @@ merge_arrived(const cJSON *c, const cJSON *keeper, const cJSON *albums)
 		double wl, wo;
 		return get_num(v, "latitude", &wl) &&
 		    get_num(v, "longitude", &wo) &&
-		    get_num(exif(keeper), "latitude", &lat) &&
-		    get_num(exif(keeper), "longitude", &lon) &&
+		    get_num(asset_exif(keeper), "latitude", &lat) &&
+		    get_num(asset_exif(keeper), "longitude", &lon) &&
 		    fabs(lat - wl) <= GPS_EPS && fabs(lon - wo) <= GPS_EPS;
 	}
 	if (strcmp(f, "dateTimeOriginal") == 0)
 		return merge_parse_instant(v->valuestring, &a) == 0 &&
-		    merge_parse_instant(rec_str(exif(keeper),
+		    merge_parse_instant(rec_str(asset_exif(keeper),
 		    "dateTimeOriginal"), &b) == 0 && a == b;
 	if (strcmp(f, "description") == 0)
-		return (s = rec_str(exif(keeper), "description")) != NULL &&
+		return (s = rec_str(asset_exif(keeper), "description")) != NULL &&
 		    strcmp(s, v->valuestring) == 0;
 	if (strcmp(f, "rating") == 0)
-		return get_num(exif(keeper), "rating", &r) &&
+		return get_num(asset_exif(keeper), "rating", &r) &&
 		    r == v->valuedouble;
 	if (strcmp(f, "isFavorite") == 0)
 		return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(keeper,
@@ -580,10 +548,10 @@ merge_arrived(const cJSON *c, const cJSON *keeper, const cJSON *albums)
 		return (s = rec_str(keeper, "visibility")) != NULL &&
 		    strcmp(s, v->valuestring) == 0;
 	if (strcmp(f, "tag") == 0)
-		return has_id(cJSON_GetObjectItemCaseSensitive(keeper, "tags"),
+		return rec_has_id(cJSON_GetObjectItemCaseSensitive(keeper, "tags"),
 		    v->valuestring);
 	if (strcmp(f, "album") == 0)
-		return has_id(albums, v->valuestring);
+		return rec_has_id(albums, v->valuestring);
 	return 0;
 }
 
@@ -591,7 +559,7 @@ merge_arrived(const cJSON *c, const cJSON *keeper, const cJSON *albums)
 static const char *
 desc_of(const cJSON *asset)
 {
-	const char *d = rec_str(exif(asset), "description");
+	const char *d = rec_str(asset_exif(asset), "description");
 
 	return blank(d) ? "" : d;
 }
@@ -602,7 +570,7 @@ rating_of(const cJSON *asset)
 {
 	double r;
 
-	return get_num(exif(asset), "rating", &r) && good_rating(r) ? r : 0;
+	return get_num(asset_exif(asset), "rating", &r) && good_rating(r) ? r : 0;
 }
 
 static int
@@ -613,13 +581,12 @@ archived(const cJSON *asset)
 	return v && strcmp(v, "archive") == 0;
 }
 
-/* Its capture time as it would be sent, or NULL. */
-static char *
-date_of(const cJSON *asset)
+char *
+merge_render_date(const cJSON *asset)
 {
 	long long ms;
 
-	if (merge_parse_instant(rec_str(exif(asset), "dateTimeOriginal"),
+	if (merge_parse_instant(rec_str(asset_exif(asset), "dateTimeOriginal"),
 	    &ms) < 0)
 		return NULL;
 	return render_date(asset, ms);
@@ -637,7 +604,7 @@ tags_within(const cJSON *a, const cJSON *b)
 		return 1;
 	cJSON_ArrayForEach(t, ta) {
 		id = rec_str(t, "id");
-		if (valid_uuid(id) && !has_id(tb, id))
+		if (valid_uuid(id) && !rec_has_id(tb, id))
 			return 0;
 	}
 	return 1;
@@ -661,8 +628,8 @@ merge_loser_changed(const cJSON *snap, const cJSON *fresh, char *why,
 	}
 	ga = get_gps(snap, &la, &lo);
 	gb = get_gps(fresh, &lb, &lob);
-	da = date_of(snap);
-	db = date_of(fresh);
+	da = merge_render_date(snap);
+	db = merge_render_date(fresh);
 	if (strcmp(desc_of(snap), desc_of(fresh)) != 0)
 		what = "description";
 	else if (rating_of(snap) != rating_of(fresh))
@@ -733,4 +700,73 @@ merge_held(const cJSON *rec, const char *const *accepted, size_t n)
 			return 1;
 	}
 	return 0;
+}
+
+cJSON *
+merge_restore_body(const cJSON *old, const char *video)
+{
+	const cJSON *e = asset_exif(old);
+	cJSON *b = cJSON_CreateObject();
+	double r, lat, lon;
+	const char *s;
+	char *d;
+
+	cJSON_AddBoolToObject(b, "isFavorite",
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(old, "isFavorite")));
+	if ((s = rec_str(old, "visibility")) && strcmp(s, "archive") == 0)
+		cJSON_AddStringToObject(b, "visibility", s);
+	if ((s = rec_str(e, "description")) && *s)
+		cJSON_AddStringToObject(b, "description", s);
+	if (get_num(e, "rating", &r) && merge_valid_rating(r))
+		cJSON_AddNumberToObject(b, "rating", r);
+	if (get_num(e, "latitude", &lat) && get_num(e, "longitude", &lon) &&
+	    (lat != 0 || lon != 0)) {
+		cJSON_AddNumberToObject(b, "latitude", lat);
+		cJSON_AddNumberToObject(b, "longitude", lon);
+	}
+	if ((d = merge_render_date(old)) != NULL) {
+		cJSON_AddStringToObject(b, "dateTimeOriginal", d);
+		free(d);
+	}
+	if (video)
+		cJSON_AddStringToObject(b, "livePhotoVideoId", video);
+	return b;
+}
+
+/* Whether field f of an update body is on asset a. */
+static int
+field_arrived(const cJSON *f, const cJSON *a)
+{
+	const char *k = f->string;
+	const cJSON *v;
+	long long m1, m2;
+
+	if (strcmp(k, "isFavorite") == 0 || strcmp(k, "visibility") == 0 ||
+	    strcmp(k, "livePhotoVideoId") == 0)
+		v = cJSON_GetObjectItemCaseSensitive(a, k);
+	else
+		v = cJSON_GetObjectItemCaseSensitive(asset_exif(a), k);
+	if (cJSON_IsNumber(f))
+		return cJSON_IsNumber(v) &&
+		    fabs(v->valuedouble - f->valuedouble) <= GPS_EPS;
+	if (cJSON_IsBool(f))
+		return cJSON_IsBool(v) && cJSON_IsTrue(v) == cJSON_IsTrue(f);
+	if (strcmp(k, "dateTimeOriginal") == 0)
+		return merge_parse_instant(cJSON_GetStringValue(v), &m1) == 0 &&
+		    merge_parse_instant(f->valuestring, &m2) == 0 && m1 == m2;
+	return cJSON_IsString(v) && strcmp(v->valuestring, f->valuestring) == 0;
+}
+
+char *
+merge_missing(const cJSON *body, const cJSON *fresh)
+{
+	const cJSON *f;
+	char *out = NULL;
+
+	cJSON_ArrayForEach(f, body) {
+		if (field_arrived(f, fresh))
+			continue;
+		xappend(&out, ", ", f->string);
+	}
+	return out;
 }

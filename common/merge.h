@@ -53,6 +53,24 @@ int	 merge_held(const cJSON *rec, const char *const *accepted, size_t n);
 int	 merge_loser_changed(const cJSON *snapshot, const cJSON *fresh,
 	    char *why, size_t whysz);
 
+/*
+ * immich-restore's PUT /assets/{id} body for an asset uploaded again from
+ * its backup: old (the sidecar's copy) is the truth for favorite,
+ * archive, description, rating (any Immich takes, -1 "rejected" too),
+ * GPS (0,0 = none) and capture time (merge_render_date); video, when
+ * not NULL, is its live-photo video's id.
+ */
+cJSON	*merge_restore_body(const cJSON *old, const char *video);
+/* The fields of an update body that are not on fresh (the re-read
+ * asset), as "a, b, c" (caller frees), or NULL when all arrived. */
+char	*merge_missing(const cJSON *body, const cJSON *fresh);
+/* The asset's capture time (exifInfo.dateTimeOriginal) as merge sends
+ * it: ISO 8601 in its own time zone (exifInfo.timeZone, else the offset
+ * localDateTime shows, else UTC), to the minute.  NULL when it has none. */
+char	*merge_render_date(const cJSON *asset);
+/* A rating Immich takes: a whole -1 ("rejected") or 1 to 5. */
+int	 merge_valid_rating(double r);
+
 /* Helpers, exposed for tests.  An ISO 8601 instant to milliseconds
  * since the epoch (no offset = UTC); -1 if it is not one. */
 int	 merge_parse_instant(const char *, long long *ms);
@@ -60,7 +78,5 @@ int	 merge_parse_instant(const char *, long long *ms);
  * "UTC", "UTC+2", "UTC-05:30", "+02:00" or an IANA name found in the
  * time zone database.  -1 if tz is neither. */
 int	 merge_zone_offset(const char *tz, long long ms, long *off);
-/* Distance in metres between two points (haversine). */
-double	 merge_distance(double lat1, double lon1, double lat2, double lon2);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/ndjson.h"
+#include "common/progress.h"
 #include "common/util.h"
 
 void
@@ -87,6 +88,27 @@ ndjson_close(struct ndjson_in *in)
 	in->cap = 0;
 }
 
+int
+ndjson_loop(FILE *fp, const char *name,
+    int (*fn)(cJSON *, const struct ndjson_in *, void *), void *arg)
+{
+	struct ndjson_in in;
+	cJSON *rec;
+	int rv, status = EX_DONE;
+
+	ndjson_open(&in, fp, name);
+	while ((rv = ndjson_next(&in, &rec)) != 0) {
+		prog.records++;
+		if (rv < 0 || fn(rec, &in, arg) < 0) {
+			prog.failed++;
+			status = EX_SOME;
+		}
+		progress_tick();
+	}
+	ndjson_close(&in);
+	return status;
+}
+
 static void
 write_failed(void)
 {
@@ -154,6 +176,12 @@ ndjson_finish(void)
 		write_failed();
 }
 
+cJSON *
+rec_get(const cJSON *obj, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(obj, key);
+}
+
 const char *
 rec_str(const cJSON *obj, const char *key)
 {
@@ -187,6 +215,20 @@ rec_asset(const cJSON *rec, const char *id)
 	return NULL;
 }
 
+int
+rec_has_id(const cJSON *list, const char *id)
+{
+	const cJSON *x;
+	const char *xid;
+
+	if (!cJSON_IsArray(list) || id == NULL)
+		return 0;
+	cJSON_ArrayForEach(x, list)
+		if ((xid = rec_str(x, "id")) && strcmp(xid, id) == 0)
+			return 1;
+	return 0;
+}
+
 void
 rec_set(cJSON *obj, const char *key, cJSON *val)
 {
@@ -206,8 +248,7 @@ rec_error(cJSON *rec, const struct ndjson_in *in, const char *asset,
 	char *msg, *vis;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		errx(EX_FATAL, "out of memory");
+	msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	if (!cJSON_IsArray(errs)) {
 		errs = cJSON_CreateArray();

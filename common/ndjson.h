@@ -32,6 +32,19 @@ void	 ndjson_open(struct ndjson_in *, FILE *, const char *name);
 int	 ndjson_next(struct ndjson_in *, cJSON **out);
 void	 ndjson_close(struct ndjson_in *);
 
+/*
+ * The record loop of every stage, on the model of mblaze's blaze822_loop:
+ * reads fp to the end and calls fn on each record.  fn owns rec: it
+ * emits it (now or later) and frees it; it returns 0, or -1 when the
+ * record failed.  A bad line is reported (as ndjson_next does) and
+ * skipped.  Each record, bad lines too, counts in prog.records, each
+ * failed one in prog.failed; the live progress line is redrawn after
+ * each.  Returns EX_DONE, or EX_SOME when a line was bad or fn failed.
+ */
+int	 ndjson_loop(FILE *fp, const char *name,
+	    int (*fn)(cJSON *rec, const struct ndjson_in *, void *arg),
+	    void *arg);
+
 /* Write one record and a newline; write errors exit EX_FATAL, EPIPE
  * ends the process as SIGPIPE would. */
 void	 ndjson_emit(const cJSON *);
@@ -39,9 +52,12 @@ void	 ndjson_emit(const cJSON *);
 void	 ndjson_finish(void);
 
 /* Record helpers. */
+cJSON	*rec_get(const cJSON *obj, const char *key);	/* member or NULL */
 const char *rec_str(const cJSON *obj, const char *key);	/* NULL unless a string */
 long long rec_num(const cJSON *obj, const char *key);	/* -1 unless a number >= 0 */
 cJSON	*rec_asset(const cJSON *rec, const char *id);	/* assets[] member by id */
+/* Whether the list (an array of {id, ...}) has a member with this id. */
+int	 rec_has_id(const cJSON *list, const char *id);
 /* Replace or add key (keeping its place if it exists); takes ownership. */
 void	 rec_set(cJSON *obj, const char *key, cJSON *val);
 /* Append {stage, asset, message} to the record's "errors" list and say it

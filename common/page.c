@@ -508,7 +508,7 @@ static char *
 names(const cJSON *list, const char *key, const char *key2)
 {
 	const cJSON *x;
-	char *s = NULL, *t;
+	char *s = NULL;
 	const char *n;
 
 	cJSON_ArrayForEach(x, list) {
@@ -516,9 +516,7 @@ names(const cJSON *list, const char *key, const char *key2)
 			n = rec_str(x, key2);
 		if (n == NULL)
 			continue;
-		t = xasprintf("%s%s%s", s ? s : "", s ? ", " : "", n);
-		free(s);
-		s = t;
+		xappend(&s, ", ", n);
 	}
 	return s;
 }
@@ -586,16 +584,14 @@ own_codes(const struct group *g, const char *id)
 	const cJSON *r, *rv = cJSON_GetObjectItemCaseSensitive(g->rec,
 	    "review");
 	const char *c, *a;
-	char *s = NULL, *t;
+	char *s = NULL;
 
 	cJSON_ArrayForEach(r, rv) {
 		c = rec_str(r, "code");
 		a = rec_str(r, "asset");
 		if (!c || !a || !id || strcmp(a, id) != 0)
 			continue;
-		t = xasprintf("%s%s%s", s ? s : "", s ? ", " : "", c);
-		free(s);
-		s = t;
+		xappend(&s, ", ", c);
 	}
 	return s;
 }
@@ -924,42 +920,53 @@ errors(const struct group *g)
 	return list;
 }
 
+/* The group of record rec: its assets (objects only), their ids and
+ * names, and the keeper's index (-1 when keep is not among them). */
+static void
+group_read(struct group *g, const cJSON *rec, const struct page_ctx *ctx,
+    const char *keep)
+{
+	const cJSON *assets = cJSON_GetObjectItemCaseSensitive(rec, "assets");
+	const cJSON *x;
+	int cap;
+
+	memset(g, 0, sizeof(*g));
+	g->rec = rec;
+	g->ctx = ctx;
+	g->keep = -1;
+	cap = cJSON_IsArray(assets) ? cJSON_GetArraySize(assets) : 0;
+	g->a = xcalloc(cap + 1, sizeof(*g->a));
+	g->id = xcalloc(cap + 1, sizeof(*g->id));
+	g->name = xcalloc(cap + 1, sizeof(*g->name));
+	if (!cJSON_IsArray(assets))
+		assets = NULL;
+	cJSON_ArrayForEach(x, assets) {
+		if (!cJSON_IsObject(x) || g->n >= cap)
+			continue;
+		g->a[g->n] = x;
+		g->id[g->n] = rec_str(x, "id");
+		g->name[g->n] = rec_str(x, "originalFileName");
+		if (g->name[g->n] == NULL)
+			g->name[g->n] = g->id[g->n] ? g->id[g->n] : "(no id)";
+		if (keep && g->id[g->n] && strcmp(keep, g->id[g->n]) == 0 &&
+		    g->keep < 0)
+			g->keep = g->n;
+		g->n++;
+	}
+}
+
 void
 page_card(FILE *fp, const cJSON *rec, const struct page_ctx *ctx,
     struct page_stats *st)
 {
-	const cJSON *assets = cJSON_GetObjectItemCaseSensitive(rec, "assets");
-	const cJSON *rv = cJSON_GetObjectItemCaseSensitive(rec, "review"), *x;
+	const cJSON *rv = cJSON_GetObjectItemCaseSensitive(rec, "review");
 	const char *keep = rec_str(rec, "keep"), *why = rec_str(rec, "why");
 	const char *did = rec_str(rec, "duplicateId");
 	struct group g;
 	cJSON *o, *r, *er, *mv;
 	char *codes, *s;
-	int cap;
 
-	memset(&g, 0, sizeof(g));
-	g.rec = rec;
-	g.ctx = ctx;
-	g.keep = -1;
-	cap = cJSON_IsArray(assets) ? cJSON_GetArraySize(assets) : 0;
-	g.a = xcalloc(cap + 1, sizeof(*g.a));
-	g.id = xcalloc(cap + 1, sizeof(*g.id));
-	g.name = xcalloc(cap + 1, sizeof(*g.name));
-	if (!cJSON_IsArray(assets))
-		assets = NULL;
-	cJSON_ArrayForEach(x, assets) {
-		if (!cJSON_IsObject(x) || g.n >= cap)
-			continue;
-		g.a[g.n] = x;
-		g.id[g.n] = rec_str(x, "id");
-		g.name[g.n] = rec_str(x, "originalFileName");
-		if (g.name[g.n] == NULL)
-			g.name[g.n] = g.id[g.n] ? g.id[g.n] : "(no id)";
-		if (keep && g.id[g.n] && strcmp(keep, g.id[g.n]) == 0 &&
-		    g.keep < 0)
-			g.keep = g.n;
-		g.n++;
-	}
+	group_read(&g, rec, ctx, keep);
 	g.held = (cJSON_IsArray(rv) && cJSON_GetArraySize(rv) > 0) ||
 	    (rv && !cJSON_IsNull(rv) && !cJSON_IsArray(rv)) || g.keep < 0;
 

@@ -69,14 +69,6 @@ rules_parse(const char *spec, struct rules *r, char *err, size_t errsz)
 	}
 }
 
-const cJSON *
-asset_exif(const cJSON *a)
-{
-	const cJSON *x = cJSON_GetObjectItemCaseSensitive(a, "exifInfo");
-
-	return cJSON_IsObject(x) ? x : NULL;
-}
-
 static const char *
 str_of(const cJSON *o, const char *key)
 {

@@ -6,6 +6,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "common/asset.h"
+
 /*
  * Choosing the keeper of a duplicate group (immich-dupes), and typed
  * reads of AssetResponseDto fields.  A field of the wrong type reads as
@@ -35,8 +37,7 @@ const char *rules_names(void);
 int	 rules_pick(const struct rules *, cJSON *const *assets, int n,
 	    const cJSON *sugg, const char **why);
 
-/* Typed reads. */
-const cJSON *asset_exif(const cJSON *a);
+/* Typed reads (asset_exif and the rest are in asset.h). */
 /* A non-empty string member of the asset, or of its exifInfo. */
 const char *asset_str(const cJSON *a, const char *key);
 const char *exif_str(const cJSON *a, const char *key);

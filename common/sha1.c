@@ -185,22 +185,14 @@ sha1_pipe_new(struct sha1 *h, int fd)
 	return p;
 }
 
-/* Hand the buffer being filled to the thread; wait for a free one.
- * 0, or -1 with errno set when a write has failed. */
+/* With p->mu held: wait until at most max buffers are queued, then
+ * unlock; -1 with errno when the writer thread failed. */
 static int
-pipe_push(struct sha1_pipe *p)
+wait_upto(struct sha1_pipe *p, int max)
 {
 	int werr;
 
-	pthread_mutex_lock(&p->mu);
-	if (p->fill > 0) {
-		p->len[p->fillidx] = p->fill;
-		p->count++;
-		p->fillidx = (p->fillidx + 1) % PIPE_NBUF;
-		p->fill = 0;
-		pthread_cond_signal(&p->ready);
-	}
-	while (p->count == PIPE_NBUF)
+	while (p->count > max)
 		pthread_cond_wait(&p->done, &p->mu);
 	werr = p->werr;
 	pthread_mutex_unlock(&p->mu);
@@ -209,6 +201,22 @@ pipe_push(struct sha1_pipe *p)
 		return -1;
 	}
 	return 0;
+}
+
+/* Hand the buffer being filled to the thread; wait for a free one.
+ * 0, or -1 with errno set when a write has failed. */
+static int
+pipe_push(struct sha1_pipe *p)
+{
+	pthread_mutex_lock(&p->mu);
+	if (p->fill > 0) {
+		p->len[p->fillidx] = p->fill;
+		p->count++;
+		p->fillidx = (p->fillidx + 1) % PIPE_NBUF;
+		p->fill = 0;
+		pthread_cond_signal(&p->ready);
+	}
+	return wait_upto(p, PIPE_NBUF - 1);
 }
 
 int
@@ -235,19 +243,9 @@ sha1_pipe_feed(struct sha1_pipe *p, const void *data, size_t len)
 int
 sha1_pipe_drain(struct sha1_pipe *p)
 {
-	int werr;
-
 	pipe_push(p);
 	pthread_mutex_lock(&p->mu);
-	while (p->count > 0)
-		pthread_cond_wait(&p->done, &p->mu);
-	werr = p->werr;
-	pthread_mutex_unlock(&p->mu);
-	if (werr) {
-		errno = werr;
-		return -1;
-	}
-	return 0;
+	return wait_upto(p, 0);
 }
 
 void
@@ -279,17 +277,28 @@ sha1_pipe_free(struct sha1_pipe *p)
 int
 sha1_open(const char *path, struct stat *st, char *why, size_t whysz)
 {
-	int fd;
+	return sha1_openat(AT_FDCWD, path, path, st, why, whysz);
+}
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+int
+sha1_openat(int dirfd, const char *name, const char *path, struct stat *st,
+    char *why, size_t whysz)
+{
+	int fd, e;
+
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
 	if (fd == -1) {
-		snprintf(why, whysz, "%s: %s", path, errno == ELOOP ?
-		    "a symbolic link" : strerror(errno));
+		e = errno;
+		snprintf(why, whysz, "%s: %s", path, e == ELOOP ?
+		    "a symbolic link" : strerror(e));
+		errno = e;
 		return -1;
 	}
 	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode)) {
 		snprintf(why, whysz, "%s: not a regular file", path);
 		close(fd);
+		errno = EINVAL;
 		return -1;
 	}
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);

@@ -39,6 +39,11 @@ int	 sha1_fd(struct sha1 *, int fd, long long max, long long *bytes,
  * reason").
  */
 int	 sha1_open(const char *path, struct stat *st, char *why, size_t whysz);
+/* The same for name in dirfd (path, for messages, names it); errno is
+ * ENOENT when there is nothing there.  Every file hashed on disk is
+ * opened by one of these two and hashed by sha1_whole. */
+int	 sha1_openat(int dirfd, const char *name, const char *path,
+	    struct stat *st, char *why, size_t whysz);
 /* Hash fd from where it is to its end: 0 with the digest and *bytes, or
  * -1 with a message in why; tick as for sha1_fd.  path is for the
  * message. */

@@ -67,18 +67,34 @@ xstrvis(const char *s)
 }
 
 char *
+xvasprintf(const char *fmt, va_list ap)
+{
+	char *s;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		errx(EX_FATAL, "out of memory");
+	return s;
+}
+
+char *
 xasprintf(const char *fmt, ...)
 {
 	va_list ap;
 	char *s;
-	int n;
 
 	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
+	s = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		errx(EX_FATAL, "out of memory");
 	return s;
+}
+
+void
+xappend(char **s, const char *sep, const char *add)
+{
+	char *t = xasprintf("%s%s%s", *s ? *s : "", *s ? sep : "", add);
+
+	free(*s);
+	*s = t;
 }
 
 double

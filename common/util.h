@@ -2,6 +2,7 @@
 #ifndef IMMICH_UTIL_H
 #define IMMICH_UTIL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 /* Exit statuses shared by every binary; the same table is in immich(7). */
@@ -18,6 +19,10 @@ void	*xrealloc(void *, size_t);
 char	*xstrdup(const char *);
 char	*xasprintf(const char *, ...)
 	    __attribute__((format(printf, 1, 2)));
+char	*xvasprintf(const char *, va_list)
+	    __attribute__((format(printf, 1, 0)));
+/* Append add to the malloc'd list *s (NULL: empty), sep between. */
+void	 xappend(char **s, const char *sep, const char *add);
 /*
  * A copy of s for a terminal: control characters (C0, DEL, and C1 in
  * UTF-8), which a server's names may hold, shown as \uXXXX.

@@ -6,6 +6,7 @@
  * skipped.  With -k KEY=JSON it sets KEY on each record first, as a stage
  * adds its result.  With -e MESSAGE it adds an error to each record
  * (rec_error), which is also said on stderr.  Exits 1 when a line was bad.
+ * Its loop is ndjson_loop.
  */
 #include <err.h>
 #include <stdio.h>
@@ -16,13 +17,32 @@
 #include "common/ndjson.h"
 #include "common/util.h"
 
+static const char *key, *val, *emsg;
+
+static int
+pass(cJSON *rec, const struct ndjson_in *in, void *arg)
+{
+	cJSON *v;
+
+	(void)arg;
+	if (key) {
+		char *k = xasprintf("%.*s", (int)(val - key), key);
+		if ((v = cJSON_Parse(val + 1)) == NULL)
+			errx(EX_USAGE, "-k %s: bad JSON", key);
+		rec_set(rec, k, v);
+		free(k);
+	}
+	if (emsg)
+		rec_error(rec, in, NULL, "%s", emsg);
+	ndjson_emit(rec);
+	cJSON_Delete(rec);
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
-	struct ndjson_in in;
-	const char *key = NULL, *val = NULL, *emsg = NULL;
-	cJSON *rec, *v;
-	int ch, rv, bad = 0;
+	int ch, status;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((ch = getopt(argc, argv, "e:k:")) != -1) {
@@ -40,25 +60,7 @@ main(int argc, char *argv[])
 			return EX_USAGE;
 		}
 	}
-	ndjson_open(&in, stdin, "stdin");
-	while ((rv = ndjson_next(&in, &rec)) != 0) {
-		if (rv == -1) {
-			bad = 1;
-			continue;
-		}
-		if (key) {
-			char *k = xasprintf("%.*s", (int)(val - key), key);
-			if ((v = cJSON_Parse(val + 1)) == NULL)
-				errx(EX_USAGE, "-k %s: bad JSON", key);
-			rec_set(rec, k, v);
-			free(k);
-		}
-		if (emsg)
-			rec_error(rec, &in, NULL, "%s", emsg);
-		ndjson_emit(rec);
-		cJSON_Delete(rec);
-	}
-	ndjson_close(&in);
+	status = ndjson_loop(stdin, "stdin", pass, NULL);
 	ndjson_finish();
-	return bad ? EX_SOME : EX_DONE;
+	return status;
 }
