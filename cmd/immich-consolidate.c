@@ -457,19 +457,15 @@ main(int argc, char *argv[])
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((ch = getopt(argc, argv, "a:nqV")) != -1) {
 		switch (ch) {
-		case 'V':
-			print_version();
 		case 'a':
 			add_codes(optarg);
 			break;
 		case 'n':
 			nflag = 1;
 			break;
-		case 'q':
-			qflag = 1;
-			break;
 		default:
-			usage();
+			if (!std_option(ch, &qflag))
+				usage();
 		}
 	}
 	if (optind != argc)

@@ -341,19 +341,15 @@ main(int argc, char *argv[])
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((ch = getopt(argc, argv, "f:qr:V")) != -1) {
 		switch (ch) {
-		case 'V':
-			print_version();
 		case 'f':
 			file = optarg;
-			break;
-		case 'q':
-			qflag = 1;
 			break;
 		case 'r':
 			spec = optarg;
 			break;
 		default:
-			usage();
+			if (!std_option(ch, &qflag))
+				usage();
 		}
 	}
 	if (optind != argc)

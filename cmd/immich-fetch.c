@@ -466,13 +466,8 @@ main(int argc, char *argv[])
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((ch = getopt(argc, argv, "d:qr:V")) != -1) {
 		switch (ch) {
-		case 'V':
-			print_version();
 		case 'd':
 			dir = optarg;
-			break;
-		case 'q':
-			qflag = 1;
 			break;
 		case 'r':
 			if ((reserve = fs_parse_size(optarg)) < 0) {
@@ -481,7 +476,8 @@ main(int argc, char *argv[])
 			}
 			break;
 		default:
-			usage();
+			if (!std_option(ch, &qflag))
+				usage();
 		}
 	}
 	argc -= optind;

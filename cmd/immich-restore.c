@@ -556,16 +556,12 @@ main(int argc, char *argv[])
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((ch = getopt(argc, argv, "aqV")) != -1) {
 		switch (ch) {
-		case 'V':
-			print_version();
 		case 'a':
 			aflag = 1;
 			break;
-		case 'q':
-			qflag = 1;
-			break;
 		default:
-			usage();
+			if (!std_option(ch, &qflag))
+				usage();
 		}
 	}
 	argc -= optind;

@@ -313,8 +313,6 @@ main(int argc, char *argv[])
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((ch = getopt(argc, argv, "anqo:V")) != -1) {
 		switch (ch) {
-		case 'V':
-			print_version();
 		case 'a':
 			aflag = 1;
 			break;
@@ -324,11 +322,9 @@ main(int argc, char *argv[])
 		case 'o':
 			dir = optarg;
 			break;
-		case 'q':
-			qflag = 1;
-			break;
 		default:
-			usage();
+			if (!std_option(ch, &qflag))
+				usage();
 		}
 	}
 	if (optind != argc || dir == NULL || (aflag && nflag))

@@ -770,8 +770,6 @@ main(int argc, char *argv[])
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((ch = getopt(argc, argv, "a:b:CFGnqV")) != -1) {
 		switch (ch) {
-		case 'V':
-			print_version();
 		case 'a':
 			parse_accept(optarg);
 			break;
@@ -793,11 +791,9 @@ main(int argc, char *argv[])
 		case 'n':
 			nflag = 1;
 			break;
-		case 'q':
-			qflag = 1;
-			break;
 		default:
-			usage();
+			if (!std_option(ch, &qflag))
+				usage();
 		}
 	}
 	if (argc != optind)

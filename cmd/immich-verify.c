@@ -273,16 +273,12 @@ main(int argc, char *argv[])
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	while ((ch = getopt(argc, argv, "qsV")) != -1) {
 		switch (ch) {
-		case 'V':
-			print_version();
-		case 'q':
-			qflag = 1;
-			break;
 		case 's':
 			sflag = 1;
 			break;
 		default:
-			usage();
+			if (!std_option(ch, &qflag))
+				usage();
 		}
 	}
 	if (optind != argc)

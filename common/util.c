@@ -127,3 +127,16 @@ print_version(void)
 	printf("%s %s\n", program_invocation_short_name, VERSION);
 	exit(EX_DONE);
 }
+
+int
+std_option(int ch, int *qflag)
+{
+	switch (ch) {
+	case 'q':
+		*qflag = 1;
+		return 1;
+	case 'V':
+		print_version();
+	}
+	return 0;
+}

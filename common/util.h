@@ -31,6 +31,9 @@ char	*xstrvis(const char *);
 
 /* -V: print "NAME VERSION" (VERSION from the Makefile) and exit 0. */
 void	 print_version(void) __attribute__((noreturn));
+/* The options every program takes, from its getopt loop's default case:
+ * -q sets *qflag, -V prints the version and exits; 0 for any other. */
+int	 std_option(int ch, int *qflag);
 
 /* Monotonic clock in seconds (CLOCK_MONOTONIC). */
 double	 now_mono(void);
