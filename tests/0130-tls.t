@@ -84,7 +84,7 @@ ngx=$!
 at_exit "kill $ngx 2>/dev/null"
 i=0
 until curl -s -o /dev/null --cacert "$P/ca.pem" \
-    "https://127.0.0.1:$A/api/server/ping"; do
+    "https://127.0.0.1:$A/api/server/features"; do
 	if [ $i -ge 100 ] || ! kill -0 $ngx 2>/dev/null; then
 		echo "Bail out! nginx did not start"
 		sed 's/^/# /' "$N/error.log"

@@ -37,7 +37,7 @@ is "$rc" 3 "three downloads in a row without a reply: exit 3"
 is "$(printf '%s\n' "$err" | grep -c ': GET /api/assets/[^ ]*/original: ')" 3 \
     "... after three of them"
 like "$(printf '%s\n' "$err" | tail -n 1)" \
-    "^immich-fetch: $FAKE/api: server unreachable; stopping\$" "... saying why"
+    "^immich-fetch: $IMMICH_INSTANCE_URL/api: server unreachable; stopping\$" "... saying why"
 is "$(fake_log_count '.path | test("/original$")')" 3 \
     "... and no fourth download is tried"
 

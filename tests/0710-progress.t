@@ -132,8 +132,14 @@ is "$bad" "" "each capture: every stage's row, whole, in pipeline order"
 is "$noeta" "" "each capture: the first stage shows a total and an ETA"
 is "$nolive" "" "each capture: live rows (groups, not summary lines)"
 is "$terms" "" "bytes and B/s on fetch and verify only"
-grep -h '^immich-consolidate: ' "$T"/cap.* | grep -q 'waiting for the 40/s limit'
-ok $? "the rate limit's wait is shown while it slows the run"
+if [ "${IMMICH_CONFORMANCE:-0}" = 1 ]; then
+	# Through Prism each request is slower than the limit's interval:
+	# the limit is not what slows the run, and no share is shown.
+	_n=$((_n + 1)); echo "ok $_n # SKIP through Prism the limit does not slow the run"
+else
+	grep -h '^immich-consolidate: ' "$T"/cap.* | grep -q 'waiting for the 40/s limit'
+	ok $? "the rate limit's wait is shown while it slows the run"
+fi
 is "$(cat "$T/status" 2>/dev/null)" 0 "the pipeline exited 0"
 is "$(check_rows "$T/end")" "" "at the end: the rows are whole, in order"
 is "$(grep -Ec '^immich-[a-z]+: [0-9]+(/~?[0-9]+)? groups' "$T/end")" 0 \

@@ -11,6 +11,11 @@ for b in immich-dupes immich-consolidate immich-fetch immich-verify \
 	command -v $b >/dev/null || skip_all "$b not built yet"
 done
 command -v jq >/dev/null || skip_all "needs jq"
+# Its point is what reaches a terminal; its requests are the examples',
+# which 0950 sends through Prism.  (Prism's proxy stops answering after
+# the multipart upload of a file name with control bytes.)
+[ "${IMMICH_CONFORMANCE:-0}" = 1 ] &&
+    skip_all "names with control bytes: what reaches the terminal, not the API"
 command -v flock >/dev/null || skip_all "flock (util-linux) not installed"
 plan 18
 
