@@ -350,13 +350,13 @@ r0=$(fake_state | jq .requests)
 immich-trash -q <"$F/killed.ndjson" >"$F/killed.out" 2>&1 &
 pid=$!
 i=0
-while [ "$(fake_state | jq .requests)" -lt $((r0 + 6)) ] &&
+while [ "$(fake_state | jq .requests)" -lt $((r0 + 7)) ] &&
     [ $i -lt 100 ]; do
 	sleep 0.05
 	i=$((i + 1))
 done
-# (6 requests: features, config, bulk check, GET loser, its albums,
-# DELETE; the DELETE is delayed)
+# (7 requests, counted as they arrive: who I am, features, config, bulk
+# check, GET loser, its albums, DELETE; the DELETE is delayed)
 kill -9 $pid
 wait $pid 2>/dev/null
 is "$(wc -c <"$F/killed.out" | tr -d ' ')" 0 "killed before any output"
