@@ -47,7 +47,7 @@ run t-http -N -s "$O" -o "$T/t3"
 is "$rc" 0 "a slow but moving transfer (10000 bytes/s for 3 s) completes"
 like "$out" "sha1 $sum" "... with the right bytes"
 
-run env IMMICH_LOW_SPEED_LIMIT=0 t-http GET /server/ping
+run env IMMICH_LOW_SPEED_LIMIT=0 t-http GET /users/me
 is "$rc" 2 "IMMICH_LOW_SPEED_LIMIT=0 is refused (exit 2)"
 like "$err" "^t-http: IMMICH_LOW_SPEED_LIMIT: '0' is not a whole number" \
     "... naming the setting"

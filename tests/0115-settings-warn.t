@@ -22,7 +22,7 @@ th() {
 W='the API key travels unencrypted'
 # The URL's warning, for a run that stops before any request.
 url() {
-	th env IMMICH_INSTANCE_URL="$1" IMMICH_RETRIES=x t-http GET /server/ping
+	th env IMMICH_INSTANCE_URL="$1" IMMICH_RETRIES=x t-http GET /users/me
 }
 url http://192.0.2.1:2283
 is "$rc" 2 "http:// to another host, then a bad setting: exit 2"
@@ -43,7 +43,7 @@ for u in https://192.0.2.1 http://localhost:1 http://LOCALHOST. \
 done
 is "$n" 8 "no warning for https:// or a loopback host (8 URLs)"
 
-th t-http -n 3 GET /server/ping
+th t-http -n 3 GET /users/me
 is "$rc:$err" "0:" "the fake on 127.0.0.1: no warning"
 
 # The key file's mode.
