@@ -33,13 +33,13 @@
 #include "common/merge.h"
 #include "common/ndjson.h"
 #include "common/progress.h"
+#include "common/review.h"
 #include "common/util.h"
 
 static int nflag;
 static const char *cur_keep;	/* the record's keep and trash, once */
 static const cJSON *cur_trash;	/* checked: recorded in the result */
-static char **accepted;
-static size_t naccepted;
+static struct codes accepted;	/* -a */
 static const struct ndjson_in *cur;
 
 /*
@@ -350,7 +350,7 @@ consolidate(cJSON *rec)
 		return -1;
 	cur_keep = keep;
 	cur_trash = trash;
-	if (merge_held(rec, (const char *const *)accepted, naccepted)) {
+	if (merge_held(rec, (const char *const *)accepted.v, accepted.n)) {
 		c = cJSON_CreateObject();
 		cJSON_AddStringToObject(c, "skipped", "review");
 		rec_set(rec, "consolidated", c);
@@ -429,19 +429,6 @@ do_record(cJSON *rec, const struct ndjson_in *in, void *arg)
 	return rv;
 }
 
-static void
-add_codes(const char *arg)
-{
-	char *s = xstrdup(arg), *p, *save = NULL;
-
-	for (p = strtok_r(s, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
-		accepted = xrealloc(accepted, (naccepted + 1) *
-		    sizeof(*accepted));
-		accepted[naccepted++] = xstrdup(p);
-	}
-	free(s);
-}
-
 static void __attribute__((noreturn))
 usage(void)
 {
@@ -458,7 +445,7 @@ main(int argc, char *argv[])
 	while ((ch = getopt(argc, argv, "a:nqV")) != -1) {
 		switch (ch) {
 		case 'a':
-			add_codes(optarg);
+			codes_add(&accepted, optarg);
 			break;
 		case 'n':
 			nflag = 1;

@@ -37,12 +37,12 @@
 #include "common/precond.h"
 #include "common/progress.h"
 #include "common/ratelimit.h"
+#include "common/review.h"
 #include "common/util.h"
 
 static int nflag, qflag, Cflag, Fflag, Gflag;
 static long batch = 250;
-static char **accept_codes;
-static size_t naccept;
+static struct codes accept;	/* -a */
 
 /* A record waiting for its batch of deletes. */
 struct pend {
@@ -95,32 +95,6 @@ usage(void)
 	fprintf(stderr, "usage: immich-trash [-CFGnqV] [-a code,...] "
 	    "[-b batch]\n");
 	exit(EX_USAGE);
-}
-
-static void
-parse_accept(const char *s)
-{
-	char *copy = xstrdup(s), *p = copy, *tok;
-
-	while ((tok = strsep(&p, ",")) != NULL) {
-		if (*tok == '\0')
-			continue;
-		accept_codes = xrealloc(accept_codes,
-		    (naccept + 1) * sizeof(*accept_codes));
-		accept_codes[naccept++] = xstrdup(tok);
-	}
-	free(copy);
-}
-
-static int
-accepted(const char *code)
-{
-	size_t i;
-
-	for (i = 0; code && i < naccept; i++)
-		if (strcmp(accept_codes[i], code) == 0)
-			return 1;
-	return 0;
 }
 
 static void	flush(void);
@@ -232,7 +206,7 @@ check_record(cJSON *rec, const struct ndjson_in *in, void *arg)
 	int cskip;
 
 	(void)arg;
-	pc_group(&g, rec, (const char *const *)accept_codes, naccept);
+	pc_group(&g, rec, (const char *const *)accept.v, accept.n);
 	if (!cJSON_IsArray(g.trash)) {
 		rec_error(rec, in, NULL, "no \"trash\" list in the record");
 		pp->failed = 1;
@@ -361,7 +335,7 @@ lost_people(struct pend *p, const cJSON *la, char **detail)
 	cJSON *ka;
 
 	*detail = NULL;
-	if (!pc_named(rec_get(la, "people")) || accepted("people"))
+	if (!pc_named(rec_get(la, "people")) || codes_has(&accept, "people"))
 		return NULL;
 	if (p->kpeople == NULL) {
 		if (api_asset(p->keep, &ka, &e) != 1) {
@@ -771,7 +745,7 @@ main(int argc, char *argv[])
 	while ((ch = getopt(argc, argv, "a:b:CFGnqV")) != -1) {
 		switch (ch) {
 		case 'a':
-			parse_accept(optarg);
+			codes_add(&accept, optarg);
 			break;
 		case 'b':
 			if ((v = parse_num(optarg)) < 1 || v > 10000)

@@ -335,3 +335,28 @@ review_group(cJSON *rv, cJSON *const *a, int n, int keep)
 			    i == keep ? "keeper" : "asset");
 	}
 }
+
+void
+codes_add(struct codes *c, const char *list)
+{
+	char *copy = xstrdup(list), *p = copy, *tok;
+
+	while ((tok = strsep(&p, ",")) != NULL) {
+		if (*tok == '\0')
+			continue;
+		c->v = xrealloc(c->v, (c->n + 1) * sizeof(*c->v));
+		c->v[c->n++] = xstrdup(tok);
+	}
+	free(copy);
+}
+
+int
+codes_has(const struct codes *c, const char *code)
+{
+	size_t i;
+
+	for (i = 0; code && i < c->n; i++)
+		if (strcmp(c->v[i], code) == 0)
+			return 1;
+	return 0;
+}

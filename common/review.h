@@ -12,4 +12,14 @@
  */
 void	 review_group(cJSON *review, cJSON *const *a, int n, int keep);
 
+/* The review codes a person allows (-a code,...), as a list that grows. */
+struct codes {
+	char	**v;
+	size_t	 n;
+};
+/* Add the codes of a comma-separated list (empty items skipped). */
+void	 codes_add(struct codes *, const char *list);
+/* 1 when code (may be NULL) is among them. */
+int	 codes_has(const struct codes *, const char *code);
+
 #endif
