@@ -10,6 +10,10 @@ command -v immich-dupes >/dev/null || skip_all "immich-dupes not built yet"
 [ "${IMMICH_CONFORMANCE:-0}" = 1 ] &&
     skip_all "installing talks to no server: nothing to check through Prism"
 plan 17
+# make install runs make's "all" in the tree the other tests run from, and
+# dpkg -i / -r change /usr/bin: run alone, so that no other test sees a
+# program relinked or a completion installed under it.
+exclusive_test
 
 # skip N REASON: the next N tests are skipped.
 skip() {
