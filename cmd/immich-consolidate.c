@@ -34,6 +34,7 @@
 #include "common/ndjson.h"
 #include "common/progress.h"
 #include "common/review.h"
+#include "common/stage.h"
 #include "common/util.h"
 
 static int nflag;
@@ -439,10 +440,9 @@ usage(void)
 int
 main(int argc, char *argv[])
 {
-	int ch, qflag = 0, status;
+	int ch, status;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((ch = getopt(argc, argv, "a:nqV")) != -1) {
+	while ((ch = stage_getopt(argc, argv, "a:nqV")) != -1) {
 		switch (ch) {
 		case 'a':
 			codes_add(&accepted, optarg);
@@ -451,17 +451,14 @@ main(int argc, char *argv[])
 			nflag = 1;
 			break;
 		default:
-			if (!std_option(ch, &qflag))
-				usage();
+			usage();
 		}
 	}
 	if (optind != argc)
 		usage();
 	env_get();
 	http_init();
-	progress_init(qflag);
-	status = ndjson_loop(stdin, "stdin", do_record, NULL);
-	ndjson_finish();
-	progress_end(http_requests(), nflag ? "dry run" : NULL);
+	status = stage_loop(do_record, NULL);
+	stage_end(http_requests(), nflag ? "dry run" : NULL);
 	return status;
 }

@@ -32,13 +32,13 @@
 #include "common/jsonsplit.h"
 #include "common/ndjson.h"
 #include "common/progress.h"
+#include "common/stage.h"
 #include "common/review.h"
 #include "common/rules.h"
 #include "common/util.h"
 
 #define GROUP_MAX	((size_t)256 << 20)	/* largest group accepted */
 
-static int qflag;
 static struct rules rules;
 static const char *src;		/* "GET /api/duplicates" or the file name */
 static char fatal[800];		/* why the stream stopped, if it did */
@@ -236,8 +236,7 @@ stop(struct jsplit *js)
 	else
 		snprintf(fatal, sizeof(fatal), "%s (after %ld groups)",
 		    js->err, js->count);
-	ndjson_finish();
-	progress_end(http_requests(), NULL);
+	stage_end(http_requests(), NULL);
 	errx(EX_FATAL, "%s: %s", src, fatal);
 }
 
@@ -338,8 +337,7 @@ main(int argc, char *argv[])
 	char msg[512];
 	int ch;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((ch = getopt(argc, argv, "f:qr:V")) != -1) {
+	while ((ch = stage_getopt(argc, argv, "f:qr:V")) != -1) {
 		switch (ch) {
 		case 'f':
 			file = optarg;
@@ -348,8 +346,7 @@ main(int argc, char *argv[])
 			spec = optarg;
 			break;
 		default:
-			if (!std_option(ch, &qflag))
-				usage();
+			usage();
 		}
 	}
 	if (optind != argc)
@@ -358,7 +355,7 @@ main(int argc, char *argv[])
 		warnx("-r: %s", msg);
 		usage();
 	}
-	progress_init(qflag);
+	progress_init(stage_quiet);
 	seen = idset_new();
 	jsplit_init(&js, GROUP_MAX);
 	if (file)

@@ -33,13 +33,13 @@
 #include "common/http.h"
 #include "common/ndjson.h"
 #include "common/progress.h"
+#include "common/stage.h"
 #include "common/sha1.h"
 #include "common/sidecar.h"
 #include "common/util.h"
 
 #define MAX_UNREACHABLE	3	/* assets in a row with no reply: stop */
 
-static int qflag;
 static const char *dirpath;	/* the backup folder (commit.h) */
 static int dirfd = -1;
 static long long reserve = 64LL << 20;
@@ -459,12 +459,10 @@ int
 main(int argc, char *argv[])
 {
 	const char *dir = NULL;
-	char extra[128];
 	long n;
 	int ch, i;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((ch = getopt(argc, argv, "d:qr:V")) != -1) {
+	while ((ch = stage_getopt(argc, argv, "d:qr:V")) != -1) {
 		switch (ch) {
 		case 'd':
 			dir = optarg;
@@ -476,8 +474,7 @@ main(int argc, char *argv[])
 			}
 			break;
 		default:
-			if (!std_option(ch, &qflag))
-				usage();
+			usage();
 		}
 	}
 	argc -= optind;
@@ -486,17 +483,13 @@ main(int argc, char *argv[])
 		warnx("-d dir is required");
 		usage();
 	}
-	for (i = 0; i < argc; i++)
-		if (!valid_uuid(argv[i])) {
-			warnx("%s: not an asset id", argv[i]);
-			usage();
-		}
+	stage_ids(argc, argv);
 	umask(077);
 	http_init();
 	commit_open(dir);
 	dirpath = commit_path();
 	dirfd = commit_dirfd();
-	progress_init(qflag);
+	progress_init(stage_quiet);
 
 	commit_start();
 	for (i = 0; i < argc; i++)
@@ -508,9 +501,7 @@ main(int argc, char *argv[])
 		prog.failed += n;
 		anyfailed = 1;
 	}
-	ndjson_finish();
-	snprintf(extra, sizeof(extra), "%ld downloaded, %ld already there, "
+	stage_end(http_requests(), "%ld downloaded, %ld already there, "
 	    "%ld resumed", ndown, nskip, nresume);
-	progress_end(http_requests(), extra);
 	return anyfailed ? EX_SOME : EX_DONE;
 }

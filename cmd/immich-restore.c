@@ -28,9 +28,10 @@
 #include "common/ndjson.h"
 #include "common/progress.h"
 #include "common/sidecar.h"
+#include "common/stage.h"
 #include "common/util.h"
 
-static int aflag, qflag;
+static int aflag;
 static const struct ndjson_in *cur;	/* NULL for operands */
 static long nrestored, nuploaded, nfailed;
 
@@ -550,29 +551,23 @@ int
 main(int argc, char *argv[])
 {
 	cJSON *rec;
-	char extra[96];
 	int ch, i, status = EX_DONE;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((ch = getopt(argc, argv, "aqV")) != -1) {
+	while ((ch = stage_getopt(argc, argv, "aqV")) != -1) {
 		switch (ch) {
 		case 'a':
 			aflag = 1;
 			break;
 		default:
-			if (!std_option(ch, &qflag))
-				usage();
+			usage();
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	for (i = 0; i < argc; i++)
-		if (!valid_uuid(argv[i]))
-			errx(EX_USAGE, "%s: not an asset id (a lower-case "
-			    "UUID)", argv[i]);
+	stage_ids(argc, argv);
 
 	http_init();
-	progress_init(qflag);
+	progress_init(stage_quiet);
 	for (i = 0; i < argc; i++) {
 		const char *id[1] = { argv[i] };
 		rec = cJSON_CreateObject();
@@ -587,9 +582,7 @@ main(int argc, char *argv[])
 	}
 	if (argc == 0)
 		status = ndjson_loop(stdin, "stdin", do_record, NULL);
-	ndjson_finish();
-	snprintf(extra, sizeof(extra), "%ld restored from the trash, %ld "
+	stage_end(http_requests(), "%ld restored from the trash, %ld "
 	    "uploaded again, %ld not restored", nrestored, nuploaded, nfailed);
-	progress_end(http_requests(), extra);
 	return status;
 }

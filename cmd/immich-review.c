@@ -31,13 +31,15 @@
 
 #include "common/api.h"
 #include "common/env.h"
+#include "common/fsutil.h"
 #include "common/http.h"
 #include "common/ndjson.h"
 #include "common/page.h"
 #include "common/progress.h"
+#include "common/stage.h"
 #include "common/util.h"
 
-static int aflag, nflag, qflag;
+static int aflag, nflag;
 static int tfd = -1;		/* DIR/thumbs */
 static int gone;		/* the server stopped answering */
 static long nfetched, nmissing, nfailed;
@@ -254,14 +256,9 @@ open_dir(int dfd, const char *name, const char *shown, int flags)
 	struct stat st;
 	int fd;
 
-	if (mkdirat(dfd, name, 0700) == -1 && errno != EEXIST)
+	if ((fd = fs_owndir(dfd, name, flags, &st)) == -1)
 		err(EX_USAGE, "%s", shown);
-	if ((fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-	    flags)) == -1)
-		err(EX_USAGE, "%s", shown);
-	if (fstat(fd, &st) == -1)
-		err(EX_FATAL, "%s", shown);
-	if (st.st_uid != geteuid())
+	if (fd == FS_NOTOURS)
 		errx(EX_USAGE, "%s: owned by uid %u, not by you (uid %u): "
 		    "not writing into it; choose another -o folder, or "
 		    "remove it", shown, (unsigned)st.st_uid,
@@ -276,9 +273,9 @@ open_page(const char *dir, int *dfdp)
 	FILE *fp;
 	int fd;
 
-	*dfdp = open_dir(AT_FDCWD, dir, dir, 0);
+	*dfdp = open_dir(AT_FDCWD, dir, dir, FS_FOLLOW);
 	t = xasprintf("%s/thumbs", dir);
-	tfd = open_dir(*dfdp, "thumbs", t, O_NOFOLLOW);
+	tfd = open_dir(*dfdp, "thumbs", t, 0);
 	free(t);
 	if ((fd = create_tmp(*dfdp, "index.html.tmp")) == -1 ||
 	    (fp = fdopen(fd, "w")) == NULL)
@@ -306,12 +303,10 @@ main(int argc, char *argv[])
 	struct page_stats st = { 0, 0, 0, 0 };
 	struct page_out pg;
 	const char *dir = NULL;
-	char *extra;
 	FILE *fp;
 	int ch, dfd;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((ch = getopt(argc, argv, "anqo:V")) != -1) {
+	while ((ch = stage_getopt(argc, argv, "anqo:V")) != -1) {
 		switch (ch) {
 		case 'a':
 			aflag = 1;
@@ -323,8 +318,7 @@ main(int argc, char *argv[])
 			dir = optarg;
 			break;
 		default:
-			if (!std_option(ch, &qflag))
-				usage();
+			usage();
 		}
 	}
 	if (optind != argc || dir == NULL || (aflag && nflag))
@@ -336,7 +330,7 @@ main(int argc, char *argv[])
 	if (aflag)
 		ctx.albums = get_albums;
 	fp = open_page(dir, &dfd);
-	progress_init(qflag);
+	progress_init(stage_quiet);
 	page_head(fp);
 	pg.fp = fp;
 	pg.ctx = &ctx;
@@ -344,13 +338,9 @@ main(int argc, char *argv[])
 	ndjson_loop(stdin, "stdin", do_record, &pg);
 	page_foot(fp, &st);
 	close_page(fp, dir, dfd);
-	ndjson_finish();
-	extra = xasprintf("%ld thumbnails fetched, %ld missing, %ld not "
-	    "fetched; "
-	    "%ld groups, %ld held for review: %s/index.html", nfetched,
-	    nmissing, nfailed, st.groups, st.held, dir);
-	progress_end(http_requests(), extra);
-	free(extra);
+	stage_end(http_requests(), "%ld thumbnails fetched, %ld missing, "
+	    "%ld not fetched; %ld groups, %ld held for review: %s/index.html",
+	    nfetched, nmissing, nfailed, st.groups, st.held, dir);
 	if (gone)
 		return EX_FATAL;
 	return prog.failed || nfailed ? EX_SOME : EX_DONE;

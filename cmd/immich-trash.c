@@ -38,9 +38,10 @@
 #include "common/progress.h"
 #include "common/ratelimit.h"
 #include "common/review.h"
+#include "common/stage.h"
 #include "common/util.h"
 
-static int nflag, qflag, Cflag, Fflag, Gflag;
+static int nflag, Cflag, Fflag, Gflag;
 static long batch = 250;
 static struct codes accept;	/* -a */
 
@@ -270,7 +271,7 @@ bulk_check(void)
 		sums[cands[i].pend] = asset_checksum(rec_asset(p->rec,
 		    p->keep));
 	}
-	if (bulk_checksums(sums, npend, 'k', out, qflag) == 0)
+	if (bulk_checksums(sums, npend, 'k', out, stage_quiet) == 0)
 		for (i = 0; i < npend; i++)
 			if (out[i].reject && out[i].trashed == 0 &&
 			    pends[i].keep &&
@@ -520,7 +521,7 @@ confirm(const char **ids, const char **sums, struct bulk_res *res,
 			ask[i] = sums[i];
 			nask++;
 		}
-	if (nask > 0 && bulk_checksums(ask, n, 'c', out, qflag) == 0)
+	if (nask > 0 && bulk_checksums(ask, n, 'c', out, stage_quiet) == 0)
 		for (i = 0; i < n; i++)
 			done[i] = out[i].trashed == 1 &&
 			    strcmp(out[i].asset, ids[i]) == 0;
@@ -737,12 +738,10 @@ check_features(void)
 int
 main(int argc, char *argv[])
 {
-	char extra[256];
 	long long v;
 	int ch;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((ch = getopt(argc, argv, "a:b:CFGnqV")) != -1) {
+	while ((ch = stage_getopt(argc, argv, "a:b:CFGnqV")) != -1) {
 		switch (ch) {
 		case 'a':
 			codes_add(&accept, optarg);
@@ -766,8 +765,7 @@ main(int argc, char *argv[])
 			nflag = 1;
 			break;
 		default:
-			if (!std_option(ch, &qflag))
-				usage();
+			usage();
 		}
 	}
 	if (argc != optind)
@@ -776,18 +774,16 @@ main(int argc, char *argv[])
 	http_init();
 	if (!nflag)
 		lock_user();
-	progress_init(qflag);
+	progress_init(stage_quiet);
 	check_features();
 	kset = idset_new();
 	gone = idset_new();
 	if (ndjson_loop(stdin, "stdin", check_record, NULL) != EX_DONE)
 		status = EX_SOME;
 	flush();
-	ndjson_finish();
-	snprintf(extra, sizeof(extra), "%s%ld %s, %ld already in the trash, "
+	stage_end(http_requests(), "%s%ld %s, %ld already in the trash, "
 	    "%ld held back, %ld backups hashed again", nflag ? "dry run: " : "",
 	    ntrashed, nflag ? "would go" : Fflag ? "deleted" : "trashed",
 	    nalready, nheld, pc_rehashed());
-	progress_end(http_requests(), extra);
 	return status;
 }

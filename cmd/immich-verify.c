@@ -23,10 +23,11 @@
 #include "common/fsutil.h"
 #include "common/ndjson.h"
 #include "common/progress.h"
+#include "common/stage.h"
 #include "common/sha1.h"
 #include "common/util.h"
 
-static int qflag, sflag;
+static int sflag;
 static long nok, nbad;
 
 static void
@@ -267,27 +268,20 @@ verify_record(cJSON *rec, const struct ndjson_in *in, void *arg)
 int
 main(int argc, char *argv[])
 {
-	char extra[64];
 	int ch, status;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((ch = getopt(argc, argv, "qsV")) != -1) {
+	while ((ch = stage_getopt(argc, argv, "qsV")) != -1) {
 		switch (ch) {
 		case 's':
 			sflag = 1;
 			break;
 		default:
-			if (!std_option(ch, &qflag))
-				usage();
+			usage();
 		}
 	}
 	if (optind != argc)
 		usage();
-	progress_init(qflag);
-	status = ndjson_loop(stdin, "stdin", verify_record, NULL);
-	ndjson_finish();
-	snprintf(extra, sizeof(extra), "%ld verified, %ld did not verify",
-	    nok, nbad);
-	progress_end(0, extra);
+	status = stage_loop(verify_record, NULL);
+	stage_end(0, "%ld verified, %ld did not verify", nok, nbad);
 	return status;
 }

@@ -130,6 +130,28 @@ fail:
 }
 
 int
+fs_owndir(int dfd, const char *name, int flags, struct stat *st)
+{
+	int fd, rv;
+
+	if (mkdirat(dfd, name, 0700) == -1 && errno != EEXIST)
+		return -1;
+	if ((fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	    (flags & FS_FOLLOW ? 0 : O_NOFOLLOW))) == -1)
+		return -1;
+	if (fstat(fd, st) == -1)
+		rv = -1;
+	else if (st->st_uid != geteuid())
+		rv = FS_NOTOURS;
+	else if ((flags & FS_PRIVATE) && (st->st_mode & (S_IWGRP | S_IWOTH)))
+		rv = FS_SHARED;
+	else
+		return fd;
+	close(fd);
+	return rv;
+}
+
+int
 fs_syncdir(int dirfd)
 {
 	if (fsync(dirfd) == -1 && errno != EINVAL && errno != EROFS)

@@ -58,6 +58,22 @@ int	 fs_stamp_coarse(const struct stat *);
 /* mkdir -p with mode 0700 for the directories it makes.  0 or -1. */
 int	 fs_mkdirs(const char *path);
 
+/*
+ * A folder of ours: name under dfd (AT_FDCWD for a path), made 0700 if
+ * missing, opened as a directory (a link at name is followed only with
+ * FS_FOLLOW), and checked on the open descriptor, so the folder checked
+ * is the one used.  Returns the descriptor; -1 on a system error (errno
+ * set); FS_NOTOURS when another uid owns it; FS_SHARED when FS_PRIVATE
+ * was asked and group or others may write in it.  *st describes it
+ * unless -1.
+ */
+#define FS_FOLLOW	1
+#define FS_PRIVATE	2
+#define FS_NOTOURS	(-2)
+#define FS_SHARED	(-3)
+struct stat;
+int	 fs_owndir(int dfd, const char *name, int flags, struct stat *st);
+
 /* fsync a directory fd (errors other than EINVAL are returned). */
 int	 fs_syncdir(int dirfd);
 

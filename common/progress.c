@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "common/env.h"
+#include "common/fsutil.h"
 #include "common/http.h"
 #include "common/ndjson.h"
 #include "common/progress.h"
@@ -197,26 +198,14 @@ save(void)
 static int
 open_dir(char *dir, size_t sz)
 {
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	struct stat st;
-	int d;
+	char *d = rl_statedir();
+	int fd;
 
-	if (xdg != NULL && *xdg == '/')
-		snprintf(dir, sz, "%s/immich-dedupe", xdg);
-	else
-		snprintf(dir, sz, "/tmp/immich-dedupe-%u",
-		    (unsigned)geteuid());
-	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
-		return -1;
-	if ((d = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1)
-		return -1;
-	if (fstat(d, &st) == -1 || st.st_uid != geteuid() ||
-	    (st.st_mode & 022) != 0) {
-		close(d);
-		return -1;
-	}
-	return d;
+	snprintf(dir, sz, "%s", d);
+	free(d);
+	fd = fs_owndir(AT_FDCWD, dir, FS_PRIVATE, &st);
+	return fd < 0 ? -1 : fd;
 }
 
 static int
@@ -584,6 +573,21 @@ put(char **p, size_t *len, size_t *cap, const char *s, size_t n)
 
 /* Draw the whole block from the cursor (its top row), under the lock.
  * close: leave the cursor below it. */
+/* All of p to fd, as far as it goes (a terminal that went away is not an
+ * error for a progress line). */
+static void
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t k;
+	size_t l;
+
+	for (l = 0; l < n; l += k)
+		if ((k = write(fd, p + l, n - l)) <= 0 && errno != EINTR)
+			break;
+		else if (k < 0)
+			k = 0;
+}
+
 static void
 draw(double now, int close)
 {
@@ -594,7 +598,6 @@ draw(double now, int close)
 	char row[TEXTLEN + 256], mv[16];
 	char *p = NULL;
 	size_t len = 0, cap = 0, l;
-	ssize_t k;
 
 	if ((n = order(ord)) == 0)
 		return;
@@ -630,11 +633,7 @@ draw(double now, int close)
 		}
 		put(&p, &len, &cap, "\r", 1);
 	}
-	for (l = 0; l < len; l += k)
-		if ((k = write(errfd, p + l, len - l)) <= 0 && errno != EINTR)
-			break;
-		else if (k < 0)
-			k = 0;
+	write_all(errfd, p, len);
 	free(p);
 	sh.drawn = !close;
 	sh.last = now;
@@ -692,8 +691,6 @@ static void
 out_line(int f, const char *s, size_t n)
 {
 	char *b = xmalloc(n + 8);
-	size_t l;
-	ssize_t k;
 
 	if (n > 0 && s[n - 1] == '\n')
 		n--;
@@ -701,11 +698,7 @@ out_line(int f, const char *s, size_t n)
 	memcpy(b + 4, s, n);
 	memcpy(b + 4 + n, "\033[K\n", 4);
 	n += 8;
-	for (l = 0; l < n; l += k)
-		if ((k = write(f, b + l, n - l)) <= 0 && errno != EINTR)
-			break;
-		else if (k < 0)
-			k = 0;
+	write_all(f, b, n);
 	free(b);
 }
 

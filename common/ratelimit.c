@@ -48,6 +48,7 @@
 #include <openssl/evp.h>
 
 #include "common/env.h"
+#include "common/fsutil.h"
 #include "common/ratelimit.h"
 #include "common/util.h"
 
@@ -153,17 +154,14 @@ open_owndir(const char *dir)
 	if (!S_ISDIR(st.st_mode))
 		errx(EX_USAGE, "rate limit state directory %s is not a "
 		    "directory: remove it, or set IMMICH_RATE_FILE", dir);
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1)
+	if ((fd = fs_owndir(AT_FDCWD, dir, FS_PRIVATE, &st)) == -1)
 		err(EX_USAGE, "rate limit state directory %s", dir);
-	if (fstat(fd, &st) == -1)
-		err(EX_USAGE, "rate limit state directory %s", dir);
-	if (st.st_uid != geteuid())
+	if (fd == FS_NOTOURS)
 		errx(EX_USAGE, "rate limit state directory %s is owned by "
 		    "uid %u, not by you (uid %u): remove it, or set "
 		    "IMMICH_RATE_FILE", dir, (unsigned)st.st_uid,
 		    (unsigned)geteuid());
-	if (st.st_mode & (S_IWGRP | S_IWOTH))
+	if (fd == FS_SHARED)
 		errx(EX_USAGE, "rate limit state directory %s is writable by "
 		    "others: chmod 700 it, or set IMMICH_RATE_FILE", dir);
 	return fd;
@@ -176,16 +174,21 @@ fixed_dir(void)
 	return xasprintf("/tmp/immich-dedupe-%u", (unsigned)geteuid());
 }
 
-/* The state directory when IMMICH_RATE_FILE is not set. */
-static int
-open_statedir(char **dirp)
+char *
+rl_statedir(void)
 {
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 
 	if (xdg != NULL && *xdg == '/')
-		*dirp = xasprintf("%s/immich-dedupe", xdg);
-	else
-		*dirp = fixed_dir();
+		return xasprintf("%s/immich-dedupe", xdg);
+	return fixed_dir();
+}
+
+/* The state directory when IMMICH_RATE_FILE is not set. */
+static int
+open_statedir(char **dirp)
+{
+	*dirp = rl_statedir();
 	return open_owndir(*dirp);
 }
 

@@ -14,6 +14,9 @@
 
 /* Read the settings; key names the server and user (e.g. the API base
  * URL).  Exits EX_USAGE on a bad setting or an unsafe state directory. */
+/* The folder of the shared state files (rate limit, in-flight slots,
+ * progress): $XDG_RUNTIME_DIR/immich-dedupe, else /tmp/immich-dedupe-UID. */
+char	*rl_statedir(void);
 void	 rl_init(const char *key);
 /* Wait for a slot: in flight, then rate.  Call before every attempt. */
 void	 rl_acquire(void);
