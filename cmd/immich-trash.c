@@ -30,8 +30,10 @@
 #include "common/api.h"
 #include "common/asset.h"
 #include "common/bulk.h"
+#include "common/fresh.h"
 #include "common/http.h"
 #include "common/idset.h"
+#include "common/members.h"
 #include "common/merge.h"
 #include "common/ndjson.h"
 #include "common/precond.h"
@@ -85,6 +87,19 @@ static size_t ncand, candcap;
  * as the real run would.
  */
 static struct idset *kset, *gone;
+
+/*
+ * What the server says now, read once per batch: fr, every group member
+ * (GET /duplicates); mem, the albums' and named people's assets.  albmsg
+ * and pplmsg: why those could not be read (the losers that need them are
+ * held, "error").  people: -1 no named person anywhere (nothing to
+ * check), 0 read each loser with GET /assets/{id} (fewer losers than
+ * named people), 1 from mem.
+ */
+static struct fresh *fr;
+static struct members *mem;
+static char *albmsg, *pplmsg;
+static int people;
 
 static long ntrashed, nalready, nheld;
 static int status = EX_DONE;
@@ -259,18 +274,21 @@ bulk_check(void)
 {
 	const char **sums;
 	struct bulk_sum *out;
-	size_t i;
+	size_t i, n;
 
 	if (Gflag || ncand == 0)
 		return;
 	sums = xcalloc(npend, sizeof(*sums));
 	out = xcalloc(npend, sizeof(*out));
-	for (i = 0; i < ncand; i++) {
+	for (i = 0, n = 0; i < ncand; i++) {
 		struct pend *p = &pends[cands[i].pend];
+		if (p->kstate != 0 || cands[i].state != 0)
+			continue;
 		sums[cands[i].pend] = asset_checksum(rec_asset(p->rec,
 		    p->keep));
+		n += sums[cands[i].pend] != NULL;
 	}
-	if (bulk_checksums(sums, npend, 'k', out, qflag) == 0)
+	if (n > 0 && bulk_checksums(sums, npend, 'k', out, qflag) == 0)
 		for (i = 0; i < npend; i++)
 			if (out[i].reject && out[i].trashed == 0 &&
 			    pends[i].keep &&
@@ -323,46 +341,75 @@ check_keeper(struct pend *p)
 }
 
 /*
- * A person someone named on the loser (GET /assets/ID: people) whom the
- * keeper does not show: trashing the loser would lose the tag (no one's
- * resolve copies faces).  NULL, or the held code with *detail set.  The
- * keeper is read only when the loser shows someone named.
+ * A person someone named on the loser whom the keeper does not show:
+ * trashing the loser would lose the tag (no one's resolve copies faces).
+ * la is the loser as read; its people are [] when it came from
+ * GET /duplicates, so they come from the named people's assets (mem), or,
+ * when there are fewer losers than named people, from GET /assets/{id}.
+ * NULL, or the held code with *detail set.
  */
 static const char *
-lost_people(struct pend *p, const cJSON *la, char **detail)
+lost_people(struct pend *p, const struct cand *c, const cJSON *la,
+    int listed, char **detail)
 {
 	struct api_err e;
-	cJSON *ka;
+	cJSON *ka, *own = NULL, *lp, *kp;
+	const char *code;
 
 	*detail = NULL;
-	if (!pc_named(rec_get(la, "people")) || codes_has(&accept, "people"))
+	if (people < 0 || codes_has(&accept, "people"))
 		return NULL;
-	if (p->kpeople == NULL) {
-		if (api_asset(p->keep, &ka, &e) != 1) {
-			*detail = xasprintf("keeper %s: %s", p->keep, e.msg);
+	if (pplmsg) {
+		*detail = xstrdup(pplmsg);
+		return "error";
+	}
+	if (people == 1) {
+		lp = members_people(mem, c->id);
+		kp = members_people(mem, p->keep);
+		code = pc_people(lp, kp, p->keep, detail);
+		cJSON_Delete(lp);
+		cJSON_Delete(kp);
+		return code;
+	}
+	if (listed) {		/* its people not read yet */
+		if (api_asset(c->id, &own, &e) != 1) {
+			*detail = xasprintf("%s", e.msg);
 			api_err_free(&e);
 			return "error";
 		}
-		keep_people(p, ka);
-		cJSON_Delete(ka);
+		la = own;
 	}
-	return pc_people(rec_get(la, "people"), p->kpeople, p->keep, detail);
+	code = NULL;
+	if (pc_named(rec_get(la, "people")) && p->kpeople == NULL) {
+		if (api_asset(p->keep, &ka, &e) != 1) {
+			*detail = xasprintf("keeper %s: %s", p->keep, e.msg);
+			api_err_free(&e);
+			code = "error";
+		} else {
+			keep_people(p, ka);
+			cJSON_Delete(ka);
+		}
+	}
+	if (code == NULL && pc_named(rec_get(la, "people")))
+		code = pc_people(rec_get(la, "people"), p->kpeople, p->keep,
+		    detail);
+	cJSON_Delete(own);
+	return code;
 }
 
 /*
- * The loser's albums now (GET /albums?assetId=) against those
+ * The loser's albums now (mem, read for the batch) against those
  * consolidation saw (and gave the keeper): NULL when it is in no other,
  * else the held code with *detail set.
  */
 static const char *
 new_album(const struct cand *c, char **detail)
 {
-	struct api_err e;
 	const char *code;
 	cJSON *now;
 
-	if ((now = api_albums_of(c->id, &e)) == NULL) {
-		*detail = e.msg;
+	if (albmsg || (now = members_albums(mem, c->id)) == NULL) {
+		*detail = xstrdup(albmsg ? albmsg : "albums not read");
 		return "error";
 	}
 	code = pc_new_album(now, c->albums, detail);
@@ -378,7 +425,7 @@ check_loser(cJSON *rec, struct pend *p, struct cand *c)
 	cJSON *la, *e;
 	const char *vid, *code, *sum;
 	char *detail, why[256];
-	int kind;
+	int kind, listed;
 
 	check_keeper(p);
 	c->state = -1;
@@ -386,7 +433,12 @@ check_loser(cJSON *rec, struct pend *p, struct cand *c)
 		hold(p, c->id, p->kcode, "%s", p->kdetail);
 		return;
 	}
-	kind = api_asset(c->id, &la, &err);
+	/* Listed in GET /duplicates: there, not trashed, as it is now. */
+	if ((listed = (la = cJSON_Duplicate(fresh_get(fr, c->id), 1)) !=
+	    NULL))
+		kind = 1;
+	else
+		kind = api_asset(c->id, &la, &err);
 	if (kind <= 0) {
 		hold(p, c->id, kind == 0 ? "loser-missing" : "error", "%s",
 		    err.msg);
@@ -427,7 +479,7 @@ check_loser(cJSON *rec, struct pend *p, struct cand *c)
 		cJSON_Delete(la);
 		return;
 	}
-	if ((code = lost_people(p, la, &detail)) != NULL) {
+	if ((code = lost_people(p, c, la, listed, &detail)) != NULL) {
 		hold(p, c->id, code, "%s", detail);
 		free(detail);
 		cJSON_Delete(la);
@@ -550,6 +602,52 @@ confirm(const char **ids, const char **sums, struct bulk_res *res,
 	free(done);
 }
 
+/*
+ * What the batch's checks need from the server, in a few requests: every
+ * group member as it is now (GET /duplicates: a keeper listed there is
+ * fine), the albums (when a loser's are compared) and the named people.
+ */
+static void
+read_server(void)
+{
+	struct idset *want = idset_new();
+	size_t i, n = 0;
+	int albums = 0;
+	long np;
+
+	for (i = 0; i < ncand; i++) {
+		if (cands[i].state != 0)
+			continue;
+		idset_put(want, cands[i].id, NULL);
+		idset_put(want, pends[cands[i].pend].keep, NULL);
+		albums |= cands[i].achk;
+		n++;
+	}
+	if (n > 0) {
+		fr = fresh_read(want, qflag);
+		for (i = 0; i < npend; i++)
+			if (pends[i].kstate == 0 && fresh_get(fr, pends[i].keep))
+				pends[i].kstate = 1;
+	}
+	idset_free(want);
+	free(albmsg);
+	albmsg = NULL;
+	if (albums && members_albums_read(mem, &albmsg) == -1 && !albmsg)
+		albmsg = xstrdup("albums not read");
+	free(pplmsg);
+	pplmsg = NULL;
+	if (n == 0 || codes_has(&accept, "people"))
+		return;
+	/* Per named person, or per loser, whichever asks less. */
+	if ((np = members_people_count(mem, &pplmsg)) == 0)
+		people = -1;
+	else if (np > 0 && (size_t)np > n)
+		people = 0;
+	else if (np > 0 && (people = 1, members_people_read(mem,
+	    &pplmsg) == -1) && !pplmsg)
+		pplmsg = xstrdup("people not read");
+}
+
 /* The server checks of the batch: each loser to check ends in state 2
  * (to delete) or -1 (held, or already in the trash). */
 static void
@@ -567,6 +665,7 @@ check_batch(void)
 		    "the keeper of group %s", g);
 		cands[i].state = -1;
 	}
+	read_server();
 	bulk_check();
 	if (nflag)
 		dry_keepers();
@@ -574,6 +673,8 @@ check_batch(void)
 		if (cands[i].state == 0 && !(nflag && dry_trashed(&cands[i])))
 			check_loser(pends[cands[i].pend].rec,
 			    &pends[cands[i].pend], &cands[i]);
+	fresh_free(fr);
+	fr = NULL;
 }
 
 /* Record what became of loser c: r is its DELETE's result, confirmed,
@@ -780,6 +881,7 @@ main(int argc, char *argv[])
 	check_features();
 	kset = idset_new();
 	gone = idset_new();
+	mem = members_new();
 	if (ndjson_loop(stdin, "stdin", check_record, NULL) != EX_DONE)
 		status = EX_SOME;
 	flush();
