@@ -6,20 +6,22 @@
  * adds "consolidated": {changes: [{field, value, from}], confirmed,
  * albums: {loserId: [{id, albumName}]}}.
  *
- * It decides from what the server says now about the keeper
- * (GET /assets/{keep}, and GET /albums?assetId={keep} only when a loser
- * is in an album), so a caption typed on it after planning is kept.  The
- * keeper and losers must be among the record's "assets" (else an error);
- * the losers are taken as the plan saw them and their albums are read now
- * (GET /albums?assetId= each) and recorded in "consolidated.albums" for
- * immich-fetch, with the keep and losers it handled ("keep", "losers").
+ * It decides from what the server says now about the keeper, read for
+ * a batch of records at once (one GET /duplicates; GET /assets/{keep}
+ * for a keeper it does not list), so a caption typed on it after
+ * planning is kept.  The keeper and losers must be among the record's
+ * "assets" (else an error); the losers are taken as the plan saw them
+ * and their albums now (the batch's album read, common/members.c) are
+ * recorded in "consolidated.albums" for immich-fetch, with the keep and
+ * losers it handled ("keep", "losers").
  * A loser changed after planning is caught by immich-trash,
  * which compares it with the plan's copy (merge_loser_changed) before
  * trashing it.  The asset fields then go in one PUT /assets/{keep}, each
  * missing tag in one PUT /tags/{id}/assets and each missing album in one
- * PUT /albums/{id}/assets, and the keeper is re-read only when something
- * was sent.  A group with nothing to move costs 1 + losers requests.  The
- * rules for each field are in common/merge.c.
+ * PUT /albums/{id}/assets, each confirmed from its reply (PUT /assets/{id}
+ * answers with the keeper after the update).  A group with nothing to
+ * move costs no request of its own.  The rules for each field are in
+ * common/merge.c.
  */
 #include <err.h>
 #include <stdio.h>

@@ -6,12 +6,14 @@
  * consolidation confirmed and made for this keeper and loser, no
  * unresolved review flag, keeper and loser members of the group, the
  * loser not the keeper of any record seen in this run, and, asked of
- * the server just before: the keeper there and not trashed (one bulk
- * checksum check per batch, GET /assets/{id} for what it does not
- * settle), and each loser (GET /assets/{id}) still with the checksum
- * that was backed up, none of the metadata consolidation moves changed
- * since the plan was made, not edited, and in no album consolidation
- * did not see (GET /albums?assetId=).  Losers already in the trash are
+ * the server just before, in bulk (one GET /duplicates per batch, the
+ * albums' and named people's members; common/fresh.c, members.c): the
+ * keeper there and not trashed (a bulk checksum check, then
+ * GET /assets/{id}, for one GET /duplicates does not list), and each
+ * loser still with the checksum that was backed up, none of the
+ * metadata consolidation moves changed since the plan was made, not
+ * edited, showing no named person the keeper does not, and in no album
+ * consolidation did not see.  Losers already in the trash are
  * reported and not deleted again.  Refuses when the server's trash is
  * off or kept for 0 days, unless -F.  Deletes in batches (DELETE
  * /assets, force false), isolating ids the server refuses, then confirms
