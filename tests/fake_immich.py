@@ -100,8 +100,18 @@ ENDPOINTS (under /api; 3.x bodies {"message"} or {"message":"Validation failed",
   PUT  /tags/assets {tagIds, assetIds}
   POST /search/metadata       (filters: id, checksum, originalFileName,
                                isFavorite, type, visibility, withDeleted,
-                               withExif, page, size)
+                               albumIds, personIds (in all of them),
+                               updatedAfter, updatedBefore (asset
+                               updatedAt >= / <=); withExif, withPeople,
+                               page, size)
+  GET  /people                (withHidden, page, size: the people with a
+                               face on an asset not in the trash)
   POST /stacks {assetIds}, GET /stacks/{id}
+
+An asset's updatedAt changes, as Immich's row trigger makes it, only when
+the asset's own row does (favorite, visibility, trash, restore, live-photo
+link, duplicateId): not for exif fields (description, rating, GPS, capture
+date), tags or albums.  An album's updatedAt changes when assets are added.
 
 KNOWN DIFFERENCES FROM THE REAL SERVER
   Like the real one, rating -1 is echoed back in exifInfo.rating although the
