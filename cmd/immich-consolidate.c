@@ -470,6 +470,7 @@ flush(void)
 
 	for (i = 0; i < nheld; i++) {
 		cur = &held[i].in;
+		prog.records++;
 		if (consolidate(held[i].rec) < 0) {
 			prog.failed++;
 			status = EX_SOME;
@@ -488,6 +489,9 @@ static int
 do_record(cJSON *rec, const struct ndjson_in *in, void *arg)
 {
 	(void)arg;
+	/* Counted when done (flush), not when read: the progress row and
+	 * its ETA follow the groups consolidated. */
+	prog.records--;
 	held[nheld].rec = rec;
 	held[nheld].in.name = in->name;
 	held[nheld].in.lineno = in->lineno;
@@ -530,6 +534,8 @@ main(int argc, char *argv[])
 	mem = members_new();
 	if (ndjson_loop(stdin, "stdin", do_record, NULL) != EX_DONE)
 		status = EX_SOME;
+	/* The input has ended: the total is known. */
+	prog.total_records = prog.records + (long)nheld;
 	flush();
 	ndjson_finish();
 	progress_end(http_requests(), nflag ? "dry run" : NULL);
