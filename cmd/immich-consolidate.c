@@ -6,20 +6,22 @@
  * adds "consolidated": {changes: [{field, value, from}], confirmed,
  * albums: {loserId: [{id, albumName}]}}.
  *
- * It decides from what the server says now about the keeper
- * (GET /assets/{keep}, and GET /albums?assetId={keep} only when a loser
- * is in an album), so a caption typed on it after planning is kept.  The
- * keeper and losers must be among the record's "assets" (else an error);
- * the losers are taken as the plan saw them and their albums are read now
- * (GET /albums?assetId= each) and recorded in "consolidated.albums" for
- * immich-fetch, with the keep and losers it handled ("keep", "losers").
+ * It decides from what the server says now about the keeper, read for
+ * a batch of records at once (one GET /duplicates; GET /assets/{keep}
+ * for a keeper it does not list), so a caption typed on it after
+ * planning is kept.  The keeper and losers must be among the record's
+ * "assets" (else an error); the losers are taken as the plan saw them
+ * and their albums now (the batch's album read, common/members.c) are
+ * recorded in "consolidated.albums" for immich-fetch, with the keep and
+ * losers it handled ("keep", "losers").
  * A loser changed after planning is caught by immich-trash,
  * which compares it with the plan's copy (merge_loser_changed) before
  * trashing it.  The asset fields then go in one PUT /assets/{keep}, each
  * missing tag in one PUT /tags/{id}/assets and each missing album in one
- * PUT /albums/{id}/assets, and the keeper is re-read only when something
- * was sent.  A group with nothing to move costs 1 + losers requests.  The
- * rules for each field are in common/merge.c.
+ * PUT /albums/{id}/assets, each confirmed from its reply (PUT /assets/{id}
+ * answers with the keeper after the update).  A group with nothing to
+ * move costs no request of its own.  The rules for each field are in
+ * common/merge.c.
  */
 #include <err.h>
 #include <stdio.h>
@@ -29,7 +31,9 @@
 
 #include "common/api.h"
 #include "common/env.h"
+#include "common/fresh.h"
 #include "common/http.h"
+#include "common/members.h"
 #include "common/merge.h"
 #include "common/ndjson.h"
 #include "common/progress.h"
@@ -42,6 +46,24 @@ static const char *cur_keep;	/* the record's keep and trash, once */
 static const cJSON *cur_trash;	/* checked: recorded in the result */
 static struct codes accepted;	/* -a */
 static const struct ndjson_in *cur;
+
+/*
+ * Records are taken BATCH at a time: one GET /duplicates gives each
+ * keeper as the server has it now (fr), and the albums are read for the
+ * batch (mem: only those changed since the last batch again).
+ */
+#define BATCH	250
+static struct {
+	cJSON	*rec;
+	struct ndjson_in in;
+} held[BATCH];
+static size_t nheld;
+static struct fresh *fr;
+static struct members *mem;
+static char *albmsg;		/* why the albums could not be read */
+static int readdone;		/* fr and mem read for this batch */
+static void read_server(void);
+static int status = EX_DONE;
 
 /*
  * After a request: rv and e as api.h gives them.  Still no answer, or
@@ -91,20 +113,16 @@ get_asset(cJSON *rec, const char *asset, const char *id)
 	return a;
 }
 
-/* [{id, albumName}] of the albums holding id, or NULL (an error). */
+/* [{id, albumName}] of the albums holding id (read for the batch), or
+ * NULL (an error). */
 static cJSON *
 get_albums(cJSON *rec, const char *id)
 {
-	char *path = xasprintf("/albums?assetId=%s", id);
-	cJSON *a = call(rec, id, "GET", path, NULL), *list = NULL;
+	cJSON *list = members_albums(mem, id);
 
-	if (cJSON_IsArray(a))
-		list = api_album_list(a);
-	else if (a)
-		rec_error(rec, cur, id, "GET %s%s: reply is not a list",
-		    api_prefix(), path);
-	cJSON_Delete(a);
-	free(path);
+	if (list == NULL)
+		rec_error(rec, cur, id, "%s", albmsg ? albmsg :
+		    "albums not read");
 	return list;
 }
 
@@ -126,17 +144,26 @@ add_to(cJSON *rec, const char *keep, const char *kind, const char *id)
 	else if (reply && (why = merge_bulk_failure(reply, keep)) != NULL)
 		rec_error(rec, cur, keep, "%s %s: the keeper was not added: %s",
 		    kind, id, why);
-	else if (reply)
+	else if (reply) {
 		rc = 0;
+		if (strcmp(kind, "album") == 0)
+			members_album_add(mem, id, keep);
+	}
 	cJSON_Delete(reply);
 	cJSON_Delete(body);
 	free(path);
 	return rc;
 }
 
-/* Send every change; failed[i] is set for each that was refused. */
+/*
+ * Send every change; failed[i] is set for each that was refused.  The
+ * PUT /assets/{id} reply is the keeper after the update (*after, or NULL
+ * when none was sent): the asset fields are confirmed from it; a tag or
+ * album is confirmed by its own reply (added, or there already).
+ */
 static void
-apply(cJSON *rec, const char *keep, const cJSON *changes, int *failed)
+apply(cJSON *rec, const char *keep, const cJSON *changes, int *failed,
+    cJSON **after)
 {
 	cJSON *body = merge_update_body(changes), *reply = NULL;
 	const cJSON *c;
@@ -147,6 +174,12 @@ apply(cJSON *rec, const char *keep, const cJSON *changes, int *failed)
 	if (body) {
 		path = xasprintf("/assets/%s", keep);
 		reply = call(rec, keep, "PUT", path, body);
+		if (reply && !cJSON_IsObject(reply)) {
+			rec_error(rec, cur, keep, "PUT %s%s: the reply is not "
+			    "an asset", api_prefix(), path);
+			cJSON_Delete(reply);
+			reply = NULL;
+		}
 		free(path);
 	}
 	cJSON_ArrayForEach(c, changes) {
@@ -158,44 +191,30 @@ apply(cJSON *rec, const char *keep, const cJSON *changes, int *failed)
 			    rec_str(c, "value")) < 0;
 		i++;
 	}
-	cJSON_Delete(reply);
+	*after = reply;
 	cJSON_Delete(body);
 }
 
-/* Re-read the keeper (and its albums) and check every change that was
- * sent; 1 when all of them are there. */
+/* Every change sent arrived: the asset fields on the keeper as the
+ * update's reply shows it; 1 when all of them are there. */
 static int
-confirm(cJSON *rec, const char *keep, const cJSON *changes, const int *failed)
+confirm(cJSON *rec, const char *keep, const cJSON *changes,
+    const int *failed, const cJSON *after)
 {
-	cJSON *k = NULL, *albums = NULL;
 	const cJSON *c;
-	int i = 0, need_asset = 0, need_albums = 0, ok = 1;
+	int i = 0, ok = 1;
 
 	cJSON_ArrayForEach(c, changes) {
-		if (failed[i++])
+		if (failed[i++]) {
 			ok = 0;
-		else if (strcmp(rec_str(c, "field"), "album") == 0)
-			need_albums = 1;
-		else
-			need_asset = 1;
-	}
-	if (need_asset && (k = get_asset(rec, keep, keep)) == NULL)
-		return 0;
-	if (need_albums && (albums = get_albums(rec, keep)) == NULL) {
-		cJSON_Delete(k);
-		return 0;
-	}
-	i = 0;
-	cJSON_ArrayForEach(c, changes) {
-		if (failed[i++] || merge_arrived(c, k, albums))
 			continue;
-		rec_error(rec, cur, keep, "%s%s%s did not arrive on the keeper",
-		    rec_str(c, "field"), merge_is_asset_field(c) ? "" : " ",
-		    merge_is_asset_field(c) ? "" : rec_str(c, "value"));
+		}
+		if (!merge_is_asset_field(c) || merge_arrived(c, after, NULL))
+			continue;
+		rec_error(rec, cur, keep, "%s did not arrive on the keeper",
+		    rec_str(c, "field"));
 		ok = 0;
 	}
-	cJSON_Delete(k);
-	cJSON_Delete(albums);
 	return ok;
 }
 
@@ -342,7 +361,7 @@ consolidate(cJSON *rec)
 	const cJSON *trash, **losers;
 	struct merge_in m = { 0 };
 	cJSON *keeper, **owned, **albums, *kalbums = NULL, *changes;
-	cJSON *notmoved, *c, *lists;
+	cJSON *notmoved, *c, *lists, *after;
 	int i, n, nt, ok = 0, *failed;
 
 	cur_keep = NULL;
@@ -362,7 +381,11 @@ consolidate(cJSON *rec)
 		result(rec, NULL, 1, NULL, cJSON_CreateObject());
 		return 0;
 	}
-	if ((keeper = get_asset(rec, keep, keep)) == NULL) {
+	/* As the server has it now: listed in GET /duplicates (there and
+	 * not trashed), else read on its own. */
+	read_server();
+	if ((keeper = cJSON_Duplicate(fresh_get(fr, keep), 1)) == NULL &&
+	    (keeper = get_asset(rec, keep, keep)) == NULL) {
 		result(rec, NULL, -1, NULL, NULL);
 		return -1;
 	}
@@ -397,8 +420,9 @@ consolidate(cJSON *rec)
 		goto done;
 	}
 	failed = xcalloc(cJSON_GetArraySize(changes), sizeof(*failed));
-	apply(rec, keep, changes, failed);
-	ok = confirm(rec, keep, changes, failed);
+	apply(rec, keep, changes, failed, &after);
+	ok = confirm(rec, keep, changes, failed, after);
+	cJSON_Delete(after);
 	free(failed);
 	result(rec, changes, ok, notmoved, lists);
 	goto done;
@@ -417,17 +441,64 @@ done:
 	return ok ? 0 : -1;
 }
 
+/* What the batch's records need from the server, read when the first
+ * of them needs it: every keeper now (GET /duplicates), the albums. */
+static void
+read_server(void)
+{
+	struct idset *want;
+	size_t i;
+
+	if (readdone)
+		return;
+	readdone = 1;
+	want = idset_new();
+	for (i = 0; i < nheld; i++)
+		idset_put(want, rec_str(held[i].rec, "keep"), NULL);
+	fr = fresh_read(want, 0);
+	idset_free(want);
+	free(albmsg);
+	albmsg = NULL;
+	if (members_albums_read(mem, &albmsg) == -1 && !albmsg)
+		albmsg = xstrdup("albums not read");
+}
+
+/* Consolidate, emit and free each record of the batch, in order. */
+static void
+flush(void)
+{
+	size_t i;
+
+	for (i = 0; i < nheld; i++) {
+		cur = &held[i].in;
+		prog.records++;
+		if (consolidate(held[i].rec) < 0) {
+			prog.failed++;
+			status = EX_SOME;
+		}
+		ndjson_emit(held[i].rec);
+		cJSON_Delete(held[i].rec);
+		progress_tick();
+	}
+	nheld = 0;
+	readdone = 0;
+	fresh_free(fr);
+	fr = NULL;
+}
+
 static int
 do_record(cJSON *rec, const struct ndjson_in *in, void *arg)
 {
-	int rv;
-
 	(void)arg;
-	cur = in;
-	rv = consolidate(rec);
-	ndjson_emit(rec);
-	cJSON_Delete(rec);
-	return rv;
+	/* Counted when done (flush), not when read: the progress row and
+	 * its ETA follow the groups consolidated. */
+	prog.records--;
+	held[nheld].rec = rec;
+	held[nheld].in.name = in->name;
+	held[nheld].in.lineno = in->lineno;
+	if (++nheld == BATCH)
+		flush();
+	return 0;
 }
 
 static void __attribute__((noreturn))
@@ -440,7 +511,7 @@ usage(void)
 int
 main(int argc, char *argv[])
 {
-	int ch, status;
+	int ch;
 
 	while ((ch = stage_getopt(argc, argv, "a:nqV")) != -1) {
 		switch (ch) {
@@ -458,7 +529,12 @@ main(int argc, char *argv[])
 		usage();
 	env_get();
 	http_init();
-	status = stage_loop(do_record, NULL);
+	mem = members_new();
+	if (stage_loop(do_record, NULL) != EX_DONE)
+		status = EX_SOME;
+	/* The input has ended: the total is known. */
+	prog.total_records = prog.records + (long)nheld;
+	flush();
 	stage_end(http_requests(), nflag ? "dry run" : NULL);
 	return status;
 }

@@ -6,19 +6,23 @@
  * consolidation confirmed and made for this keeper and loser, no
  * unresolved review flag, keeper and loser members of the group, the
  * loser not the keeper of any record seen in this run, and, asked of
- * the server just before: the keeper there and not trashed (one bulk
- * checksum check per batch, GET /assets/{id} for what it does not
- * settle), and each loser (GET /assets/{id}) still with the checksum
- * that was backed up, none of the metadata consolidation moves changed
- * since the plan was made, not edited, and in no album consolidation
- * did not see (GET /albums?assetId=).  Losers already in the trash are
+ * the server just before, in bulk (one GET /duplicates per batch, the
+ * albums' and named people's members; common/batchread.c): the
+ * keeper there and not trashed (a bulk checksum check, then
+ * GET /assets/{id}, for one GET /duplicates does not list), and each
+ * loser still with the checksum that was backed up, none of the
+ * metadata consolidation moves changed since the plan was made, not
+ * edited, showing no named person the keeper does not, and in no album
+ * consolidation did not see.  Losers already in the trash are
  * reported and not deleted again.  Refuses when the server's trash is
  * off or kept for 0 days, unless -F.  Deletes in batches (DELETE
  * /assets, force false), isolating ids the server refuses, then confirms
- * that the losers are in the trash (one bulk checksum check per batch).
+ * that the losers are in the trash (one bulk checksum check per batch,
+ * common/bulk.c).
  * Adds "trashed" to each record.  Under -n, what earlier batches would
  * have trashed counts as trashed.  The checks made from the record alone,
  * and the comparisons with what the server says, are common/precond.c.
+ * Which request proves which precondition: immich(7), Request economy.
  */
 #include <err.h>
 #include <stdarg.h>
@@ -29,10 +33,10 @@
 
 #include "common/api.h"
 #include "common/asset.h"
+#include "common/batchread.h"
 #include "common/bulk.h"
 #include "common/http.h"
 #include "common/idset.h"
-#include "common/merge.h"
 #include "common/ndjson.h"
 #include "common/precond.h"
 #include "common/progress.h"
@@ -49,14 +53,10 @@ static struct codes accept;	/* -a */
 struct pend {
 	cJSON	*rec;
 	cJSON	*trashed;	/* the record's "trashed" (owned by rec) */
-	const char *keep;	/* the keeper's id (owned by rec) */
 	size_t	 lineno;
 	int	 failed;
-	int	 kstate;	/* keeper on the server: 0 unknown, 1 fine,
-				 * -1 held (kcode, kdetail) */
-	const char *kcode;
-	char	*kdetail;
-	cJSON	*kpeople;	/* the keeper's people, once read */
+	struct br_keeper k;	/* its keeper (id owned by rec) on the
+				 * server */
 };
 
 /* A loser that passed the checks made from the record alone. */
@@ -135,21 +135,11 @@ hold(struct pend *p, const char *id, const char *code, const char *fmt, ...)
 	nheld++;
 }
 
-/*
- * After a DELETE whose outcome is unknown: is id in the trash already
- * (purged too, under -F)?  Sending it again would restart its 30-day clock.
- */
+/* After a DELETE whose outcome is unknown: is id in the trash already? */
 static int
 deleted(const char *id)
 {
-	struct api_err e;
-	cJSON *a;
-	int kind = api_asset(id, &a, &e), rv;
-
-	rv = kind > 0 ? is_true(a, "isTrashed") : kind == 0 && Fflag;
-	cJSON_Delete(a);
-	api_err_free(&e);
-	return rv;
+	return bulk_trashed(id, Fflag);
 }
 
 static void
@@ -184,7 +174,7 @@ new_pend(cJSON *rec, size_t lineno)
 	memset(pp, 0, sizeof(*pp));
 	pp->rec = rec;
 	pp->lineno = lineno;
-	pp->keep = rec_str(rec, "keep");
+	pp->k.id = rec_str(rec, "keep");
 	pp->trashed = cJSON_CreateObject();
 	rec_set(rec, "trashed", pp->trashed);
 	return pp;
@@ -248,127 +238,29 @@ out:
 	return 0;
 }
 
-/*
- * One POST /assets/bulk-upload-check for the batch: for each keeper's
- * checksum, the asset of the user that has it and whether it is trashed.
- * A keeper found under its own id and not trashed is fine; anything else
- * is read with GET /assets/{id} to say exactly what it is.  Losers are
- * always read one by one (check_loser): their metadata is compared too.
- */
+/* The keepers GET /duplicates did not list: one bulk checksum check
+ * (not under -G), then each is read (br_keeper) if still unsettled. */
 static void
 bulk_check(void)
 {
+	struct br_keeper **ks;
 	const char **sums;
-	struct bulk_sum *out;
-	size_t i;
+	size_t i, n = 0;
 
 	if (Gflag || ncand == 0)
 		return;
-	sums = xcalloc(npend, sizeof(*sums));
-	out = xcalloc(npend, sizeof(*out));
+	ks = xcalloc(ncand, sizeof(*ks));
+	sums = xcalloc(ncand, sizeof(*sums));
 	for (i = 0; i < ncand; i++) {
 		struct pend *p = &pends[cands[i].pend];
-		sums[cands[i].pend] = asset_checksum(rec_asset(p->rec,
-		    p->keep));
+		if (p->k.state != 0 || cands[i].state != 0)
+			continue;
+		ks[n] = &p->k;
+		sums[n++] = asset_checksum(rec_asset(p->rec, p->k.id));
 	}
-	if (bulk_checksums(sums, npend, 'k', out, stage_quiet) == 0)
-		for (i = 0; i < npend; i++)
-			if (out[i].reject && out[i].trashed == 0 &&
-			    pends[i].keep &&
-			    strcmp(out[i].asset, pends[i].keep) == 0)
-				pends[i].kstate = 1;
+	br_keepers_bulk(ks, sums, n, stage_quiet);
+	free(ks);
 	free(sums);
-	free(out);
-}
-
-/* Keep the keeper's people (an empty list when it shows none). */
-static void
-keep_people(struct pend *p, const cJSON *ka)
-{
-	const cJSON *kp = rec_get(ka, "people");
-
-	cJSON_Delete(p->kpeople);
-	p->kpeople = cJSON_IsArray(kp) ? cJSON_Duplicate(kp, 1) :
-	    cJSON_CreateArray();
-}
-
-/* The keeper of p, read from the server unless already known. */
-static void
-check_keeper(struct pend *p)
-{
-	struct api_err e;
-	cJSON *ka;
-	int kind;
-
-	if (p->kstate != 0)
-		return;
-	kind = api_asset(p->keep, &ka, &e);
-	p->kstate = -1;
-	if (kind == 0) {
-		p->kcode = "keeper-missing";
-		p->kdetail = xasprintf("the keeper %s is no longer on the "
-		    "server (%s)", p->keep, e.msg);
-	} else if (kind < 0) {
-		p->kcode = "error";
-		p->kdetail = xasprintf("keeper %s: %s", p->keep, e.msg);
-	} else if (is_true(ka, "isTrashed")) {
-		p->kcode = "keeper-trashed";
-		p->kdetail = xasprintf("the keeper %s is in the trash",
-		    p->keep);
-	} else {
-		p->kstate = 1;
-		keep_people(p, ka);
-	}
-	api_err_free(&e);
-	cJSON_Delete(ka);
-}
-
-/*
- * A person someone named on the loser (GET /assets/ID: people) whom the
- * keeper does not show: trashing the loser would lose the tag (no one's
- * resolve copies faces).  NULL, or the held code with *detail set.  The
- * keeper is read only when the loser shows someone named.
- */
-static const char *
-lost_people(struct pend *p, const cJSON *la, char **detail)
-{
-	struct api_err e;
-	cJSON *ka;
-
-	*detail = NULL;
-	if (!pc_named(rec_get(la, "people")) || codes_has(&accept, "people"))
-		return NULL;
-	if (p->kpeople == NULL) {
-		if (api_asset(p->keep, &ka, &e) != 1) {
-			*detail = xasprintf("keeper %s: %s", p->keep, e.msg);
-			api_err_free(&e);
-			return "error";
-		}
-		keep_people(p, ka);
-		cJSON_Delete(ka);
-	}
-	return pc_people(rec_get(la, "people"), p->kpeople, p->keep, detail);
-}
-
-/*
- * The loser's albums now (GET /albums?assetId=) against those
- * consolidation saw (and gave the keeper): NULL when it is in no other,
- * else the held code with *detail set.
- */
-static const char *
-new_album(const struct cand *c, char **detail)
-{
-	struct api_err e;
-	const char *code;
-	cJSON *now;
-
-	if ((now = api_albums_of(c->id, &e)) == NULL) {
-		*detail = e.msg;
-		return "error";
-	}
-	code = pc_new_album(now, c->albums, detail);
-	cJSON_Delete(now);
-	return code;
 }
 
 /* The server checks of one loser: sets c->state to 2 (delete) or -1. */
@@ -377,17 +269,21 @@ check_loser(cJSON *rec, struct pend *p, struct cand *c)
 {
 	struct api_err err;
 	cJSON *la, *e;
-	const char *vid, *code, *sum;
-	char *detail, why[256];
-	int kind;
+	const char *code;
+	char *detail;
+	int kind, listed;
 
-	check_keeper(p);
+	br_keeper(&p->k);
 	c->state = -1;
-	if (p->kstate < 0) {
-		hold(p, c->id, p->kcode, "%s", p->kdetail);
+	if (p->k.state < 0) {
+		hold(p, c->id, p->k.code, "%s", p->k.detail);
 		return;
 	}
-	kind = api_asset(c->id, &la, &err);
+	/* Listed in GET /duplicates: there, not trashed, as it is now. */
+	if ((listed = (la = cJSON_Duplicate(br_listed(c->id), 1)) != NULL))
+		kind = 1;
+	else
+		kind = api_asset(c->id, &la, &err);
 	if (kind <= 0) {
 		hold(p, c->id, kind == 0 ? "loser-missing" : "error", "%s",
 		    err.msg);
@@ -403,39 +299,15 @@ check_loser(cJSON *rec, struct pend *p, struct cand *c)
 		cJSON_Delete(la);
 		return;
 	}
-	sum = asset_checksum(la);
-	if (sum == NULL || strcmp(sum, c->sum) != 0) {
-		hold(p, c->id, "checksum-changed", "the server's checksum is "
-		    "now %s, the backup is of %s", sum ? sum : "(none)",
-		    c->sum);
-		cJSON_Delete(la);
-		return;
-	}
-	/* A live-photo video linked since the backup was made. */
-	vid = asset_video(la);
-	if (vid && (code = pc_backup(rec, vid, "live-photo video: ",
-	    &detail, NULL))) {
-		hold(p, c->id, code, "%s (linked on the server)", detail);
-		free(detail);
-		cJSON_Delete(la);
-		return;
-	}
-	/* Metadata typed on the loser after planning never reached the
-	 * keeper: keep the loser until a new plan moves it. */
-	if (merge_loser_changed(rec_asset(rec, c->id), la, why,
-	    sizeof(why))) {
-		hold(p, c->id, "loser-changed", "%s", why);
-		cJSON_Delete(la);
-		return;
-	}
-	if ((code = lost_people(p, la, &detail)) != NULL) {
-		hold(p, c->id, code, "%s", detail);
-		free(detail);
-		cJSON_Delete(la);
-		return;
-	}
+	/* Checksum, live-photo video, metadata: as backed up and planned;
+	 * the named people and the albums as consolidation saw them. */
+	code = pc_fresh(rec, c->id, la, c->sum, &detail);
+	if (code == NULL && !codes_has(&accept, "people"))
+		code = br_people(&p->k, c->id, la, listed, &detail);
+	if (code == NULL && c->achk)
+		code = br_new_album(c->id, c->albums, &detail);
 	cJSON_Delete(la);
-	if (c->achk && (code = new_album(c, &detail)) != NULL) {
+	if (code) {
 		hold(p, c->id, code, "%s", detail);
 		free(detail);
 		return;
@@ -456,14 +328,14 @@ dry_keepers(void)
 
 	for (i = 0; i < ncand; i++) {
 		p = &pends[cands[i].pend];
-		if (cands[i].state != 0 || p->kstate < 0 ||
-		    !idset_has(gone, p->keep))
+		if (cands[i].state != 0 || p->k.state < 0 ||
+		    !idset_has(gone, p->k.id))
 			continue;
-		p->kstate = -1;
-		p->kcode = "keeper-trashed";
-		free(p->kdetail);
-		p->kdetail = xasprintf("the keeper %s would be in the trash "
-		    "(this dry run trashed it in an earlier batch)", p->keep);
+		p->k.state = -1;
+		p->k.code = "keeper-trashed";
+		free(p->k.detail);
+		p->k.detail = xasprintf("the keeper %s would be in the trash "
+		    "(this dry run trashed it in an earlier batch)", p->k.id);
 	}
 }
 
@@ -480,10 +352,10 @@ dry_trashed(struct cand *c)
 
 	if (!idset_has(gone, c->id))
 		return 0;
-	check_keeper(p);
+	br_keeper(&p->k);
 	c->state = -1;
-	if (p->kstate < 0) {
-		hold(p, c->id, p->kcode, "%s", p->kdetail);
+	if (p->k.state < 0) {
+		hold(p, c->id, p->k.code, "%s", p->k.detail);
 		return 1;
 	}
 	e = cJSON_CreateObject();
@@ -495,60 +367,27 @@ dry_trashed(struct cand *c)
 	return 1;
 }
 
-/*
- * After the DELETE: is each loser the server said it deleted (2xx) in
- * the trash now, or gone?  A server can answer 204 and do nothing.  One
- * POST /assets/bulk-upload-check with the losers' checksums settles those
- * it names, under their own id, as trashed; the rest (all under -G) are
- * read with GET /assets/{id}.  A loser that is not is given status 0,
- * *code and a message in res.
- */
+/* The batch's losers to check and their keepers, read in bulk. */
 static void
-confirm(const char **ids, const char **sums, struct bulk_res *res,
-    const char **code, size_t n)
+read_server(void)
 {
-	const char **ask = xcalloc(n ? n : 1, sizeof(*ask));
-	struct bulk_sum *out = xcalloc(n ? n : 1, sizeof(*out));
-	unsigned char *done = xcalloc(n ? n : 1, 1);
-	const char *pre = api_prefix();
-	struct api_err e;
-	size_t i, nask = 0;
-	cJSON *a;
-	int kind;
+	struct idset *want = idset_new();
+	size_t i, n = 0;
+	int albums = 0;
 
-	for (i = 0; !Gflag && i < n; i++)
-		if (res[i].status >= 200 && res[i].status <= 299) {
-			ask[i] = sums[i];
-			nask++;
-		}
-	if (nask > 0 && bulk_checksums(ask, n, 'c', out, stage_quiet) == 0)
-		for (i = 0; i < n; i++)
-			done[i] = out[i].trashed == 1 &&
-			    strcmp(out[i].asset, ids[i]) == 0;
-	for (i = 0; i < n; i++) {
-		if (done[i] || res[i].status < 200 || res[i].status > 299)
+	for (i = 0; i < ncand; i++) {
+		if (cands[i].state != 0)
 			continue;
-		kind = api_asset(ids[i], &a, &e);
-		if (kind > 0 && !is_true(a, "isTrashed")) {
-			code[i] = "not-trashed";
-			res[i].msg = xasprintf("DELETE %s/assets answered "
-			    "HTTP %ld, but the asset is not in the trash "
-			    "(GET %s/assets/%s: isTrashed false)", pre,
-			    res[i].status, pre, ids[i]);
-			res[i].status = 0;
-		} else if (kind < 0) {
-			res[i].msg = xasprintf("DELETE %s/assets answered "
-			    "HTTP %ld, but whether the asset is in the trash "
-			    "is unknown (%s): run again to see", pre,
-			    res[i].status, e.msg);
-			res[i].status = 0;
-		}
-		cJSON_Delete(a);
-		api_err_free(&e);
+		idset_put(want, cands[i].id, NULL);
+		idset_put(want, pends[cands[i].pend].k.id, NULL);
+		albums |= cands[i].achk;
+		n++;
 	}
-	free(ask);
-	free(out);
-	free(done);
+	br_read(want, n, albums, !codes_has(&accept, "people"), stage_quiet);
+	idset_free(want);
+	for (i = 0; i < npend; i++)
+		if (pends[i].k.state == 0 && br_listed(pends[i].k.id))
+			pends[i].k.state = 1;
 }
 
 /* The server checks of the batch: each loser to check ends in state 2
@@ -568,6 +407,7 @@ check_batch(void)
 		    "the keeper of group %s", g);
 		cands[i].state = -1;
 	}
+	read_server();
 	bulk_check();
 	if (nflag)
 		dry_keepers();
@@ -575,6 +415,7 @@ check_batch(void)
 		if (cands[i].state == 0 && !(nflag && dry_trashed(&cands[i])))
 			check_loser(pends[cands[i].pend].rec,
 			    &pends[cands[i].pend], &cands[i]);
+	br_done();
 }
 
 /* Record what became of loser c: r is its DELETE's result, confirmed,
@@ -622,8 +463,7 @@ emit_batch(void)
 			status = EX_SOME;
 		}
 		cJSON_Delete(pends[j].rec);
-		free(pends[j].kdetail);
-		cJSON_Delete(pends[j].kpeople);
+		br_keeper_free(&pends[j].k);
 		progress_tick();
 	}
 	npend = 0;
@@ -659,7 +499,7 @@ flush(void)
 			    res + i, deleted);
 		}
 		cJSON_Delete(extra);
-		confirm(ids, sums, res, code, nd);
+		bulk_confirm_trashed(ids, sums, res, code, nd, Gflag, stage_quiet);
 	}
 	for (i = 0, j = 0; i < ncand; i++) {
 		if (cands[i].state == 2) {
@@ -686,15 +526,8 @@ flush(void)
 static void
 lock_user(void)
 {
-	cJSON *me = api_server("/users/me");
-	const char *id = rec_str(me, "id");
-
-	if (id == NULL || !valid_uuid(id))
-		errx(EX_FATAL, "GET %s/users/me: no user id in the reply",
-		    api_prefix());
-	rl_exclusive("trash", id, "waiting for another immich-trash of this "
-	    "user on this server to finish");
-	cJSON_Delete(me);
+	rl_exclusive("trash", api_user_id(), "waiting for another "
+	    "immich-trash of this user on this server to finish");
 }
 
 /*
@@ -704,35 +537,17 @@ lock_user(void)
 static void
 check_features(void)
 {
-	cJSON *f, *t, *c;
-	const char *why = NULL;
+	const char *why = api_trash_unsafe();
 
-	f = api_server("/server/features");
-	t = rec_get(f, "trash");
-	if (!cJSON_IsBool(t))
-		errx(EX_FATAL, "GET %s/server/features: no \"trash\" in the "
-		    "reply", api_prefix());
-	if (cJSON_IsFalse(t))
-		why = "the server's trash is disabled";
-	cJSON_Delete(f);
-	c = api_server("/server/config");
-	t = rec_get(c, "trashDays");
-	if (!cJSON_IsNumber(t))
-		errx(EX_FATAL, "GET %s/server/config: no \"trashDays\" in "
-		    "the reply", api_prefix());
-	if (why == NULL && t->valuedouble < 1)
-		why = "the server keeps trashed assets for 0 days";
-	cJSON_Delete(c);
-	if (why && !Fflag) {
-		if (!nflag)
-			errx(EX_USAGE, "%s: Immich would delete the losers for "
-			    "good at its next nightly clean-up; enable the "
-			    "trash (and keep it for a day or more) in the "
-			    "server settings, or use -F to delete "
-			    "permanently", why);
-		warnx("%s: without -n this run would refuse (use -F to "
-		    "delete permanently)", why);
-	}
+	if (why == NULL || Fflag)
+		return;
+	if (!nflag)
+		errx(EX_USAGE, "%s: Immich would delete the losers for good at "
+		    "its next nightly clean-up; enable the trash (and keep it "
+		    "for a day or more) in the server settings, or use -F to "
+		    "delete permanently", why);
+	warnx("%s: without -n this run would refuse (use -F to delete "
+	    "permanently)", why);
 }
 
 int

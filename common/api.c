@@ -237,6 +237,49 @@ api_server_major(void)
 	return major;
 }
 
+const char *
+api_user_id(void)
+{
+	static char *id;
+	cJSON *me;
+	const char *s;
+
+	if (id)
+		return id;
+	me = api_server("/users/me");
+	if ((s = rec_str(me, "id")) == NULL || !valid_uuid(s))
+		errx(EX_FATAL, "GET %s/users/me: no user id in the reply",
+		    api_prefix());
+	id = xstrdup(s);
+	cJSON_Delete(me);
+	return id;
+}
+
+const char *
+api_trash_unsafe(void)
+{
+	cJSON *f, *t, *c;
+	const char *why = NULL;
+
+	f = api_server("/server/features");
+	t = rec_get(f, "trash");
+	if (!cJSON_IsBool(t))
+		errx(EX_FATAL, "GET %s/server/features: no \"trash\" in the "
+		    "reply", api_prefix());
+	if (cJSON_IsFalse(t))
+		why = "the server's trash is disabled";
+	cJSON_Delete(f);
+	c = api_server("/server/config");
+	t = rec_get(c, "trashDays");
+	if (!cJSON_IsNumber(t))
+		errx(EX_FATAL, "GET %s/server/config: no \"trashDays\" in "
+		    "the reply", api_prefix());
+	if (why == NULL && t->valuedouble < 1)
+		why = "the server keeps trashed assets for 0 days";
+	cJSON_Delete(c);
+	return why;
+}
+
 int
 api_unreachable(void)
 {

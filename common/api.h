@@ -64,6 +64,13 @@ cJSON	*api_server(const char *path);
 /* The server's major version (GET /server/version once; 3 when the
  * reply does not say); exits EX_FATAL when it cannot be read. */
 int	 api_server_major(void);
+/* The user's id (GET /users/me, once), or exit EX_FATAL saying why. */
+const char *api_user_id(void);
+/* Why trashing on this server would delete for good, or NULL: its trash
+ * is off (GET /server/features), or keeps things for 0 days
+ * (GET /server/config: trashDays).  Exits EX_FATAL on an unreadable
+ * reply. */
+const char *api_trash_unsafe(void);
 /* Calls in a row that got no reply at all. */
 int	 api_unreachable(void);
 /* A request made over http.h directly (a streamed download) counts as

@@ -229,3 +229,73 @@ bulk_checksums(const char *const *sums, size_t n, char tag,
 	api_err_free(&e);
 	return rv;
 }
+
+int
+bulk_trashed(const char *id, int force)
+{
+	struct api_err e;
+	cJSON *a;
+	int kind = api_asset(id, &a, &e), rv;
+
+	rv = kind > 0 ? cJSON_IsTrue(rec_get(a, "isTrashed")) : kind == 0 && force;
+	cJSON_Delete(a);
+	api_err_free(&e);
+	return rv;
+}
+
+/*
+ * After the DELETE: is each loser the server said it deleted (2xx) in
+ * the trash now, or gone?  A server can answer 204 and do nothing.  One
+ * POST /assets/bulk-upload-check with the losers' checksums settles those
+ * it names, under their own id, as trashed; the rest (all under -G) are
+ * read with GET /assets/{id}.  A loser that is not is given status 0,
+ * *code and a message in res.  (bulk.h)
+ */
+void
+bulk_confirm_trashed(const char **ids, const char **sums,
+    struct bulk_res *res, const char **code, size_t n, int per_asset,
+    int quiet)
+{
+	const char **ask = xcalloc(n ? n : 1, sizeof(*ask));
+	struct bulk_sum *out = xcalloc(n ? n : 1, sizeof(*out));
+	unsigned char *done = xcalloc(n ? n : 1, 1);
+	const char *pre = api_prefix();
+	struct api_err e;
+	size_t i, nask = 0;
+	cJSON *a;
+	int kind;
+
+	for (i = 0; !per_asset && i < n; i++)
+		if (res[i].status >= 200 && res[i].status <= 299) {
+			ask[i] = sums[i];
+			nask++;
+		}
+	if (nask > 0 && bulk_checksums(ask, n, 'c', out, quiet) == 0)
+		for (i = 0; i < n; i++)
+			done[i] = out[i].trashed == 1 &&
+			    strcmp(out[i].asset, ids[i]) == 0;
+	for (i = 0; i < n; i++) {
+		if (done[i] || res[i].status < 200 || res[i].status > 299)
+			continue;
+		kind = api_asset(ids[i], &a, &e);
+		if (kind > 0 && !cJSON_IsTrue(rec_get(a, "isTrashed"))) {
+			code[i] = "not-trashed";
+			res[i].msg = xasprintf("DELETE %s/assets answered "
+			    "HTTP %ld, but the asset is not in the trash "
+			    "(GET %s/assets/%s: isTrashed false)", pre,
+			    res[i].status, pre, ids[i]);
+			res[i].status = 0;
+		} else if (kind < 0) {
+			res[i].msg = xasprintf("DELETE %s/assets answered "
+			    "HTTP %ld, but whether the asset is in the trash "
+			    "is unknown (%s): run again to see", pre,
+			    res[i].status, e.msg);
+			res[i].status = 0;
+		}
+		cJSON_Delete(a);
+		api_err_free(&e);
+	}
+	free(ask);
+	free(out);
+	free(done);
+}

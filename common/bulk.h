@@ -49,4 +49,19 @@ struct bulk_sum {
 int	 bulk_checksums(const char *const *sums, size_t n, char tag,
 	    struct bulk_sum *out, int quiet);
 
+/*
+ * After DELETE /assets: is each id the server said it deleted (res[i]
+ * 2xx) in the trash now?  A server can answer 204 and do nothing.  One
+ * bulk_checksums of sums[] settles those it names, under their own id,
+ * as trashed; the rest (all when per_asset, -G) are read with
+ * GET /assets/{id}.  One that is not gets res[i].status 0, code[i]
+ * "not-trashed" (or stays NULL when unknown) and a message in res[i].msg.
+ */
+void	 bulk_confirm_trashed(const char **ids, const char **sums,
+	    struct bulk_res *res, const char **code, size_t n, int per_asset,
+	    int quiet);
+/* After a DELETE whose outcome is unknown: whether id is in the trash
+ * now (GET /assets/{id}), or gone under force (purged). */
+int	 bulk_trashed(const char *id, int force);
+
 #endif

@@ -7,6 +7,7 @@
 
 #include "common/asset.h"
 #include "common/fsutil.h"
+#include "common/merge.h"
 #include "common/ndjson.h"
 #include "common/precond.h"
 #include "common/sha1.h"
@@ -377,6 +378,36 @@ pc_new_album(const cJSON *now, const cJSON *seen, char **detail)
 			    rec_str(a, "albumName") : "no name");
 			return "loser-changed";
 		}
+	}
+	return NULL;
+}
+
+const char *
+pc_fresh(const cJSON *rec, const char *id, const cJSON *fresh,
+    const char *sum, char **detail)
+{
+	const char *now = asset_checksum(fresh), *vid, *code;
+	char why[256], *d;
+
+	*detail = NULL;
+	if (now == NULL || strcmp(now, sum) != 0) {
+		*detail = xasprintf("the server's checksum is now %s, the "
+		    "backup is of %s", now ? now : "(none)", sum);
+		return "checksum-changed";
+	}
+	/* A live-photo video linked since the backup was made. */
+	if ((vid = asset_video(fresh)) && (code = pc_backup(rec, vid,
+	    "live-photo video: ", &d, NULL))) {
+		*detail = xasprintf("%s (linked on the server)", d);
+		free(d);
+		return code;
+	}
+	/* Metadata typed on the loser after planning never reached the
+	 * keeper: keep the loser until a new plan moves it. */
+	if (merge_loser_changed(rec_asset(rec, id), fresh, why,
+	    sizeof(why))) {
+		*detail = xstrdup(why);
+		return "loser-changed";
 	}
 	return NULL;
 }

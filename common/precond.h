@@ -67,6 +67,18 @@ const char *pc_people(const cJSON *lpeople, const cJSON *kpeople,
 const char *pc_new_album(const cJSON *now, const cJSON *seen,
 	    char **detail);
 
+/*
+ * Loser id as the server has it now (fresh: GET /duplicates or
+ * GET /assets/{id}, not in the trash) against the record: the checksum
+ * its backup was made against (sum; "checksum-changed"), no live-photo
+ * video linked since without a verified backup (pc_backup's codes), and
+ * none of the metadata consolidation moves changed since the plan
+ * (merge_loser_changed; "loser-changed").  NULL, or the code with
+ * *detail set.
+ */
+const char *pc_fresh(const cJSON *rec, const char *id, const cJSON *fresh,
+	    const char *sum, char **detail);
+
 /* Whether string id is in list before item upto (NULL: anywhere). */
 int	 pc_listed(const cJSON *list, const char *id, const cJSON *upto);
 /* How many backup files were hashed again. */

@@ -41,7 +41,7 @@ done
 unlike "$(cat "$T/e1" "$T/e2" "$T/e3" "$T/e4" "$T/e5")" "$KEY|can be read|plain http" \
     "no key and no warning in any message"
 n=$(fake_log_count '.path == "/api/duplicates"')
-is "$n" 1 "the fake got GET /api/duplicates"
+is "$n" 3 "the fake got GET /api/duplicates (from dupes, consolidate and trash)"
 
 # ~/.config/immich when IMMICH_CONFIG_DIR is not set; a URL without /api.
 mkdir -p "$HOME/.config/immich"

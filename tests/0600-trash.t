@@ -260,14 +260,19 @@ is "$(fake_state | jq .trashEmptyCalls) $(fake_log_count '.path|test("/trash/emp
 d0=$(fake_log_count '.method=="DELETE"')
 fake_ctl POST /_fake/faults '[{"method":"DELETE","path":"^/api/assets$",
     "action":"delay","seconds":1}]' >/dev/null
-r0=$(fake_state | jq .requests)
 cat "$F/b1.ndjson" "$F/b2.ndjson" "$F/b3.ndjson" >"$F/bs"
+# The checks' requests, counted by a dry run (the same checks, without
+# GET /users/me and the DELETE): the DELETE is the request after those
+# and GET /users/me.
+r0=$(fake_state | jq .requests)
+immich-trash -q -n -b 10 <"$F/bs" >/dev/null 2>&1
+k=$(($(fake_state | jq .requests) - r0 + 2))
+r0=$(fake_state | jq .requests)
 immich-trash -q -b 10 <"$F/bs" >"$T/.out" 2>"$T/.err" &
 wpid=$!
 i=0
-# Wait for the DELETE (held back by the fault): features, config, the bulk
-# check and 2 reads per loser come first, so it is request 10.
-while [ "$(fake_state | jq .requests)" -lt $((r0 + 10)) ] && [ $i -lt 200 ]; do
+# Wait for the DELETE (held back by the fault), request k.
+while [ "$(fake_state | jq .requests)" -lt $((r0 + k)) ] && [ $i -lt 200 ]; do
 	sleep 0.05
 	i=$((i + 1))
 done
@@ -347,16 +352,20 @@ is "$(printf '%s\n' "$out" | jq -r .trash[0] | tr '\n' ' ')" \
 fake_ctl POST /_fake/faults '[{"method":"DELETE","path":"^/api/assets$",
     "action":"delay","seconds":1.5}]' >/dev/null
 r0=$(fake_state | jq .requests)
+immich-trash -q -n <"$F/killed.ndjson" >/dev/null 2>&1
+k=$(($(fake_state | jq .requests) - r0 + 2))
+r0=$(fake_state | jq .requests)
 immich-trash -q <"$F/killed.ndjson" >"$F/killed.out" 2>&1 &
 pid=$!
 i=0
-while [ "$(fake_state | jq .requests)" -lt $((r0 + 7)) ] &&
+while [ "$(fake_state | jq .requests)" -lt $((r0 + k)) ] &&
     [ $i -lt 100 ]; do
 	sleep 0.05
 	i=$((i + 1))
 done
-# (7 requests, counted as they arrive: who I am, features, config, bulk
-# check, GET loser, its albums, DELETE; the DELETE is delayed)
+# (k requests, counted as they arrive: who I am, the checks a dry run
+# makes (features, config, GET /duplicates, the albums, the people),
+# DELETE; the DELETE is delayed)
 kill -9 $pid
 wait $pid 2>/dev/null
 is "$(wc -c <"$F/killed.out" | tr -d ' ')" 0 "killed before any output"
@@ -371,26 +380,28 @@ is "$(printf '%s' "$out" | jq -c ".trashed[\"$L_killed\"]") $rc" \
     '{"ok":true,"alreadyTrashed":true} 0' "rerun after kill -9: already trashed"
 is "$(asset "$L_killed" | jq -r .trashCount)" 1 "and not deleted again"
 
-# Request economy: features and config, one bulk checksum check of the
-# keepers and one DELETE per batch, and per loser a GET (its metadata is
-# compared with the plan's copy) and a GET of its albums; -G reads the
-# keepers one by one too.
+# Request economy: who I am, features and config, then per batch one
+# GET /duplicates (every loser and keeper as the server has them now: a
+# keeper listed there needs no bulk check), the albums (GET /albums, one
+# search per album: this library has 2), the named people (GET /people:
+# none here), one DELETE and one bulk checksum check to confirm it.  No
+# request per loser.  -G confirms each deleted loser with a GET instead.
 r0=$(fake_state | jq .requests)
 b0=$(fake_log_count '.path=="/api/assets/bulk-upload-check" and
     (.body.assets|length)==2')
 cat "$F/eco1.ndjson" "$F/eco2.ndjson" >"$F/ecos"
 IN=$F/ecos run immich-trash -q
 is "$rc $(($(fake_state | jq .requests) - r0))" "0 10" \
-    "two pairs: who I am, features, config, one bulk check, 2 x (GET loser, its albums), one DELETE, one bulk check to confirm it"
+    "two pairs: who I am, features, config, GET /duplicates, GET /albums + 2 searches, GET /people, one DELETE, one bulk check to confirm it"
 is "$(fake_log_count '.path=="/api/assets/bulk-upload-check" and
-    (.body.assets|length)==2')" $((b0 + 2)) "the bulk checks name both keepers, then both losers"
+    (.body.assets|length)==2')" $((b0 + 1)) "the keepers were in GET /duplicates: one bulk check, the losers'"
 is "$(jq -c 'select(.path=="/api/assets/bulk-upload-check") | [.body.assets[].checksum]' "$FAKE_LOG" | tail -n 1)" \
     "$(jq -c '[.assets[1].checksum]' "$F/eco1.ndjson" | jq -c --slurpfile b "$F/eco2.ndjson" '. + [$b[0].assets[1].checksum]')" \
     "the last one asks for the losers' checksums"
 r0=$(fake_state | jq .requests)
 IN=$F/ecog.ndjson run immich-trash -q -G
-is "$rc $(held "$L_ecog") $(($(fake_state | jq .requests) - r0))" "0 ok 8" \
-    "-G: who I am, features, config, GET keeper, GET loser, its albums, DELETE, GET loser to confirm it"
+is "$rc $(held "$L_ecog") $(($(fake_state | jq .requests) - r0))" "0 ok 10" \
+    "-G: who I am, features, config, GET /duplicates, GET /albums + 2 searches, GET /people, DELETE, GET loser to confirm it"
 
 # Bad input.
 printf '%s\n' '{"trash":' '{"keep":"x"}' >"$F/bad"

@@ -176,9 +176,10 @@ diag "the plain pair: $pr requests naming it (+ its share of GET /duplicates):" 
     ((.query|tostring)|test(\"$pk|$pl\")) or
     ((.body|tostring)|test(\"$pk|$pl\"))) | .method + \" \" + .path" \
     "$FAKE_LOG" | sed 's/[0-9a-f-]\{36\}/ID/g' | tr '\n' ',')"
-is "$(req 5)" "$((6 + 2 * nt))" \
-    "immich-trash: who I am, features, config, one bulk check, one DELETE, one bulk check to confirm it; per loser a GET and its albums"
-is "$pr" 6 "the plain pair: 6 requests naming it (+ shares of batch requests)"
+nal=$(jq '.albums | length' "$T/lib.json")
+is "$(req 5)" "$((8 + nal))" \
+    "immich-trash: no request per loser: who I am, features, config, GET /duplicates, GET /albums and a search per album ($nal), GET /people, one DELETE, one bulk check to confirm it"
+is "$pr" 2 "the plain pair: 2 requests naming it, its loser's download and DELETE (+ shares of batch requests)"
 
 # A second run changes nothing and deletes nothing again.
 d0=$(fake_log_count '.method=="DELETE"')

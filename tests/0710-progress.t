@@ -36,7 +36,7 @@ cat >"$T/run.sh" <<EOF
 cd "$T" || exit 1
 export PATH="$PATH" IMMICH_INSTANCE_URL="$IMMICH_INSTANCE_URL"
 export IMMICH_API_KEY="$IMMICH_API_KEY" IMMICH_RATE_FILE="$T/rate.state"
-export IMMICH_RATE=40 XDG_RUNTIME_DIR="$T/run"
+export IMMICH_RATE=15 XDG_RUNTIME_DIR="$T/run"
 immich-dupes > plan.ndjson
 jq -c 'select(.review == [])' plan.ndjson |
     immich-consolidate |
@@ -83,7 +83,7 @@ check_rows() {
 
 # Captures at points of the run the fake's request log marks.
 ncap=0 bad= noeta= nolive= terms=
-for at in 40 80 120 160 200; do
+for at in 20 30 40 50 60 70; do
 	i=0
 	while [ "$(wc -l <"$FAKE_LOG" 2>/dev/null || echo 0)" -lt $at ] &&
 	    [ ! -e "$T/status" ] && [ $i -lt 600 ]; do
@@ -137,7 +137,7 @@ if [ "${IMMICH_CONFORMANCE:-0}" = 1 ]; then
 	# the limit is not what slows the run, and no share is shown.
 	_n=$((_n + 1)); echo "ok $_n # SKIP through Prism the limit does not slow the run"
 else
-	grep -h '^immich-consolidate: ' "$T"/cap.* | grep -q 'waiting for the 40/s limit'
+	grep -h '^immich-consolidate: ' "$T"/cap.* | grep -q 'waiting for the 15/s limit'
 	ok $? "the rate limit's wait is shown while it slows the run"
 fi
 is "$(cat "$T/status" 2>/dev/null)" 0 "the pipeline exited 0"

@@ -45,26 +45,28 @@ line=$(grep '^faults:' "$T/f.out")
 like "$line" '^faults: [1-9][0-9]* injected, 0 assets lost, 0 keepers trashed, 0 groups emptied, 0 review groups touched, 0 groups left half done, 0 temporary files counted, .* 0 crashes, 0 hangs, end state equal ([0-9]+)/\1$' \
     "fault campaign: nothing lost (status $rc)"
 
-# A seeded slice of the long campaign (make campaign: seed 1, 60 runs,
-# library "kinds"): its run 22 alone (a stall, wrong bytes served 8 times
-# for an external-library asset, a 500 after a tag was added, the server
-# restarted).  The wrong bytes have the right size, and an external
-# asset's checksum cannot tell them; a backup of one kept on its size
-# across runs ended with other bytes than an uninterrupted run's.
+# A seeded slice of a long campaign (seed 2, 60 runs, library "kinds"):
+# its run 57 alone (wrong bytes served twice for an external-library
+# asset, 500s, a close, a stall).  The wrong bytes have the right size,
+# and an external asset's checksum cannot tell them; a backup of one kept
+# on its size across runs ended with other bytes than an uninterrupted
+# run's.  (It was run 22 of seed 1 until issue 17 changed the requests
+# the draws are made from: that run's server restart now comes before the
+# download the wrong bytes were for.)
 if [ "${CAMPAIGN_LONG:-0}" = 1 ]; then
-	ok 0 "slice: run 22 of the long campaign # SKIP the whole campaign ran"
+	ok 0 "slice: run 57 of seed 2 # SKIP the whole campaign ran"
 	ok 0 "slice: still the case # SKIP the whole campaign ran"
 else
-	python3 "$TESTDIR/campaign.py" faults --dir "$T/s22" --seed 1 \
-	    --runs 60 --library kinds --only 22 --keep >"$T/s22.out" 2>&1
+	python3 "$TESTDIR/campaign.py" faults --dir "$T/s22" --seed 2 \
+	    --runs 60 --library kinds --only 57 --keep >"$T/s22.out" 2>&1
 	rc=$?
 	grep -v '^#' "$T/s22.out" | sed 's/^/# /'
 	line=$(grep '^faults:' "$T/s22.out")
 	like "$line" '^faults: [1-9][0-9]* injected, 0 assets lost, 0 keepers trashed, 0 groups emptied, 0 review groups touched, 0 groups left half done, 0 temporary files counted, .* 0 crashes, 0 hangs, end state equal 1/1$' \
-	    "slice: run 22 of the long campaign: external backup ends right (status $rc)"
+	    "slice: run 57 of seed 2: external backup ends right (status $rc)"
 	[ $rc = 0 ] || grep '^#' "$T/s22.out"
 	# The campaign's draws depend on the reference run's requests: if
-	# they change, run 22 may no longer be this case; say so then.
-	grep -h 'external-library asset: the new download' "$T"/s22/f22/stderr* >/dev/null
+	# they change, run 57 may no longer be this case; say so then.
+	grep -h 'external-library asset: the new download' "$T"/s22/f57/stderr* >/dev/null
 	ok $? "slice: still the case (wrong bytes of an external asset, downloaded again and compared)"
 fi

@@ -56,7 +56,8 @@ mark() { l0=$(cat "$FAKE_LOG" 2>/dev/null | wc -l | tr -d ' '); }
 writes() {
 	tail -n +$((l0 + 1)) "$FAKE_LOG" | jq -c 'select(.method == "PUT" or
 	    .method == "DELETE" or (.method == "POST" and
-	    (.path | test("bulk-upload-check") | not)))' | wc -l | tr -d ' '
+	    (.path | test("bulk-upload-check|search/metadata") | not)))' |
+	    wc -l | tr -d ' '
 }
 
 # ---------------------------------------------------------------- first-run

@@ -100,8 +100,18 @@ ENDPOINTS (under /api; 3.x bodies {"message"} or {"message":"Validation failed",
   PUT  /tags/assets {tagIds, assetIds}
   POST /search/metadata       (filters: id, checksum, originalFileName,
                                isFavorite, type, visibility, withDeleted,
-                               withExif, page, size)
+                               albumIds, personIds (in all of them),
+                               updatedAfter, updatedBefore (asset
+                               updatedAt >= / <=); withExif, withPeople,
+                               page, size)
+  GET  /people                (withHidden, page, size: the people with a
+                               face on an asset not in the trash)
   POST /stacks {assetIds}, GET /stacks/{id}
+
+An asset's updatedAt changes, as Immich's row trigger makes it, only when
+the asset's own row does (favorite, visibility, trash, restore, live-photo
+link, duplicateId): not for exif fields (description, rating, GPS, capture
+date), tags or albums.  An album's updatedAt changes when assets are added.
 
 KNOWN DIFFERENCES FROM THE REAL SERVER
   Like the real one, rating -1 is echoed back in exifInfo.rating although the
@@ -1400,7 +1410,14 @@ def apply_update(a, b, bulk):
                 raise bad('Not found or no asset.update access')
             vid['visibility'] = 'hidden'
         a['livePhotoVideoId'] = v
-    ST.touch(a)
+    # Immich writes exif fields (description, rating, GPS, date) to
+    # asset_exif and touches the asset row, and with it updatedAt, only
+    # for fields of the row itself.
+    if any(k in b for k in ('isFavorite', 'visibility', 'livePhotoVideoId',
+                            'duplicateId')):
+        ST.touch(a)
+    else:
+        ST.dirty.add(a['id'])
 
 
 @route('PUT', '/assets/(?P<id>[^/]+)', 'asset.update')
@@ -1801,7 +1818,7 @@ def r_tag_assets(h, p, q, b):
             out.append({'id': i, 'success': False, 'error': 'duplicate'})
         else:
             a['tagIds'].append(p['id'])
-            ST.touch(a)
+            ST.dirty.add(a['id'])   # tag_asset: updatedAt unchanged
             out.append({'id': i, 'success': True})
     h.mutated = True
     return Resp(obj=out)
@@ -1823,7 +1840,7 @@ def r_tags_assets(h, p, q, b):
             if a is None or t in a['tagIds']:
                 continue
             a['tagIds'].append(t)
-            ST.touch(a)
+            ST.dirty.add(a['id'])   # tag_asset: updatedAt unchanged
             n += 1
     h.mutated = True
     return Resp(obj={'count': n})
@@ -1841,7 +1858,19 @@ def r_search(h, p, q, b):
     c.typed(b, 'size', (int,), 'int')
     c.rng(b, 'size', 1, 1000)
     c.rng(b, 'page', 1, 9007199254740991)
+    albumIds = c.uuids(b, 'albumIds', required=False) or []
+    personIds = c.uuids(b, 'personIds', required=False) or []
+    for k in ('updatedAfter', 'updatedBefore'):
+        if k in b and (not isinstance(b[k], str) or
+                       parse_when(b[k]) is None or
+                       parse_when(b[k]).tzinfo is None):
+            c.add([k], 'invalid_format', 'Invalid ISO datetime',
+                  '%s must be a valid ISO 8601 date string' % k)
     c.raise_if()
+    for x in albumIds:
+        al = ST.albums.get(x)
+        if al is None or al['owner'] != 'me':
+            raise bad('Not found or no album.read access')
     items = []
     for i in ST.order:
         a = ST.visible(i)
@@ -1868,6 +1897,22 @@ def r_search(h, p, q, b):
             continue
         if 'libraryId' in b and a['libraryId'] != b['libraryId']:
             continue
+        # albumIds and personIds: in every one given (Immich's AND).
+        if any(a['id'] not in ST.albums[x]['assetIds']
+               for x in albumIds):
+            continue
+        if any(x not in [pp.get('id') for pp in a.get('_people', [])]
+               for x in personIds):
+            continue
+        # updatedAfter/updatedBefore: asset.updatedAt >= / <= (Immich's
+        # searchAssetBuilder); updatedAt is set by every change to the
+        # asset row (ST.touch), as Immich's trigger does.
+        if 'updatedAfter' in b and parse_when(a['updatedAt']) < \
+                parse_when(b['updatedAfter']):
+            continue
+        if 'updatedBefore' in b and parse_when(a['updatedAt']) > \
+                parse_when(b['updatedBefore']):
+            continue
         items.append(a)
     items.sort(key=lambda x: x['fileCreatedAt'],
                reverse=b.get('order', 'desc') == 'desc')
@@ -1887,6 +1932,33 @@ def r_search(h, p, q, b):
                      'assets': {'total': len(sl), 'count': len(sl),
                                 'items': dtos, 'facets': [],
                                 'nextPage': str(page + 1) if more else None}})
+
+
+@route('GET', '/people', 'person.read')
+def r_people(h, p, q, b):
+    # People with a face on an asset the user sees that is not in the
+    # trash (FACTS §14), named or not; hidden ones only withHidden.
+    seen = {}
+    for i in ST.order:
+        a = ST.visible(i)
+        if a is None or a['deletedAt']:
+            continue
+        for pp in a.get('_people', []):
+            if pp.get('id') and pp['id'] not in seen:
+                seen[pp['id']] = pp
+    people = [x for x in seen.values() if q.get('withHidden') == 'true' or
+              not x.get('isHidden')]
+    try:
+        size = int(q.get('size', 500))
+        page = int(q.get('page', 1))
+    except ValueError:
+        raise bad('Validation failed')
+    sl = people[(page - 1) * size:page * size]
+    return Resp(obj={'total': len(people),
+                     'hidden': sum(1 for x in seen.values()
+                                   if x.get('isHidden')),
+                     'hasNextPage': len(people) > page * size,
+                     'people': [ST.person_dto(x) for x in sl]})
 
 
 @route('POST', '/stacks', 'stack.create')
@@ -2446,6 +2518,7 @@ def mutate(a, body):
         al = ST.albums[body['addToAlbum']]
         if a['id'] not in al['assetIds']:
             al['assetIds'].append(a['id'])
+            al['updatedAt'] = now_iso()   # as Immich's addAssets
     ST.touch(a)
 
 

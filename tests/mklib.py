@@ -6,6 +6,11 @@
       N duplicate groups of K (default 2) assets with random but seeded
       metadata.  Bytes are size+seed (streamed by the fake), BYTES each on
       average (default 20000).  For tests and benchmarks.
+  mklib.py --groups N --plain [--albums A] [--moving M]
+      N pairs with nothing to move (both members carry the same metadata),
+      spread over A albums (both members in the album); plus M pairs whose
+      loser alone has GPS, a description, a rating, a favourite, an album
+      and a tag (metadata to move).  For the request-count test.
   mklib.py --kinds [--seed S] [--size BYTES]
       The "every kind of group" library: one group of each kind below.
   Common options: --no-trash (features.trash false), --api-key KEY.
@@ -125,6 +130,33 @@ def simple(g, n, k):
         g.group(members)
 
 
+def plain(g, n, nalbums, moving):
+    albums = [{'id': g.uuid(), 'albumName': 'Album %d' % i, 'assetIds': []}
+              for i in range(nalbums)]
+    for i in range(n):
+        ex = g.exif(tz=1)
+        members = [g.asset('g%d/%s' % (i, r), 'IMG_%05d%s.jpg' % (i, x),
+                           exif=ex, size=s)
+                   for r, x, s in (('keeper', '', g.size),
+                                   ('loser', '-1', g.size // 2))]
+        if albums:
+            albums[i % nalbums]['assetIds'] += [a['id'] for a in members]
+        g.group(members)
+    for i in range(moving):
+        ex = g.exif(tz=1)
+        lex = dict(ex, latitude=48.8584, longitude=2.2945,
+                   description='moved %d' % i, rating=4)
+        members = [g.asset('m%d/keeper' % i, 'MOV_%05d.jpg' % i, exif=ex,
+                           size=g.size),
+                   g.asset('m%d/loser' % i, 'MOV_%05d-1.jpg' % i, exif=lex,
+                           size=g.size // 2, isFavorite=True,
+                           tags=['Moved/%d' % (i % 3)])]
+        if albums:
+            albums[i % nalbums]['assetIds'].append(members[1]['id'])
+        g.group(members)
+    g.albums += albums
+
+
 def kinds(g):
     groups = {}
     S = g.size
@@ -216,6 +248,9 @@ def main():
     ap.add_argument('--groups', type=int)
     ap.add_argument('--members', type=int, default=2)
     ap.add_argument('--kinds', action='store_true')
+    ap.add_argument('--plain', action='store_true')
+    ap.add_argument('--albums', type=int, default=0)
+    ap.add_argument('--moving', type=int, default=0)
     ap.add_argument('--seed', default='1')
     ap.add_argument('--size', type=int, default=20000)
     ap.add_argument('--no-trash', action='store_true')
@@ -227,7 +262,9 @@ def main():
     lib = {'apiKey': args.api_key, 'features': {'trash': not args.no_trash}}
     if args.kinds:
         lib['groups'] = kinds(g)
-    if args.groups:
+    if args.groups and args.plain:
+        plain(g, args.groups, args.albums, args.moving)
+    elif args.groups:
         simple(g, args.groups, args.members)
     lib['assets'] = g.assets
     lib['albums'] = g.albums
