@@ -10,8 +10,9 @@
  * a record goes out, in input order, with its "backup" key only once
  * everything it names is renamed.  Nothing is flushed file by file: one
  * barrier (syncfs) at the end makes the run's files durable, and
- * immich-trash runs its own before it deletes (common/durable.h).  A file already there
- * and intact costs no request; a partial one is resumed with Range.
+ * immich-trash runs its own before it deletes (common/durable.h).  A
+ * file already there and intact costs no request; a partial one is
+ * resumed with Range.
  * DIR/.tmp is shared by every process writing to DIR and never removed.
  */
 

@@ -101,11 +101,10 @@ folder(const char *path)
 }
 
 static void
-fail(const char *who, const char *path, const char *what)
+fail(const char *path, const char *what)
 {
-	errx(EX_FATAL, "%s: %s: %s: %s: the backup may not be on disk; "
-	    "nothing deleted in this batch", who, path, what,
-	    strerror(errno));
+	errx(EX_FATAL, "%s: %s: %s: the backup may not be on disk; "
+	    "nothing deleted in this batch", path, what, strerror(errno));
 }
 
 void
@@ -132,13 +131,13 @@ durable_sync(struct durable *d, const char *who)
 	for (i = 0; i < nd; i++) {
 		if ((fd = open(dirs[i], O_RDONLY | O_DIRECTORY |
 		    O_CLOEXEC)) == -1 || fstat(fd, &st) == -1)
-			fail(who, dirs[i], "open");
+			fail(dirs[i], "open");
 		for (j = 0; j < ndev && devs[j] != st.st_dev; j++)
 			;
 		if (j == ndev) {
 			devs[ndev++] = st.st_dev;
 			if (syncfs(fd) == -1)
-				fail(who, dirs[i], "syncfs");
+				fail(dirs[i], "syncfs");
 		}
 		close(fd);
 	}
@@ -147,17 +146,17 @@ durable_sync(struct durable *d, const char *who)
 	for (i = 0; i < d->n; i++) {
 		if ((fd = open(d->path[i], O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 		    O_CLOEXEC)) == -1)
-			fail(who, d->path[i], "open");
+			fail(d->path[i], "open");
 		if (fsync(fd) == -1)
-			fail(who, d->path[i], "fsync");
+			fail(d->path[i], "fsync");
 		close(fd);
 	}
 	for (i = 0; i < nd; i++) {
 		if ((fd = open(dirs[i], O_RDONLY | O_DIRECTORY |
 		    O_CLOEXEC)) == -1)
-			fail(who, dirs[i], "open");
+			fail(dirs[i], "open");
 		if (fs_syncdir(fd) == -1)
-			fail(who, dirs[i], "fsync");
+			fail(dirs[i], "fsync");
 		close(fd);
 		free(dirs[i]);
 	}

@@ -46,8 +46,9 @@ void	 durable_add_backup(struct durable *, const cJSON *rec,
  * The barrier: syncfs(2) once per file system holding the files added,
  * then fsync(2) of each file (cheap once clean; it reports a write-back
  * error of that file even when another process's syncfs saw it first)
- * and of each folder.  Exits EX_FATAL naming the file when any fails;
- * frees d.
+ * and of each folder.  Exits EX_FATAL naming the file when any fails
+ * ("nothing deleted in this batch": for immich-trash); frees d.  who
+ * names the barrier for the test hook.
  */
 void	 durable_sync(struct durable *, const char *who);
 
