@@ -5,11 +5,14 @@
  * file is streamed to DIR/.tmp/ID.part (O_EXCL, O_NOFOLLOW, 0600) while
  * its SHA-1 is computed and checked against the server's checksum; a
  * metadata sidecar is written next to it in DIR/.tmp.  A second thread
- * (the committer) flushes both with fdatasync, renames them to
- * DIR/ID-NAME and DIR/ID.json and flushes DIR, while this one downloads
- * the next assets; a record goes out, in input order, with its "backup"
- * key only once everything it names is committed.  A file already there
- * and intact costs no request; a partial one is resumed with Range.
+ * (the committer) starts their write-back and renames them to
+ * DIR/ID-NAME and DIR/ID.json, while this one downloads the next assets;
+ * a record goes out, in input order, with its "backup" key only once
+ * everything it names is renamed.  Nothing is flushed file by file: one
+ * barrier (syncfs) at the end makes the run's files durable, and
+ * immich-trash runs its own before it deletes (common/durable.h).  A
+ * file already there and intact costs no request; a partial one is
+ * resumed with Range.
  * DIR/.tmp is shared by every process writing to DIR and never removed.
  */
 

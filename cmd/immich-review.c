@@ -10,8 +10,10 @@
  * The page works offline: each asset's thumbnail is fetched once
  * (GET /assets/{id}/thumbnail) into DIR/thumbs/ID.jpg, written to a
  * temporary name and renamed, and one already there is not fetched
- * again.  Cards are written as records arrive, to index.html.tmp, which
- * is renamed at the end: one record is in memory at a time.  The page
+ * again; thumbnails are fetched side by side (http_multi).  Cards are
+ * written in input order as each record's thumbnails are done, to
+ * index.html.tmp, which is renamed at the end: at most WINDOW records
+ * are in memory at a time.  The page
  * itself is in common/page.c.  The page holds private data (places,
  * descriptions): DIR and DIR/thumbs are made 0700 and must be the
  * user's own, and every file is created 0600, O_EXCL and O_NOFOLLOW,
@@ -33,6 +35,7 @@
 #include "common/env.h"
 #include "common/fsutil.h"
 #include "common/http.h"
+#include "common/idset.h"
 #include "common/ndjson.h"
 #include "common/page.h"
 #include "common/progress.h"
@@ -127,54 +130,104 @@ unreachable(const char *msg)
 	gone = 1;
 }
 
-static void
-fetch_thumb(const char *id)
-{
-	struct tsink t = { -1, 0 };
-	struct http_sink sink = { t_start, t_data, &t };
-	struct http_resp r;
-	char name[64], tmp[72], *path, *msg;
-	struct stat st;
-	int rc;
+/*
+ * Thumbnails are fetched side by side (http_multi: at most
+ * THUMBS_PARALLEL at once, within the shared in-flight cap; with
+ * IMMICH_INFLIGHT=1 one at a time).  A record waits in a window until
+ * its thumbnails are done, then its card is written and it goes on, in
+ * input order; the window holds at most WINDOW records and the gets
+ * under way at most WINDOW_GETS, so memory stays bounded.
+ */
+#define THUMBS_PARALLEL	8
+#define WINDOW		64
+#define WINDOW_GETS	64
 
-	if (nflag || gone || !valid_uuid(id) || has_thumb(NULL, id))
-		return;
-	snprintf(name, sizeof(name), "%s.jpg", id);
-	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
-	if ((t.fd = create_tmp(tfd, tmp)) == -1)
-		err(EX_FATAL, "thumbs/%s", tmp);
-	path = xasprintf("/assets/%s/thumbnail", id);
-	rc = http_stream(path, 0, 0, &sink, &r);
-	if (t.err) {
-		errno = t.err;
-		err(EX_FATAL, "thumbs/%s", tmp);
+struct rwait {			/* a record waiting for its thumbnails */
+	struct rwait *next;
+	cJSON	*rec;
+	cJSON	*albums;	/* -a: {id: [albums]} */
+	int	 left;		/* thumbnails under way */
+};
+
+struct tget {			/* one thumbnail under way */
+	struct rwait *w;
+	struct tsink t;
+	char	 name[64], tmp[72];
+	char	*path;
+};
+
+static struct http_multi *hm;
+static struct idset *asked;	/* thumbnails asked for in this run */
+static struct rwait *whead, **wtailp = &whead;
+static int nwait;
+
+static void
+thumb_done(void *arg, int rc, struct http_resp *r)
+{
+	struct tget *g = arg;
+	struct stat st;
+	char *msg;
+
+	g->w->left--;
+	if (g->t.err) {
+		errno = g->t.err;
+		err(EX_FATAL, "thumbs/%s", g->tmp);
 	}
-	if (fstat(t.fd, &st) == -1 || close(t.fd) == -1)
-		err(EX_FATAL, "thumbs/%s", tmp);
-	if (rc == -1 && r.status == 0) {
-		msg = xasprintf("GET %s%s: no reply: %s", api_prefix(), path,
-		    r.msg);
-		unreachable(msg);
-		free(msg);
+	if (fstat(g->t.fd, &st) == -1 || close(g->t.fd) == -1)
+		err(EX_FATAL, "thumbs/%s", g->tmp);
+	if (rc == -2)
+		;	/* not sent: the server stopped answering */
+	else if (rc == -1 && r->status == 0) {
+		if (!gone) {
+			msg = xasprintf("GET %s%s: no reply: %s", api_prefix(),
+			    g->path, r->msg);
+			unreachable(msg);
+			free(msg);
+			http_multi_cancel(hm);
+		}
 		nfailed++;
-	} else if (r.status == 404 || (rc == 0 && r.status / 100 == 2 &&
+	} else if (r->status == 404 || (rc == 0 && r->status / 100 == 2 &&
 	    st.st_size == 0))
 		nmissing++;	/* the page shows a placeholder */
-	else if (rc == -1 || r.status / 100 != 2) {
-		warnx("GET %s%s: HTTP %ld: %s", api_prefix(), path, r.status,
-		    r.msg);
+	else if (rc == -1 || r->status / 100 != 2) {
+		warnx("GET %s%s: HTTP %ld: %s", api_prefix(), g->path,
+		    r->status, r->msg);
 		nfailed++;
 	} else {
-		if (renameat(tfd, tmp, tfd, name) == -1)
-			err(EX_FATAL, "thumbs/%s", name);
+		if (renameat(tfd, g->tmp, tfd, g->name) == -1)
+			err(EX_FATAL, "thumbs/%s", g->name);
 		nfetched++;
-		free(path);
-		http_free(&r);
-		return;
+		goto out;
 	}
-	unlinkat(tfd, tmp, 0);
-	free(path);
-	http_free(&r);
+	unlinkat(tfd, g->tmp, 0);
+out:
+	free(g->path);
+	free(g);
+	http_free(r);
+}
+
+/* Queue the thumbnail of asset id for record w, unless it is there or
+ * already asked for. */
+static void
+fetch_thumb(struct rwait *w, const char *id)
+{
+	struct http_sink sink = { t_start, t_data, NULL };
+	struct tget *g;
+
+	if (nflag || gone || !valid_uuid(id) || idset_has(asked, id) ||
+	    has_thumb(NULL, id))
+		return;
+	idset_put(asked, id, NULL);
+	g = xcalloc(1, sizeof(*g));
+	g->w = w;
+	snprintf(g->name, sizeof(g->name), "%s.jpg", id);
+	snprintf(g->tmp, sizeof(g->tmp), ".%s.tmp", g->name);
+	if ((g->t.fd = create_tmp(tfd, g->tmp)) == -1)
+		err(EX_FATAL, "thumbs/%s", g->tmp);
+	g->path = xasprintf("/assets/%s/thumbnail", id);
+	sink.arg = &g->t;
+	w->left++;
+	http_multi_add(hm, g->path, &sink, thumb_done, g);
 }
 
 /* -a: the asset's albums, kept for this record only. */
@@ -204,23 +257,6 @@ get_albums(void *arg, const char *id)
 	return cJSON_GetObjectItemCaseSensitive(albums, id);
 }
 
-static void
-fetch(const cJSON *rec)
-{
-	const cJSON *a, *assets = cJSON_GetObjectItemCaseSensitive(rec,
-	    "assets");
-
-	if (!cJSON_IsArray(assets))
-		return;
-	cJSON_ArrayForEach(a, assets) {
-		prog.assets++;
-		fetch_thumb(rec_str(a, "id"));
-		if (aflag)
-			fetch_albums(rec_str(a, "id"));
-		progress_tick();
-	}
-}
-
 /* Where the cards go. */
 struct page_out {
 	FILE	*fp;
@@ -228,20 +264,67 @@ struct page_out {
 	struct page_stats *st;
 };
 
-/* One record: its thumbnails (and albums), its card, passed on. */
+static struct page_out *page;
+
+/* Write the cards of the records at the head of the window whose
+ * thumbnails are done, and pass them on. */
+static void
+write_ready(void)
+{
+	struct rwait *w;
+
+	while ((w = whead) != NULL && w->left == 0) {
+		if ((whead = w->next) == NULL)
+			wtailp = &whead;
+		nwait--;
+		albums = w->albums;
+		page_card(page->fp, w->rec, page->ctx, page->st);
+		ndjson_emit(w->rec);
+		cJSON_Delete(w->rec);
+		cJSON_Delete(w->albums);
+		albums = NULL;
+		free(w);
+	}
+}
+
+/* One record: its albums (-a), its thumbnails queued; its card once they
+ * are done. */
 static int
 do_record(cJSON *rec, const struct ndjson_in *in, void *arg)
 {
-	struct page_out *pg = arg;
+	const cJSON *a, *assets = cJSON_GetObjectItemCaseSensitive(rec,
+	    "assets");
+	struct rwait *w = xcalloc(1, sizeof(*w));
 
 	(void)in;
-	albums = cJSON_CreateObject();
-	fetch(rec);
-	page_card(pg->fp, rec, pg->ctx, pg->st);
-	ndjson_emit(rec);
-	cJSON_Delete(rec);
-	cJSON_Delete(albums);
-	albums = NULL;
+	(void)arg;
+	w->rec = rec;
+	w->albums = cJSON_CreateObject();
+	*wtailp = w;
+	wtailp = &w->next;
+	nwait++;
+	if (aflag && cJSON_IsArray(assets)) {
+		/* Plain requests: none may be under way beside them. */
+		if (hm)
+			http_multi_run(hm, 0);
+		albums = w->albums;
+		cJSON_ArrayForEach(a, assets)
+			fetch_albums(rec_str(a, "id"));
+		albums = NULL;
+	}
+	if (cJSON_IsArray(assets))
+		cJSON_ArrayForEach(a, assets) {
+			prog.assets++;
+			if (hm)
+				fetch_thumb(w, rec_str(a, "id"));
+			progress_tick();
+		}
+	write_ready();
+	while (hm && whead && (nwait > WINDOW ||
+	    http_multi_pending(hm) > WINDOW_GETS)) {
+		http_multi_run(hm, http_multi_pending(hm) - 1);
+		write_ready();
+	}
 	return 0;
 }
 
@@ -335,7 +418,17 @@ main(int argc, char *argv[])
 	pg.fp = fp;
 	pg.ctx = &ctx;
 	pg.st = &st;
-	ndjson_loop(stdin, "stdin", do_record, &pg);
+	page = &pg;
+	if (!nflag) {
+		hm = http_multi_new(THUMBS_PARALLEL);
+		asked = idset_new();
+	}
+	ndjson_loop(stdin, "stdin", do_record, NULL);
+	if (hm)
+		http_multi_run(hm, 0);
+	write_ready();
+	http_multi_free(hm);
+	idset_free(asked);
 	page_foot(fp, &st);
 	close_page(fp, dir, dfd);
 	stage_end(http_requests(), "%ld thumbnails fetched, %ld missing, "

@@ -35,6 +35,7 @@
 #include "common/asset.h"
 #include "common/batchread.h"
 #include "common/bulk.h"
+#include "common/durable.h"
 #include "common/http.h"
 #include "common/idset.h"
 #include "common/ndjson.h"
@@ -469,6 +470,24 @@ emit_batch(void)
 	npend = 0;
 }
 
+/*
+ * DESIGN §4.1: every backup the batch's DELETE relies on is on disk
+ * before it is sent.  immich-fetch leaves that to a barrier (durable.h):
+ * this one, for the files of the losers about to be deleted.
+ */
+static void
+sync_backups(void)
+{
+	struct durable *d = durable_new();
+	size_t i;
+
+	for (i = 0; i < ncand; i++)
+		if (cands[i].state == 2)
+			durable_add_backup(d, pends[cands[i].pend].rec,
+			    cands[i].id);
+	durable_sync(d, "trash");
+}
+
 /* Check the batch on the server, delete it, then write the records. */
 static void
 flush(void)
@@ -491,6 +510,7 @@ flush(void)
 	for (i = 0; nflag && i < nd; i++)
 		idset_put(gone, ids[i], NULL);
 	if (!nflag && nd > 0) {
+		sync_backups();
 		extra = cJSON_CreateObject();
 		cJSON_AddBoolToObject(extra, "force", Fflag);
 		for (i = 0; i < nd; i += n) {

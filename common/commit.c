@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/commit.h"
+#include "common/durable.h"
 #include "common/fsutil.h"
 #include "common/ndjson.h"
 #include "common/util.h"
@@ -70,15 +71,31 @@ commit_fatal(const char *name, int e)
 
 /*
  * Commits.  A downloaded original (or none, when the file in DIR was
- * already right) and its sidecar, both written to DIR/.tmp but not yet
- * flushed, are handed to the committer thread.  It takes every job
- * queued so far as one batch: starts writeback of all the files, flushes
- * each with fdatasync, renames them into place (the original first: a
- * sidecar means its file is complete), then flushes DIR once for the
- * whole batch.  The more it falls behind, the larger its batches, so the
- * flushes cost less per file.  It also writes the records out, in input
- * order, each once the commits of all its files are done.  At most QMAX
- * jobs are in flight and PENDMAX records wait.
+ * already right) and its sidecar, both written to DIR/.tmp, are handed
+ * to the committer thread.  It takes every job queued so far as one
+ * batch: starts writeback of all the files (sync_file_range, which does
+ * not wait), renames them into place (the original first: a sidecar
+ * means its file is complete), and writes the records out, in input
+ * order, each once the renames of all its files are done.  No file is
+ * flushed one by one: durability is settled once, by a barrier
+ * (durable.h), at the end of the run (commit_end: syncfs of DIR's file
+ * system) and by immich-trash before it deletes anything whose backup
+ * it relies on, as git's core.fsyncMethod=batch does.  So a record that
+ * goes out names files that are complete but perhaps not yet on disk.
+ *
+ * Why that is safe to resume: a kill -9 between a rename and the
+ * barrier loses nothing (the bytes are in the page cache; the next
+ * barrier, this run's or the next one's, writes them).  A power loss
+ * there may leave DIR/ID-NAME renamed but short, empty or holding other
+ * bytes, and DIR/ID.json likewise, so no file is trusted for its name:
+ * the next run hashes the file a sidecar names and skips it only when
+ * size and SHA-1 are the sidecar's and the server's (sidecar_intact),
+ * a .part resumed with Range is kept only when the whole file has the
+ * server's checksum (download's verdict), immich-verify hashes what is
+ * on disk, and immich-trash trusts a verification's stamp only in the
+ * boot it was made in (fs_stamp holds the boot id; a power loss is a
+ * reboot) and otherwise hashes the file again before its own barrier.
+ * At most QMAX jobs are in flight and PENDMAX records wait.
  */
 struct job {
 	struct job *next;	/* in the committer's queue */
@@ -140,19 +157,14 @@ commit_batch(struct job *batch)
 	struct job *j;
 
 #ifdef SYNC_FILE_RANGE_WRITE
-	/* Start writing all of them out, then wait for each. */
+	/* Start writing them out, waiting for none: the barrier at the end
+	 * then has little left to do. */
 	for (j = batch; j; j = j->next) {
 		if (j->fd != -1)
 			sync_file_range(j->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 		sync_file_range(j->scfd, 0, 0, SYNC_FILE_RANGE_WRITE);
 	}
 #endif
-	for (j = batch; j; j = j->next) {
-		if (j->fd != -1 && fdatasync(j->fd) == -1)
-			return cm_fatal(".tmp/", j->part, errno);
-		if (fdatasync(j->scfd) == -1)
-			return cm_fatal(".tmp/", j->sctmp, errno);
-	}
 	for (j = batch; j; j = j->next) {
 		if (j->fd != -1 && renameat(j->tfd, j->part, dirfd,
 		    j->name) == -1) {
@@ -169,8 +181,6 @@ commit_batch(struct job *batch)
 			return cm_fatal("", j->scname, errno);
 		j->scfd = -1;
 	}
-	if (fs_syncdir(dirfd) == -1)
-		return cm_fatal("", ".", errno);
 	return 0;
 }
 
@@ -395,6 +405,12 @@ commit_end(void)
 	if (tmpfd != -1)
 		close(tmpfd);
 	tmpfd = -1;
+	/* The barrier: every file of this run, and the renames, on disk.
+	 * dirfd was opened before any was written, so syncfs reports their
+	 * write-back errors. */
+	if (durable_fs(dirfd, "fetch") == -1)
+		err(EX_FATAL, "%s: syncfs: the backups of this run may not be "
+		    "on disk", dirpath);
 	return cm.failed;
 }
 

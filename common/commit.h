@@ -9,15 +9,17 @@
 struct ndjson_in;
 
 /*
- * The backup folder DIR and the ordered durable commit of files into it
- * (immich-fetch's).  Files are written unflushed to DIR/.tmp (shared by
- * every process writing to DIR, never removed) and handed over; a
- * second thread, the committer, flushes each batch with fdatasync,
- * renames the files into DIR (an original before its sidecar: a
- * sidecar means its file is complete), flushes DIR once per batch, and
- * writes the records out in the order they were given, each once every
- * file it names is committed.  One folder and one committer a process.
- * A disk error stops the process (EX_FATAL) with the file it was about.
+ * The backup folder DIR and the ordered commit of files into it
+ * (immich-fetch's).  Files are written to DIR/.tmp (shared by every
+ * process writing to DIR, never removed) and handed over; a second
+ * thread, the committer, starts their write-back, renames the files
+ * into DIR (an original before its sidecar: a sidecar means its file is
+ * complete), and writes the records out in the order they were given,
+ * each once every file it names is renamed.  Nothing is flushed file by
+ * file: commit_end ends with one barrier (durable.h, syncfs), and
+ * immich-trash runs its own before it deletes.  One folder and one
+ * committer a process.  A disk error stops the process (EX_FATAL) with
+ * the file it was about.
  */
 
 /* Make DIR (mkdir -p, 0700) and open it; it (and DIR/.tmp if there)
@@ -51,7 +53,8 @@ void	 commit_record(cJSON *rec, const struct ndjson_in *, int failed);
 /* Wait for any commit of asset id still under way (before the asset is
  * looked at again). */
 void	 commit_settle(const char *id);
-/* Write out every record and stop the committer; the records that
+/* Write out every record, stop the committer, then the barrier: syncfs
+ * of DIR's file system (exits EX_FATAL if it fails); the records that
  * failed only in their commit (a rename). */
 long	 commit_end(void);
 

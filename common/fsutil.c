@@ -317,13 +317,42 @@ fs_parse_size(const char *s)
 	return v << shift;
 }
 
+/*
+ * This boot's id ("" when it cannot be read): a stamp holds it, so a
+ * stamp from before a reboot is never the file's stamp now.  A power
+ * loss is a reboot, and the only crash that can leave a backup renamed
+ * into place but not written to disk (immich-fetch defers durability to
+ * a barrier, durable.h): its verification then proves nothing about
+ * what is on disk, and the file is hashed again.
+ */
+static const char *
+boot_id(void)
+{
+	static char id[64];
+	static int done;
+	size_t n;
+	FILE *fp;
+
+	if (done)
+		return id;
+	done = 1;
+	if ((fp = fopen("/proc/sys/kernel/random/boot_id", "re")) == NULL)
+		return id;
+	if (fgets(id, sizeof(id), fp) == NULL)
+		id[0] = '\0';
+	fclose(fp);
+	n = strspn(id, "0123456789abcdef-");
+	id[n] = '\0';
+	return id;
+}
+
 void
 fs_stamp(const struct stat *st, char *buf)
 {
-	snprintf(buf, FS_STAMPLEN, "%llu:%llu:%lld.%09ld:%lld.%09ld",
+	snprintf(buf, FS_STAMPLEN, "%llu:%llu:%lld.%09ld:%lld.%09ld:%s",
 	    (unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
 	    (long long)st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
-	    (long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec);
+	    (long long)st->st_ctim.tv_sec, st->st_ctim.tv_nsec, boot_id());
 }
 
 int
@@ -356,7 +385,8 @@ fs_stamp_trusted(int fd, const struct stat *before, const struct timespec *seen,
 		if ((unsigned long)sf.f_type == keeps[i])
 			break;
 	if (i == sizeof(keeps) / sizeof(keeps[0]) ||
-	    fs_stamp_coarse(before) || fs_stamp_coarse(&st))
+	    fs_stamp_coarse(before) || fs_stamp_coarse(&st) ||
+	    *boot_id() == '\0')
 		return -1;
 	age_ms = (long long)(seen->tv_sec - before->st_ctim.tv_sec) * 1000 +
 	    (seen->tv_nsec - before->st_ctim.tv_nsec) / 1000000;

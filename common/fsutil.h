@@ -22,13 +22,15 @@
 char	*fs_safename(const char *);
 
 /*
- * A file's stamp: device, inode, and the modification and change times
- * to the nanosecond, as one string ("DEV:INO:MSEC.NSEC:CSEC.NSEC"), into
- * buf (at least FS_STAMPLEN bytes).  On the file systems of
- * fs_stamp_trusted, rewriting or replacing the file changes it: a
- * program can set the modification time back, not the change time.
+ * A file's stamp: device, inode, the modification and change times to
+ * the nanosecond, and the boot id, as one string
+ * ("DEV:INO:MSEC.NSEC:CSEC.NSEC:BOOT"), into buf (at least FS_STAMPLEN
+ * bytes).  On the file systems of fs_stamp_trusted, rewriting or
+ * replacing the file changes it: a program can set the modification time
+ * back, not the change time; and a reboot changes it (after a power loss
+ * a file may hold other bytes with the same times: durable.h).
  */
-#define FS_STAMPLEN	96
+#define FS_STAMPLEN	160
 struct stat;
 struct timespec;
 void	 fs_stamp(const struct stat *, char *buf);
@@ -39,8 +41,8 @@ void	 fs_stamp(const struct stat *, char *buf);
  * written) when the stamp changed while it was read, when its change
  * time is less than FS_STAMP_SETTLE_MS before seen (a write in the same
  * clock tick could leave it as it is), when the change time is coarse
- * (fs_stamp_coarse), or when fd's file system is not one known to keep
- * change times (ext2/3/4, XFS, Btrfs, ZFS, F2FS, tmpfs; not FAT, exFAT,
+ * (fs_stamp_coarse), when the boot id cannot be read, or when fd's file
+ * system is not one known to keep change times (ext2/3/4, XFS, Btrfs, ZFS, F2FS, tmpfs; not FAT, exFAT,
  * network file systems).
  */
 #define FS_STAMP_SETTLE_MS	100

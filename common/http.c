@@ -9,6 +9,7 @@
 #include <err.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@
 enum kind { K_JSON, K_STREAM, K_UPLOAD };
 
 struct req {
+	CURL	*e;		/* the handle it is sent with */
 	enum kind kind;
 	int	 once;		/* retry only what surely was not handled */
 	const char *method;
@@ -79,7 +81,7 @@ static const char *basepath;	/* path part of env->api, e.g. "/api" */
 
 /* TLS settings and the extra proxy headers (at the end of this file). */
 static void tls_init(void);
-static void tls_opts(void);
+static void tls_opts(CURL *);
 static void tls_hint(CURLcode, char *, size_t);
 static void tls_reply_hint(const struct req *, char *, size_t);
 static struct curl_slist *extra_headers(struct curl_slist *);
@@ -594,54 +596,54 @@ set_body(struct req *q, char *range, size_t rangesz)
 {
 	switch (q->kind) {
 	case K_JSON:
-		curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+		curl_easy_setopt(q->e, CURLOPT_ACCEPT_ENCODING, "");
 		if (q->json) {
-			curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr_body);
-			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE,
+			curl_easy_setopt(q->e, CURLOPT_HTTPHEADER, hdr_body);
+			curl_easy_setopt(q->e, CURLOPT_POSTFIELDSIZE,
 			    (long)strlen(q->json));
-			curl_easy_setopt(h, CURLOPT_POSTFIELDS, q->json);
+			curl_easy_setopt(q->e, CURLOPT_POSTFIELDS, q->json);
 		} else {
-			curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr_json);
+			curl_easy_setopt(q->e, CURLOPT_HTTPHEADER, hdr_json);
 			if (strcmp(q->method, "POST") == 0 ||
 			    strcmp(q->method, "PUT") == 0 ||
 			    strcmp(q->method, "PATCH") == 0) {
 				/* An empty body, without curl's form type. */
-				curl_easy_setopt(h, CURLOPT_HTTPHEADER,
+				curl_easy_setopt(q->e, CURLOPT_HTTPHEADER,
 				    hdr_empty);
-				curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
-				curl_easy_setopt(h, CURLOPT_POSTFIELDS, "");
+				curl_easy_setopt(q->e, CURLOPT_POSTFIELDSIZE, 0L);
+				curl_easy_setopt(q->e, CURLOPT_POSTFIELDS, "");
 			}
 		}
 		if (strcmp(q->method, "POST") != 0 &&
 		    (q->json || strcmp(q->method, "GET") != 0))
-			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, q->method);
+			curl_easy_setopt(q->e, CURLOPT_CUSTOMREQUEST, q->method);
 		break;
 	case K_STREAM:
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr_any);
-		curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 131072L);
+		curl_easy_setopt(q->e, CURLOPT_HTTPHEADER, hdr_any);
+		curl_easy_setopt(q->e, CURLOPT_BUFFERSIZE, 131072L);
 		if (q->from > 0) {
 			snprintf(range, rangesz, "%lld-", q->from);
-			curl_easy_setopt(h, CURLOPT_RANGE, range);
+			curl_easy_setopt(q->e, CURLOPT_RANGE, range);
 		} else if (!q->resume)
 			/* Compression would make byte offsets meaningless. */
-			curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+			curl_easy_setopt(q->e, CURLOPT_ACCEPT_ENCODING, "");
 		break;
 	case K_UPLOAD:
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr_json);
-		curl_easy_setopt(h, CURLOPT_MIMEPOST, q->mime);
+		curl_easy_setopt(q->e, CURLOPT_HTTPHEADER, hdr_json);
+		curl_easy_setopt(q->e, CURLOPT_MIMEPOST, q->mime);
 		break;
 	}
 }
 
 /*
- * One attempt: the handle is reset (its connections stay) and set up.
+ * Set up an attempt: the handle is reset (its connections stay) and set
+ * up for q.
  */
-static CURLcode
-attempt(struct req *q)
+static void
+prepare(struct req *q, char *range, size_t rangesz)
 {
-	struct sigaction ign, old;
-	char *url, range[48];
-	CURLcode rc;
+	CURL *h = q->e;
+	char *url;
 
 	q->status = 0;
 	q->reason[0] = '\0';
@@ -668,7 +670,7 @@ attempt(struct req *q)
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS,
 	    (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
-	tls_opts();
+	tls_opts(h);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, conn_timeout);
 	/* Slower than low_speed_limit bytes/s for low_speed_time seconds:
 	 * cut (there is no total timeout, so a trickle must end here). */
@@ -680,14 +682,26 @@ attempt(struct req *q)
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, q);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, q);
+	curl_easy_setopt(h, CURLOPT_PRIVATE, q);
 	/* libcurl silently sends a request again when a reused connection
 	 * turns out dead with nothing received; a request that must not be
 	 * sent twice gets a connection of its own. */
 	if (q->once)
 		curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
 
-	set_body(q, range, sizeof(range));
+	set_body(q, range, rangesz);
+	free(url);	/* libcurl keeps a copy */
+}
 
+/* One attempt, waiting for its turn in the shared limits. */
+static CURLcode
+attempt(struct req *q)
+{
+	struct sigaction ign, old;
+	char range[48];
+	CURLcode rc;
+
+	prepare(q, range, sizeof(range));
 	/*
 	 * With CURLOPT_NOSIGNAL libcurl leaves SIGPIPE alone; a write to a
 	 * reset connection by a TLS library that does not ask for
@@ -700,13 +714,12 @@ attempt(struct req *q)
 	rl_acquire();
 	nrequests++;
 	sigaction(SIGPIPE, &ign, &old);
-	rc = curl_easy_perform(h);
+	rc = curl_easy_perform(q->e);
 	sigaction(SIGPIPE, &old, NULL);
 	rl_release();
 	progress_tick();	/* the requests count, between records too */
-	free(url);
 	if (q->status == 0 && rc == CURLE_OK)
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &q->status);
+		curl_easy_getinfo(q->e, CURLINFO_RESPONSE_CODE, &q->status);
 	return rc;
 }
 
@@ -812,7 +825,7 @@ fatal_reply(struct req *q)
 		hint = " (the API key lacks this permission)";
 	if (q->status >= 300 && q->status < 400) {
 		char st[96];
-		curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &l);
+		curl_easy_getinfo(q->e, CURLINFO_REDIRECT_URL, &l);
 		if (l) {
 			struct sbuf b = { loc, 0, sizeof(loc), 0 };
 			char *t = xasprintf("%.*s", (int)strcspn(l, "?#"), l);
@@ -912,67 +925,84 @@ transport_error(struct req *q, CURLcode rc, char *what, size_t whatsz)
 	return retry;
 }
 
+/*
+ * What became of an attempt (the n-th, from 0): 0 a final reply, -1 no
+ * usable one (r filled in as for request), 1 to be tried again after
+ * *delay seconds (announced on stderr).
+ */
+static int
+settle(struct req *q, CURLcode rc, int n, struct http_resp *r,
+    double *delay)
+{
+	char what[600], msg[512];
+	int retry;
+
+	if (q->aborted || q->badrange || q->toobig) {
+		cut_short(q, r);
+		return -1;
+	}
+	if (rc != CURLE_OK) {
+		retry = transport_error(q, rc, what, sizeof(what));
+	} else {
+		if (q->status == 401 || q->status == 403 ||
+		    (q->status >= 300 && q->status < 400))
+			fatal_reply(q);
+		if (q->once || !retry_status(q)) {
+			if (q->status < 200 || q->status >= 300) {
+				reply_msg(q, r->msg, sizeof(r->msg));
+			}
+			give_back(q, r);
+			return 0;
+		}
+		status_text(q, what, sizeof(what));
+		reply_msg(q, msg, sizeof(msg));
+		if (strcmp(msg, q->reason[0] ? q->reason :
+		    reason_of(q->status)) != 0) {
+			size_t l = strlen(what);
+			snprintf(what + l, sizeof(what) - l, ": %s",
+			    msg);
+		}
+		retry = 1;
+	}
+	utf8_trim(what);
+	if (!retry || n >= retries) {
+		if (retry)
+			snprintf(r->msg, sizeof(r->msg),
+			    "%s (gave up after %d attempt%s)", what,
+			    n + 1, n > 0 ? "s" : "");
+		else
+			snprintf(r->msg, sizeof(r->msg), "%s", what);
+		utf8_trim(r->msg);
+		r->status = q->status;
+		if (q->kind != K_STREAM || !q->started)
+			give_back(q, r);
+		free(q->buf);
+		q->buf = NULL;
+		return -1;
+	}
+	*delay = backoff(q, n);
+	warnx("%s %s%s: %s, %s in %.*f s (attempt %d of %ld)",
+	    q->method, basepath, q->path, what,
+	    q->started && q->resume ? "resuming" : "retrying",
+	    *delay < 1 ? 2 : 1, *delay, n + 2, retries + 1);
+	return 1;
+}
+
 static int
 request(struct req *q, struct http_resp *r)
 {
-	char what[600], msg[512];
 	CURLcode rc;
 	double d;
-	int n, retry;
+	int n, s;
 
 	if (h == NULL)
 		errx(EX_FATAL, "http_init was not called");
 	memset(r, 0, sizeof(*r));
+	q->e = h;
 	for (n = 0;; n++) {
 		rc = attempt(q);
-		if (q->aborted || q->badrange || q->toobig) {
-			cut_short(q, r);
-			return -1;
-		}
-		if (rc != CURLE_OK) {
-			retry = transport_error(q, rc, what, sizeof(what));
-		} else {
-			if (q->status == 401 || q->status == 403 ||
-			    (q->status >= 300 && q->status < 400))
-				fatal_reply(q);
-			if (q->once || !retry_status(q)) {
-				if (q->status < 200 || q->status >= 300) {
-					reply_msg(q, r->msg, sizeof(r->msg));
-				}
-				give_back(q, r);
-				return 0;
-			}
-			status_text(q, what, sizeof(what));
-			reply_msg(q, msg, sizeof(msg));
-			if (strcmp(msg, q->reason[0] ? q->reason :
-			    reason_of(q->status)) != 0) {
-				size_t l = strlen(what);
-				snprintf(what + l, sizeof(what) - l, ": %s",
-				    msg);
-			}
-			retry = 1;
-		}
-		utf8_trim(what);
-		if (!retry || n >= retries) {
-			if (retry)
-				snprintf(r->msg, sizeof(r->msg),
-				    "%s (gave up after %d attempt%s)", what,
-				    n + 1, n > 0 ? "s" : "");
-			else
-				snprintf(r->msg, sizeof(r->msg), "%s", what);
-			utf8_trim(r->msg);
-			r->status = q->status;
-			if (q->kind != K_STREAM || !q->started)
-				give_back(q, r);
-			free(q->buf);
-			q->buf = NULL;
-			return -1;
-		}
-		d = backoff(q, n);
-		warnx("%s %s%s: %s, %s in %.*f s (attempt %d of %ld)",
-		    q->method, basepath, q->path, what,
-		    q->started && q->resume ? "resuming" : "retrying",
-		    d < 1 ? 2 : 1, d, n + 2, retries + 1);
+		if ((s = settle(q, rc, n, r, &d)) != 1)
+			return s;
 		sleep_s(d);
 	}
 }
@@ -1072,6 +1102,239 @@ http_upload(const char *path, const char *const *fields,
 }
 
 /*
+ * Streamed GETs side by side (http.h: http_multi).  A get is queued,
+ * then active: waiting for its slots (an in-flight slot free now and its
+ * turn in the rate, rl_try_acquire), sent (on a handle of the multi),
+ * and, after a retryable failure, waiting out its backoff before it asks
+ * for slots again.  Every attempt holds its in-flight slot from the
+ * moment it is given until it ends, as a request of http_stream does.
+ */
+enum mstate { M_SLOT, M_GO, M_RUN };
+
+struct mget {
+	struct mget *next;
+	struct req q;
+	char	*path;
+	struct http_sink sink;
+	void	(*done)(void *, int, struct http_resp *);
+	void	*arg;
+	struct http_resp r;
+	enum mstate state;
+	int	 n;		/* attempts ended */
+	int64_t	 at;		/* not before (M_SLOT), send at (M_GO) */
+	char	 range[48];
+};
+
+struct http_multi {
+	CURLM	*m;
+	int	 max;
+	struct mget *qhead, **qtailp;	/* queued */
+	struct mget **act;	/* active, at most max */
+	int	 nact;
+	CURL	**idle;		/* handles not in use */
+	int	 nidle;
+	size_t	 npend;		/* queued and active */
+};
+
+static int64_t
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+struct http_multi *
+http_multi_new(int max)
+{
+	struct http_multi *hm;
+
+	if (h == NULL)
+		errx(EX_FATAL, "http_init was not called");
+	if (rl_slots() > 0 && max > rl_slots())
+		max = rl_slots();
+	if (max < 1)
+		max = 1;
+	if (max > HTTP_MULTI_MAX)
+		max = HTTP_MULTI_MAX;
+	hm = xcalloc(1, sizeof(*hm));
+	if ((hm->m = curl_multi_init()) == NULL)
+		errx(EX_FATAL, "cannot initialise libcurl");
+	hm->max = max;
+	hm->qtailp = &hm->qhead;
+	hm->act = xcalloc(max, sizeof(*hm->act));
+	hm->idle = xcalloc(max, sizeof(*hm->idle));
+	return hm;
+}
+
+void
+http_multi_add(struct http_multi *hm, const char *path,
+    const struct http_sink *sink,
+    void (*done)(void *, int, struct http_resp *), void *arg)
+{
+	struct mget *g = xcalloc(1, sizeof(*g));
+
+	g->path = xstrdup(path);
+	g->sink = *sink;
+	g->done = done;
+	g->arg = arg;
+	g->q.kind = K_STREAM;
+	g->q.method = "GET";
+	g->q.path = g->path;
+	g->q.sink = &g->sink;
+	*hm->qtailp = g;
+	hm->qtailp = &g->next;
+	hm->npend++;
+}
+
+size_t
+http_multi_pending(const struct http_multi *hm)
+{
+	return hm->npend;
+}
+
+static void
+finish(struct http_multi *hm, struct mget *g, int rc)
+{
+	hm->npend--;
+	g->done(g->arg, rc, &g->r);
+	free(g->q.buf);
+	free(g->path);
+	free(g);
+}
+
+void
+http_multi_cancel(struct http_multi *hm)
+{
+	struct mget *g;
+
+	while ((g = hm->qhead) != NULL) {
+		if ((hm->qhead = g->next) == NULL)
+			hm->qtailp = &hm->qhead;
+		snprintf(g->r.msg, sizeof(g->r.msg), "not sent");
+		finish(hm, g, -2);
+	}
+}
+
+/* Send the active get i (its slots are held). */
+static void
+send_one(struct http_multi *hm, struct mget *g)
+{
+	CURL *e;
+
+	if (hm->nidle > 0)
+		e = hm->idle[--hm->nidle];
+	else if ((e = curl_easy_init()) == NULL)
+		errx(EX_FATAL, "cannot initialise libcurl");
+	g->q.e = e;
+	prepare(&g->q, g->range, sizeof(g->range));
+	nrequests++;
+	if (curl_multi_add_handle(hm->m, e) != CURLM_OK)
+		errx(EX_FATAL, "curl_multi_add_handle failed");
+	g->state = M_RUN;
+}
+
+/* An attempt ended: settle it; the get is finished or waits again. */
+static void
+ended(struct http_multi *hm, int i, CURLcode rc)
+{
+	struct mget *g = hm->act[i];
+	double d;
+	int s;
+
+	curl_multi_remove_handle(hm->m, g->q.e);
+	rl_release();
+	progress_tick();
+	if (g->q.status == 0 && rc == CURLE_OK)
+		curl_easy_getinfo(g->q.e, CURLINFO_RESPONSE_CODE,
+		    &g->q.status);
+	s = settle(&g->q, rc, g->n++, &g->r, &d);
+	hm->idle[hm->nidle++] = g->q.e;
+	g->q.e = NULL;
+	if (s == 1) {
+		g->state = M_SLOT;
+		g->at = mono() + (int64_t)(d * 1e9);
+		return;
+	}
+	hm->act[i] = hm->act[--hm->nact];
+	finish(hm, g, s);
+}
+
+void
+http_multi_run(struct http_multi *hm, size_t until)
+{
+	struct sigaction ign, old;
+	struct CURLMsg *msg;
+	struct mget *g;
+	int64_t now, next, go;
+	int i, running, left, noslot;
+	long ms;
+
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGPIPE, &ign, &old);	/* as in attempt() */
+	while (hm->npend > until) {
+		while (hm->nact < hm->max && (g = hm->qhead) != NULL) {
+			if ((hm->qhead = g->next) == NULL)
+				hm->qtailp = &hm->qhead;
+			g->state = M_SLOT;
+			g->at = 0;
+			hm->act[hm->nact++] = g;
+		}
+		now = mono();
+		next = now + 1000000000LL;
+		noslot = 0;
+		for (i = 0; i < hm->nact; i++) {
+			g = hm->act[i];
+			if (g->state == M_SLOT && g->at <= now && !noslot) {
+				if (rl_try_acquire(&go)) {
+					g->state = M_GO;
+					g->at = go;
+				} else
+					noslot = 1;
+			}
+			if (g->state == M_GO && g->at <= now)
+				send_one(hm, g);
+			if (g->state != M_RUN && g->at > now && g->at < next)
+				next = g->at;
+		}
+		if (noslot && next > now + 5000000)
+			next = now + 5000000;	/* a slot may free: 5 ms */
+		ms = (long)((next - now + 999999) / 1000000);
+		curl_multi_poll(hm->m, NULL, 0, ms > 0 ? (int)ms : 0, NULL);
+		curl_multi_perform(hm->m, &running);
+		while ((msg = curl_multi_info_read(hm->m, &left)) != NULL) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			for (i = 0; i < hm->nact; i++)
+				if (hm->act[i]->state == M_RUN &&
+				    hm->act[i]->q.e == msg->easy_handle)
+					break;
+			if (i < hm->nact)
+				ended(hm, i, msg->data.result);
+		}
+	}
+	sigaction(SIGPIPE, &old, NULL);
+}
+
+void
+http_multi_free(struct http_multi *hm)
+{
+	if (hm == NULL)
+		return;
+	http_multi_cancel(hm);
+	http_multi_run(hm, 0);
+	while (hm->nidle > 0)
+		curl_easy_cleanup(hm->idle[--hm->nidle]);
+	curl_multi_cleanup(hm->m);
+	free(hm->act);
+	free(hm->idle);
+	free(hm);
+}
+
+/*
  * A home server's TLS: a CA file of our own (IMMICH_CA_FILE), else the
  * variables the curl tool honours (CURL_CA_BUNDLE; else SSL_CERT_DIR and
  * SSL_CERT_FILE), else the system's CAs; a client certificate and key for
@@ -1130,9 +1393,9 @@ ends_with(const char *s, const char *suffix)
 	return n >= m && strcasecmp(s + n - m, suffix) == 0;
 }
 
-/* After every curl_easy_reset. */
+/* After every curl_easy_reset (h shadows the main handle: any handle). */
 static void
-tls_opts(void)
+tls_opts(CURL *h)
 {
 	if (ca_file)
 		curl_easy_setopt(h, CURLOPT_CAINFO, ca_file);

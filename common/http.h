@@ -79,6 +79,35 @@ int	 http_json_once(const char *method, const char *path,
 int	 http_stream(const char *path, long long from, int resume,
 	    const struct http_sink *sink, struct http_resp *r);
 /*
+ * Many streamed GETs side by side (libcurl multi), for small files
+ * (immich-review's thumbnails).  Each attempt takes an in-flight slot
+ * and its turn in the rate like any request (ratelimit.h), without
+ * blocking the transfers already running; at most max run at once in
+ * this process, never more than the shared in-flight cap
+ * (IMMICH_INFLIGHT: 1 sends them one at a time), nor HTTP_MULTI_MAX.
+ * Retries, backoff and the fatal replies are http_stream's (from 0, no
+ * resume).  A get added is sent, in the order added, from inside
+ * http_multi_run, which returns once at most until gets are left
+ * (queued or under way); each ends with done(arg, rc, r) called from
+ * there: rc and r as http_stream gives them (done frees r with
+ * http_free), or rc -2 for a get that http_multi_cancel took off the
+ * queue before it was sent.  Make no other request while gets are under
+ * way: it could wait for an in-flight slot they hold.
+ */
+#define HTTP_MULTI_MAX	16
+struct http_multi;
+struct http_multi *http_multi_new(int max);
+void	 http_multi_add(struct http_multi *, const char *path,
+	    const struct http_sink *sink,
+	    void (*done)(void *arg, int rc, struct http_resp *r), void *arg);
+void	 http_multi_run(struct http_multi *, size_t until);
+size_t	 http_multi_pending(const struct http_multi *);
+/* Every get not yet sent ends (rc -2); those under way go on. */
+void	 http_multi_cancel(struct http_multi *);
+/* Cancel what is queued, finish what is under way, free. */
+void	 http_multi_free(struct http_multi *);
+
+/*
  * multipart/form-data POST.  fields is a NULL-terminated array of
  * "name=value" strings (split at the first '='), sent in order; the file
  * is sent last as the part named filefield with the given file name.

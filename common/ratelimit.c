@@ -492,6 +492,81 @@ rl_acquire(void)
 	waited += mono_ns() - t0;
 }
 
+int
+rl_slots(void)
+{
+	return nslots;
+}
+
+/* Is slot s one this process holds? */
+static int
+mine(int s)
+{
+	int i;
+
+	for (i = 0; i < nheld; i++)
+		if (held[i] == s)
+			return 1;
+	return 0;
+}
+
+/*
+ * rl_acquire without waiting, for a caller that drives several requests
+ * at once: an in-flight slot only if one is free now (the queue lock too:
+ * a process waiting in rl_acquire goes first), and a reservation in the
+ * rate, *go the time it comes (CLOCK_MONOTONIC ns).  A slot this process
+ * holds already is skipped (flock on the same descriptor would say yes).
+ */
+int
+rl_try_acquire(int64_t *go)
+{
+	const char *why;
+	int64_t now, tat, t, ahead;
+	int start, i, s = -1;
+
+	*go = 0;
+	if (nslots > 0) {
+		if (nheld >= RL_HELD)
+			return 0;
+		if (flock(queuefd, LOCK_EX | LOCK_NB) == -1)
+			return 0;
+		start = (int)(rnd() % (uint64_t)nslots);
+		for (i = 0; i < nslots && s == -1; i++) {
+			s = (start + i) % nslots;
+			if (mine(s) || flock(slotfd[s], LOCK_EX | LOCK_NB) == -1)
+				s = -1;
+		}
+		lock(queuefd, LOCK_UN);
+		if (s == -1)
+			return 0;
+		held[nheld++] = s;
+	}
+	if (statefd == -1)
+		return 1;
+	lock(statefd, LOCK_EX);
+	tat = read_tat(&why);
+	now = mono_ns();
+	ahead = tau + (RL_QUEUE + 1) * interval + NS / 1000;
+	if (tat >= 0 && tat - now > ahead) {
+		why = "too far in the future";
+		tat = -1;
+	}
+	if (why != NULL)
+		warnx("rate limit state %s: %s; reset", statepath, why);
+	t = tat > now ? tat : now;
+	if (t - tau - now > RL_QUEUE * interval) {
+		/* Too many ahead: give the slot back, look again later. */
+		lock(statefd, LOCK_UN);
+		if (s != -1)
+			rl_release();
+		return 0;
+	}
+	write_tat(t + interval);
+	lock(statefd, LOCK_UN);
+	*go = t - tau;
+	return 1;
+}
+
 double
 rl_waited(void)
 {

@@ -2,6 +2,8 @@
 #ifndef IMMICH_RATELIMIT_H
 #define IMMICH_RATELIMIT_H
 
+#include <stdint.h>
+
 /*
  * One rate limit shared by every process talking to the same server as
  * the same user: GCRA over a state file under flock(2), plus a cap on
@@ -20,6 +22,16 @@ char	*rl_statedir(void);
 void	 rl_init(const char *key);
 /* Wait for a slot: in flight, then rate.  Call before every attempt. */
 void	 rl_acquire(void);
+/*
+ * For a caller driving several requests at once (http_multi): 1 with an
+ * in-flight slot taken (when one is free now) and a rate slot reserved,
+ * *go the CLOCK_MONOTONIC time in ns at which the request may be sent;
+ * 0 when no slot is free now (nothing taken: try again shortly).  Give
+ * the slot back with rl_release after the attempt.
+ */
+int	 rl_try_acquire(int64_t *go);
+/* The in-flight cap (IMMICH_INFLIGHT; 0 for none). */
+int	 rl_slots(void);
 /* Seconds spent in rl_acquire so far, and the rate (requests/s, 0 for
  * none): for the progress display. */
 double	 rl_waited(void);

@@ -57,8 +57,8 @@ is "$(printf '%s' "$out" | jq -c ".verified[\"$P\"] | del(.stamp)")" \
     "{\"ok\":true,\"sha1\":\"$(sha "$D/$P-p.jpg")\",\"bytes\":11}" \
     "verified entry: ok, sha1, bytes"
 is "$(printf '%s' "$out" | jq -r ".verified[\"$P\"].stamp")" \
-    "$(stat -c '%d:%i:%Y' "$D/$P-p.jpg").$(stat -c '%y' "$D/$P-p.jpg" | sed 's/.*\.\([0-9]*\) .*/\1/'):$(stat -c '%Z' "$D/$P-p.jpg").$(stat -c '%z' "$D/$P-p.jpg" | sed 's/.*\.\([0-9]*\) .*/\1/')" \
-    "and the file's stamp: device, inode, modification and change times"
+    "$(stat -c '%d:%i:%Y' "$D/$P-p.jpg").$(stat -c '%y' "$D/$P-p.jpg" | sed 's/.*\.\([0-9]*\) .*/\1/'):$(stat -c '%Z' "$D/$P-p.jpg").$(stat -c '%z' "$D/$P-p.jpg" | sed 's/.*\.\([0-9]*\) .*/\1/'):$(cat /proc/sys/kernel/random/boot_id)" \
+    "and the file's stamp: device, inode, modification and change times, boot id"
 is "$(printf '%s' "$out" | jq -c 'del(.verified)')" "$rec" \
     "every other key passed through unchanged"
 like "$err" '1 record, 3 assets, 0 failed' "summary line"
@@ -167,7 +167,7 @@ is "$(t-stamp "$T/st.f" 50)" untrusted \
     "changed 50 ms before it was seen: no stamp (a write could share the tick)"
 case $(stat -f -c %t "$T") in
 ef53|58465342|9123683e|2fc12fc1|f2f52010|1021994)
-	like "$(t-stamp "$T/st.f" 1000)" '^[0-9]+:[0-9]+:[0-9]+\.[0-9]{9}:[0-9]+\.[0-9]{9}$' \
+	like "$(t-stamp "$T/st.f" 1000)" '^[0-9]+:[0-9]+:[0-9]+\.[0-9]{9}:[0-9]+\.[0-9]{9}:[0-9a-f-]{36}$' \
 	    "changed 1 s before it was seen: stamped"
 	is "$(t-stamp -w "$T/st.f" 1000)" untrusted "written while it was read: no stamp";;
 *)

@@ -105,7 +105,7 @@ for c in replaced rewritten; do
 	immich-verify -q <"$F/$c.ndjson" >"$F/.v" && mv "$F/.v" "$F/$c.ndjson"
 done
 like "$(jq -r ".verified[\"$L_replaced\"] | \"\\(.ok) \\(.stamp)\"" "$F/replaced.ndjson")" \
-    '^true [0-9]+:[0-9]+:[0-9]+\.[0-9]{9}:[0-9]+\.[0-9]{9}$' "immich-verify records the file's stamp"
+    '^true [0-9]+:[0-9]+:[0-9]+\.[0-9]{9}:[0-9]+\.[0-9]{9}:[0-9a-f-]{36}$' "immich-verify records the file's stamp"
 p=$(jq -r ".backup[\"$L_replaced\"].path" "$F/replaced.ndjson")
 touch -r "$p" "$F/.ref"
 head -c "$(wc -c <"$p")" /dev/zero | tr '\0' x | dd of="$p" conv=notrunc status=none

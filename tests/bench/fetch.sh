@@ -13,27 +13,37 @@
 #       loser's albums: the download is the only request), and vs
 #       immich-fetch with the ids as operands (adds GET /api/assets/<id>
 #       per asset).
+#       With FETCH_OLD=/path/to/an/older/immich-fetch, that one too, on
+#       the plan record, in each run (e.g. one built from before issue
+#       17, which flushed each file with fdatasync).
 #   (b) one FETCH_BIG_MB MiB file (default 2048): throughput of curl and
 #       immich-fetch, and immich-fetch's peak RSS (target < 16 MiB).
 #   (c) immich-verify vs `openssl dgst -sha1` over the files of (a), from
 #       the page cache.
-# immich-fetch flushes every file and its sidecar (fdatasync) before
-# renaming them, and the directory after (once per batch of renames), on
-# a second thread while it downloads the next files; curl flushes nothing:
-# that is part of what is measured, and a second reference, "curl+sync",
-# adds the time of `sync FILE...`
-# (coreutils: fsync of each file curl wrote) run right after curl, for the
-# same durability.  Medians of FETCH_RUNS (3) runs; the
-# ratios are the figures to read (targets: fetch >= 0.85 of curl, verify
-# >= 0.90 of openssl).  Work files go under TMPDIR (default /tmp).
+# immich-fetch flushes no file on its own (issue 17: deferred durability,
+# common/durable.h): it starts write-back of each file as it renames it
+# and ends with one syncfs of the backup folder's file system, which is
+# inside its measured time; curl flushes nothing.  A second reference,
+# "curl+sync", adds the time of `sync FILE...` (coreutils: fsync of each
+# file curl wrote) run right after curl, for the same durability.
+# Medians of FETCH_RUNS (5) runs, and the median of the per-run ratios
+# (each run's immich-fetch against the curl of the same run, which
+# cancels some of the noise of a shared machine); the ratios are the
+# figures to read (targets: fetch >= 0.9 of curl, issue 17; verify >=
+# 0.90 of openssl).  Work files go under TMPDIR (default /tmp).
 set -u
 N=${FETCH_N:-200} MB=${FETCH_MB:-5} BIG=${FETCH_BIG_MB:-2048}
-RUNS=${FETCH_RUNS:-3}
+RUNS=${FETCH_RUNS:-5}
 here=$(cd "$(dirname "$0")" && pwd)
 
-if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
-	IMMICH_DEPS_EXTRA=nginx-light sh "$here/../../.ci/install-deps" ||
-	    { echo "fetch: SKIP: nginx is not installed"; exit 0; }
+# nginx and GNU time (for the peak RSS), from Debian's packages.
+extra=
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] ||
+    extra="$extra nginx-light"
+[ -x /usr/bin/time ] || extra="$extra time"
+if [ -n "$extra" ]; then
+	IMMICH_DEPS_EXTRA=$extra sh "$here/../../.ci/install-deps" ||
+	    { echo "fetch: SKIP: needs$extra (apt-get install$extra)"; exit 0; }
 fi
 NGINX=$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
 for c in curl openssl python3 jq immich-fetch immich-verify; do
@@ -153,6 +163,7 @@ bigbytes=$((BIG * 1048576))
 
 # (a) many files.
 : >"$d/t.curl"; : >"$d/t.csync"; : >"$d/t.rec"; : >"$d/t.ids"; : >"$d/t.cons"
+: >"$d/r.rec"; : >"$d/t.old"; : >"$d/r.old"
 r=1
 while [ $r -le "$RUNS" ]; do
 	rm -rf "$d/curl" "$d/out"; mkdir -p "$d/curl"; sync
@@ -164,7 +175,15 @@ while [ $r -le "$RUNS" ]; do
 	rm -rf "$d/curl"; sync
 	timeit sh -c "immich-fetch -q -d '$d/out' <'$d/plan.ndjson' >'$d/fetched.ndjson'"; echo "$el" >>"$d/t.rec"
 	[ $trc = 0 ] || { echo "fetch: immich-fetch failed"; exit 1; }
+	echo "$(ratio "$el" "$tcu")" >>"$d/r.rec"
 	rm -rf "$d/out"; sync
+	if [ -n "${FETCH_OLD:-}" ]; then
+		timeit sh -c "'$FETCH_OLD' -q -d '$d/out' <'$d/plan.ndjson' >/dev/null"
+		[ $trc = 0 ] || { echo "fetch: $FETCH_OLD failed"; exit 1; }
+		echo "$el" >>"$d/t.old"
+		echo "$(ratio "$el" "$tcu")" >>"$d/r.old"
+		rm -rf "$d/out"; sync
+	fi
 	timeit sh -c "immich-fetch -q -d '$d/out' <'$d/plan-cons.ndjson' >/dev/null"; echo "$el" >>"$d/t.cons"
 	[ $trc = 0 ] || { echo "fetch: immich-fetch (consolidated) failed"; exit 1; }
 	rm -rf "$d/out"; sync
@@ -178,6 +197,14 @@ printf 'fetch: (a) %d x %d MiB: curl -K %.2f s (%s MiB/s); curl+sync %.2f s (%s 
     "$N" "$MB" "$tc" "$(mibs $bytes $tc)" "$ts" "$(mibs $bytes $ts)"
 printf 'fetch: (a) immich-fetch, plan record: %.2f s (%s MiB/s), ratio %s to curl, %s to curl+sync\n' \
     "$tr" "$(mibs $bytes $tr)" "$(ratio "$tr" "$tc")" "$(ratio "$tr" "$ts")"
+printf 'fetch: (a) immich-fetch, plan record: median of the per-run ratios to curl %s (runs: %s; target >= 0.9)\n' \
+    "$(med <"$d/r.rec")" "$(tr '\n' ' ' <"$d/r.rec" | sed 's/ $//')"
+if [ -n "${FETCH_OLD:-}" ]; then
+	to=$(med <"$d/t.old")
+	printf 'fetch: (a) FETCH_OLD %s, plan record: %.2f s (%s MiB/s), ratio %s to curl; median of the per-run ratios %s (runs: %s)\n' \
+	    "$FETCH_OLD" "$to" "$(mibs $bytes $to)" "$(ratio "$to" "$tc")" \
+	    "$(med <"$d/r.old")" "$(tr '\n' ' ' <"$d/r.old" | sed 's/ $//')"
+fi
 printf 'fetch: (a) immich-fetch, record after immich-consolidate: %.2f s (%s MiB/s), ratio %s to curl, %s to curl+sync\n' \
     "$tk" "$(mibs $bytes $tk)" "$(ratio "$tk" "$tc")" "$(ratio "$tk" "$ts")"
 printf 'fetch: (a) immich-fetch, ids as operands: %.2f s (%s MiB/s), ratio %s to curl, %s to curl+sync\n' \
