@@ -13,7 +13,7 @@ for b in immich-dupes immich-dismiss; do
 	command -v $b >/dev/null || skip_all "$b not built"
 done
 command -v jq >/dev/null || skip_all "jq missing"
-plan 25
+plan 27
 
 K() { printf '%08d-0000-4000-8000-000000000000' "$1"; }
 L() { printf '%08d-0000-4000-8000-%012d' "$1" "$2"; }
@@ -100,6 +100,14 @@ is "$(( $(deletes) - d0 ))" 3 "the batch split: 3 DELETEs (both, then each alone
 is "$(listed)" "$(D 5)" "group 3 is off the list, group 5 still on it"
 is "$(fake_state | jq -r --arg d "$(D 4)" '[.assets[] | select(.duplicateId == $d)] | length')" \
     2 "the refused group's members keep its id"
+
+# ---- A 204 that changed nothing: not confirmed.
+fake_ctl POST /_fake/faults '{"method":"DELETE","path":"^/api/duplicates$","action":"status","status":204}' >/dev/null
+grp 5 >"$T/in5"
+IN=$T/in5 run immich-dismiss -q
+expect_err 1 "^immich-dismiss: stdin:1: asset $(K 5): still carries duplicateId $(D 5) after DELETE /api/duplicates$" \
+    "the server said 204 but the member still carries the id: exit 1, said"
+is "$(printf '%s\n' "$out" | jq -c .dismissed.confirmed)" false "not confirmed"
 
 # ---- -b: one group per request.
 api -X PUT -H 'Content-Type: application/json' \
