@@ -7,14 +7,16 @@
 # output sends nothing; -n makes no stack; a group not consolidated is
 # held; a loser stacked elsewhere meanwhile or in the trash is not stacked
 # (stealing it would break that stack); a POST /stacks whose reply is lost
-# is looked up, never sent again; a refused one is an error.
+# is looked up, never sent again; a refused one is an error.  Then the
+# fake's DELETE /stacks/{id}, DELETE /stacks and POST /stacks merging a
+# stack whose primary is listed, as the server does (for immich-restore).
 . "$(dirname "$0")/lib.sh"
 
 for b in immich-dupes immich-consolidate immich-stack; do
 	command -v $b >/dev/null || skip_all "$b not built"
 done
 command -v jq >/dev/null || skip_all "jq missing"
-plan 36
+plan 43
 
 K() { printf '%08d-0000-4000-8000-000000000000' "$1"; }
 L() { printf '%08d-0000-4000-8000-%012d' "$1" "$2"; }
@@ -151,3 +153,24 @@ grp 6 "$T/c2" | jq -c '.consolidated.keep = "'"$(L 6 1)"'"' >"$T/c6"
 IN=$T/c6 run immich-stack -q
 expect_err 1 "^immich-stack: stdin:1: asset $(K 6): consolidated for keeper $(L 6 1), not this one: not stacked$" \
     "consolidated for another keeper: held"
+
+# ---- The fake's other stack endpoints (immich-restore dissolves stacks).
+sx=$(api "$FAKE/api/assets/$X" | jq -r .stack.id)
+s4=$(api "$FAKE/api/assets/$(K 4)" | jq -r .stack.id)
+code() { curl -sS -o "$T/body" -w '%{http_code}' -H "x-api-key: $IMMICH_API_KEY" "$@"; }
+is "$(code -X DELETE -H 'Content-Type: application/json' \
+    -d "{\"ids\":[\"$sid\",\"$(D 9)\"]}" "$FAKE/api/stacks"):$(jq -r .message "$T/body")" \
+    "400:Not found or no stack.delete access" \
+    "fake: DELETE /stacks with an unknown id: 400 for all"
+is "$(code -X DELETE "$FAKE/api/stacks/$sid")" 204 "fake: DELETE /stacks/{id}: 204"
+is "$(api "$FAKE/api/assets/$(K 1)" | jq -c '[.stack, .duplicateId]')" \
+    "[null,\"$(D 1)\"]" "fake: the members unstacked, their duplicateId kept"
+is "$(api "$FAKE/api/duplicates" | jq --arg d "$(D 1)" '[.[] | select(.duplicateId == $d)] | length')" \
+    1 "fake: the group is back in GET /api/duplicates"
+is "$(code -X DELETE -H 'Content-Type: application/json' \
+    -d "{\"ids\":[\"$s4\"]}" "$FAKE/api/stacks")" 204 "fake: DELETE /stacks {ids}: 204"
+is "$(api -X POST -H 'Content-Type: application/json' \
+    -d "{\"assetIds\":[\"$(K 2)\",\"$X\"]}" "$FAKE/api/stacks" |
+    jq -c '[.primaryAssetId, (.assets | length)]')" "[\"$(K 2)\",3]" \
+    "fake: POST /stacks with the primary of a stack: that stack merged in"
+is "$(code "$FAKE/api/stacks/$sx")" 400 "fake: and deleted"
