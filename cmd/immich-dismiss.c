@@ -212,6 +212,30 @@ flush(void)
 	emit_all();
 }
 
+/*
+ * Whether the record says its group got another answer: stacked
+ * (immich-stack), or a loser trashed (immich-trash).  Dismissing it then
+ * would clear the duplicateId that brings the group back when the stack
+ * or the trash is undone.
+ */
+static const char *
+answered(const cJSON *rec)
+{
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(rec, "stacked");
+	const cJSON *t;
+
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "confirmed")) &&
+	    !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "dryRun")))
+		return "stacked";
+	cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(rec,
+	    "trashed"))
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "ok")) &&
+		    !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t,
+		    "dryRun")))
+			return "resolved (a loser trashed)";
+	return NULL;
+}
+
 /* A record into the batch; its checks made. */
 static int
 add(cJSON *rec, const struct ndjson_in *in, void *arg)
@@ -219,6 +243,7 @@ add(cJSON *rec, const struct ndjson_in *in, void *arg)
 	const cJSON *d = cJSON_GetObjectItemCaseSensitive(rec, "dismissed");
 	const cJSON *assets = cJSON_GetObjectItemCaseSensitive(rec, "assets");
 	const cJSON *a;
+	const char *other;
 	struct pend *p;
 
 	(void)arg;
@@ -233,6 +258,10 @@ add(cJSON *rec, const struct ndjson_in *in, void *arg)
 	else if (!valid_uuid(rec_str(rec, "duplicateId"))) {
 		rec_error(rec, in, NULL, "no valid \"duplicateId\" (a "
 		    "lower-case UUID); not a duplicate group record");
+		p->failed = 1;
+	} else if ((other = answered(rec)) != NULL) {
+		rec_error(rec, in, NULL, "the group was %s already: not "
+		    "dismissed (one answer per group)", other);
 		p->failed = 1;
 	} else if (!cJSON_IsArray(assets) || cJSON_GetArraySize(assets) == 0) {
 		rec_error(rec, in, NULL, "no \"assets\" list: the group's "

@@ -13,7 +13,7 @@ for b in immich-dupes immich-dismiss; do
 	command -v $b >/dev/null || skip_all "$b not built"
 done
 command -v jq >/dev/null || skip_all "jq missing"
-plan 27
+plan 29
 
 K() { printf '%08d-0000-4000-8000-000000000000' "$1"; }
 L() { printf '%08d-0000-4000-8000-%012d' "$1" "$2"; }
@@ -100,6 +100,16 @@ is "$(( $(deletes) - d0 ))" 3 "the batch split: 3 DELETEs (both, then each alone
 is "$(listed)" "$(D 5)" "group 3 is off the list, group 5 still on it"
 is "$(fake_state | jq -r --arg d "$(D 4)" '[.assets[] | select(.duplicateId == $d)] | length')" \
     2 "the refused group's members keep its id"
+
+# ---- A group given another answer already: not dismissed.
+grp 5 | jq -c '.stacked = {"id": "'"$(D 8)"'", "confirmed": true}' >"$T/in5s"
+grp 5 | jq -c '.trashed = {"'"$(L 5 1)"'": {"ok": true}}' >>"$T/in5s"
+d0=$(deletes)
+IN=$T/in5s run immich-dismiss -q
+expect_err 1 "^immich-dismiss: stdin:[12]: the group was (stacked|resolved \(a loser trashed\)) already: not dismissed \(one answer per group\)$" \
+    "a stacked group, a resolved one: exit 1, said"
+is "$(deletes):$(printf '%s\n' "$out" | jq -c .dismissed | tr '\n' ' ')" \
+    "$d0:null null " "neither dismissed, no request"
 
 # ---- A 204 that changed nothing: not confirmed.
 fake_ctl POST /_fake/faults '{"method":"DELETE","path":"^/api/duplicates$","action":"status","status":204}' >/dev/null

@@ -2376,6 +2376,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if fault.get('text') is not None:
             return Resp(st, raw=fault['text'].encode(), headers=hdrs,
                         ctype='text/html', reason=fault.get('reason'))
+        if st in (204, 304):    # no body, or the connection is garbled
+            return Resp(st, headers=hdrs, reason=fault.get('reason'))
         body = fault.get('body')
         if body is None:
             body = {'message': REASONS.get(st, ('Error',))[0]}
