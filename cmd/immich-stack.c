@@ -241,11 +241,10 @@ check_record(cJSON *rec, const char **ids, int *n)
 	}
 	if (losers) {
 		for (i = 1; i < *n; i++)
-			if (!cJSON_IsArray(losers) || !cJSON_IsString(
-			    cJSON_GetArrayItem(losers, 0)) ||
-			    !str_in(losers, ids[i]))
+			if (!str_in(losers, ids[i]))
 				break;
-		if (i < *n || cJSON_GetArraySize(losers) != *n - 1) {
+		if (i < *n || !cJSON_IsArray(losers) ||
+		    cJSON_GetArraySize(losers) != *n - 1) {
 			rec_error(rec, cur, keep, "consolidated for other "
 			    "losers than \"trash\" now lists: not stacked");
 			skipped(rec, "consolidation");
