@@ -313,7 +313,7 @@ IN=$T/p9.ndjson run immich-consolidate -q -n
 is "$rc" 0 "-n: exit 0"
 is "$(fake_log_count '.method!="GET"')" 0 "-n: GETs only"
 is "$(printf '%s\n' "$out" | jq -c '.consolidated')" \
-    "{\"changes\":[{\"field\":\"isFavorite\",\"value\":true,\"from\":\"$(L 9 1)\"}],\"dryRun\":true,\"confirmed\":false,\"albums\":{\"$(L 9 1)\":[]},\"losers\":[\"$(L 9 1)\"],\"keep\":\"$(K 9)\"}" \
+    "{\"changes\":[{\"field\":\"isFavorite\",\"value\":true,\"from\":\"$(L 9 1)\",\"was\":false}],\"dryRun\":true,\"confirmed\":false,\"albums\":{\"$(L 9 1)\":[]},\"losers\":[\"$(L 9 1)\"],\"keep\":\"$(K 9)\"}" \
     "-n: the planned change, dryRun, not confirmed"
 is "$(field "$(K 9)" '.isFavorite')" false "-n: keeper unchanged"
 
