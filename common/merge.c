@@ -281,13 +281,17 @@ static void
 plan_date(const struct merge_in *in, cJSON *changes, cJSON *notmoved)
 {
 	long long ms, first_ms = 0;
-	int i, first = -1;
+	int i, first = -1, filed = asset_file_dated(in->keeper);
 	char *s;
 
+	/* A keeper dated only by its file takes a loser's capture time (one
+	 * not dated by its file either). */
 	if (merge_parse_instant(rec_str(asset_exif(in->keeper), "dateTimeOriginal"),
-	    &ms) == 0)
+	    &ms) == 0 && !filed)
 		return;
 	for (i = 0; i < in->nlosers; i++) {
+		if (filed && asset_file_dated(in->losers[i]))
+			continue;
 		if (merge_parse_instant(rec_str(asset_exif(in->losers[i]),
 		    "dateTimeOriginal"), &ms) < 0)
 			continue;

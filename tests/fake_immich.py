@@ -64,6 +64,11 @@ LIBRARY JSON (every key optional)
                "boundingBoxX2", "boundingBoxY2", "sourceType"}]
                           faces with their boxes (GET /faces?id=); a
                           person is created on first sight.
+    "dateFrom": "file"    no date in the file: exifInfo.dateTimeOriginal,
+                          fileCreatedAt and localDateTime are the earliest
+                          of fileCreatedAt and fileModifiedAt, modifyDate
+                          is fileModifiedAt, timeZone null (the server's
+                          fallback, metadata.service.ts getDates).
     "thumbnail": false    GET /assets/{id}/thumbnail answers 404.
     "missing": true       the original file is gone: /original answers 404.
     "stackId": uuid       stacked (never in duplicate groups).
@@ -760,6 +765,7 @@ class State:
         # the real server gives).
         people = spec.pop('people', [])
         faces = spec.pop('faces', [])
+        file_dated = spec.pop('dateFrom', None) == 'file' 
         a.update({k: v for k, v in spec.items() if k in DTO_KEYS})
         fw, fh = a['width'] or 100, a['height'] or 75
         a['_faces'] = []
@@ -771,6 +777,16 @@ class State:
         for f in faces:
             self.add_face(a, f)
         a['exifInfo'] = exif
+        if file_dated:
+            # No date in the file: the server's fallback (getDates), the
+            # earliest of fileCreatedAt and the mtime (fileModifiedAt),
+            # no time zone; modifyDate is the mtime.
+            d = min(a['fileCreatedAt'], a['fileModifiedAt'],
+                    key=lambda x: parse_when(x).timestamp())
+            d = fmt_utc(parse_when(d))
+            exif.update(dateTimeOriginal=d, modifyDate=fmt_utc(
+                parse_when(a['fileModifiedAt'])), timeZone=None)
+            a['fileCreatedAt'] = a['localDateTime'] = d
         a['_blob'] = blob
         a['_checksumGiven'] = checksum is not None
         if checksum is None and a.get('libraryId'):
