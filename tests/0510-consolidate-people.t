@@ -13,7 +13,7 @@
 
 command -v immich-consolidate >/dev/null || skip_all "immich-consolidate not built"
 command -v jq >/dev/null || skip_all "jq missing"
-plan 41
+plan 38
 
 K() { printf '%08d-0000-4000-8000-000000000000' "$1"; }
 L() { printf '%08d-0000-4000-8000-%012d' "$1" "$2"; }
