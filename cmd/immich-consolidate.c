@@ -192,6 +192,13 @@ add_face(cJSON *rec, const char *keep, const cJSON *c)
 
 	rv = api_call_once("POST", "/faces", body, NULL, &e);
 	cJSON_Delete(body);
+	if (rv < 0 && e.status == 0) {
+		/* No reply: the face may be there; the read-back says.  Not
+		 * fatal by itself (the next request is retried). */
+		rec_error(rec, cur, keep, "%s", e.msg);
+		api_err_free(&e);
+		return -1;
+	}
 	return settle(rec, keep, rv, &e);
 }
 
@@ -232,30 +239,36 @@ confirm(cJSON *rec, const char *keep, const cJSON *changes, const int *failed)
 {
 	cJSON *k = NULL, *albums = NULL, *faces = NULL;
 	const cJSON *c;
-	const char *fid;
+	const char *fid, *f;
 	int i = 0, need_asset = 0, need_albums = 0, need_faces = 0, ok = 1;
+	int refused;
 
 	cJSON_ArrayForEach(c, changes) {
+		f = rec_str(c, "field");
+		if (strcmp(f, "face") == 0)
+			need_faces = 1;	/* even refused: it may be there */
 		if (failed[i++])
 			ok = 0;
-		else if (strcmp(rec_str(c, "field"), "album") == 0)
+		else if (strcmp(f, "album") == 0)
 			need_albums = 1;
-		else if (strcmp(rec_str(c, "field"), "face") == 0)
-			need_faces = 1;
-		else
+		else if (strcmp(f, "face") != 0)
 			need_asset = 1;
 	}
-	/* A face: the keeper's faces name it, with its id (faceId). */
+	/* A face: the keeper's faces name it, with its id (faceId), also
+	 * one whose POST got no reply (so that an undo finds it). */
 	if (need_faces && (faces = get_faces(rec, keep)) == NULL)
 		return 0;
 	i = 0;
 	cJSON_ArrayForEach(c, changes) {
-		if (failed[i++] || strcmp(rec_str(c, "field"), "face") != 0)
+		refused = failed[i++];
+		if (strcmp(rec_str(c, "field"), "face") != 0)
 			continue;
 		if ((fid = face_find(c, faces)) != NULL) {
 			rec_set((cJSON *)c, "faceId", cJSON_CreateString(fid));
 			continue;
 		}
+		if (refused)
+			continue;
 		rec_error(rec, cur, keep, "the face of %s (person %s) did not "
 		    "arrive on the keeper", rec_str(rec_get(c, "value"),
 		    "name"), rec_str(rec_get(c, "value"), "personId"));

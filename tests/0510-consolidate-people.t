@@ -13,7 +13,7 @@
 
 command -v immich-consolidate >/dev/null || skip_all "immich-consolidate not built"
 command -v jq >/dev/null || skip_all "jq missing"
-plan 38
+plan 42
 
 K() { printf '%08d-0000-4000-8000-000000000000' "$1"; }
 L() { printf '%08d-0000-4000-8000-%012d' "$1" "$2"; }
@@ -46,6 +46,9 @@ cat >"$T/lib.json" <<EOF
   "faces": [$(face "$A" 1 2 3 4 400 300)]},
  {"id": "$(K 5)", "width": 400, "height": 300},
  {"id": "$(L 5 1)", "width": 400, "height": 300,
+  "faces": [$(face "$A" 1 2 3 4 400 300)]},
+ {"id": "$(K 6)", "width": 400, "height": 300},
+ {"id": "$(L 6 1)", "width": 400, "height": 300,
   "faces": [$(face "$A" 1 2 3 4 400 300)]}
 ]}
 EOF
@@ -155,6 +158,18 @@ is "$err" "immich-consolidate: stdin:1: asset $(K 5): the face of Anna (person $
     "stderr says which face"
 is "$(printf '%s\n' "$out" | jq -c '[.consolidated.confirmed, (.consolidated.changes[0] | has("faceId"))]')" \
     "[false,false]" "not confirmed, no faceId"
+
+# --- 5b. POST /faces made, but the connection closed before the reply ------
+fake_ctl POST /_fake/faults '[{"method":"POST","path":"^/api/faces$","action":"close","process":true}]' >/dev/null
+rec 6 >"$T/p6.ndjson"
+IN=$T/p6.ndjson run immich-consolidate -q
+fake_ctl DELETE /_fake/faults >/dev/null
+is "$rc" 1 "no reply to POST /faces: exit 1, not fatal (the run goes on)"
+like "$err" "asset $(K 6): POST /api/faces: no reply" "stderr says no reply"
+is "$(posts "$(K 6)")" 1 "not sent again"
+f6=$(faces_of "$(K 6)" | jq -r '.[0].id')
+is "$(printf '%s\n' "$out" | jq -c '[.consolidated.confirmed, .consolidated.changes[0].faceId]')" \
+    "[false,\"$f6\"]" "not confirmed, but the face found on the keeper is recorded (faceId, for an undo)"
 
 # --- 6. DELETE /faces/{id} (helper for undo) on the fake -----------------
 st=$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE -H "x-api-key: $IMMICH_API_KEY" \
