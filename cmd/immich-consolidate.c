@@ -20,6 +20,13 @@
  * PUT /albums/{id}/assets, and the keeper is re-read only when something
  * was sent.  A group with nothing to move costs 1 + losers requests.  The
  * rules for each field are in common/merge.c.
+ *
+ * Named people (common/face.c): when the library has one (GET /people,
+ * once a run), each loser's faces are read (GET /faces?id=); a named
+ * person the keeper does not show gets a face on it (POST /faces, sent
+ * once), confirmed by GET /faces?id={keep}, or the group is held with
+ * review code people.  Every change records the keeper's value before it
+ * ("was").
  */
 #include <err.h>
 #include <stdio.h>
