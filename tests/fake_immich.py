@@ -57,6 +57,18 @@ LIBRARY JSON (every key optional)
     "people": [{"id", "name"}]  people whose faces are on it (name "" for
                           one no one named): PersonResponseDto[] in GET
                           /assets/{id}; [] in /duplicates, as the server.
+                          Each gets a face (box 10,10-30,30 in a frame of
+                          the asset's width x height, else 100x75).
+    "faces": [{"person": {"id", "name"} or null, "id", "imageWidth",
+               "imageHeight", "boundingBoxX1", "boundingBoxY1",
+               "boundingBoxX2", "boundingBoxY2", "sourceType"}]
+                          faces with their boxes (GET /faces?id=); a
+                          person is created on first sight.
+    "dateFrom": "file"    no date in the file: exifInfo.dateTimeOriginal,
+                          fileCreatedAt and localDateTime are the earliest
+                          of fileCreatedAt and fileModifiedAt, modifyDate
+                          is fileModifiedAt, timeZone null (the server's
+                          fallback, metadata.service.ts getDates).
     "thumbnail": false    GET /assets/{id}/thumbnail answers 404.
     "missing": true       the original file is gone: /original answers 404.
     "stackId": uuid       stacked (never in duplicate groups).
@@ -114,6 +126,9 @@ An asset's updatedAt changes, as Immich's row trigger makes it, only when
 the asset's own row does (favorite, visibility, trash, restore, live-photo
 link, duplicateId): not for exif fields (description, rating, GPS, capture
 date), tags or albums.  An album's updatedAt changes when assets are added.
+  GET  /faces?id=ASSET        (AssetFaceResponseDto[]), POST /faces
+                               (AssetFaceCreateDto → 201, no body),
+                               DELETE /faces/{id} {force}
 
 KNOWN DIFFERENCES FROM THE REAL SERVER
   Like the real one, rating -1 is echoed back in exifInfo.rating although the
@@ -539,6 +554,7 @@ class State:
         self.albums = {}
         self.tags = {}
         self.stacks = {}
+        self.people = {}          # id -> {id, name, isHidden}
         self.trashEmptyCalls = 0
         self.requests = 0
         self.counter = 0
@@ -562,6 +578,7 @@ class State:
                 'assets': assets, 'albums': list(self.albums.values()),
                 'tags': list(self.tags.values()),
                 'stacks': list(self.stacks.values()),
+                'people': list(self.people.values()),
                 'trashEmptyCalls': self.trashEmptyCalls,
                 'counter': self.counter}
 
@@ -578,6 +595,7 @@ class State:
         self.albums = {x['id']: x for x in j['albums']}
         self.tags = {x['id']: x for x in j['tags']}
         self.stacks = {x['id']: x for x in j['stacks']}
+        self.people = {x['id']: x for x in j.get('people', [])}
 
     META = ('apiKey', 'permissions', 'features', 'trashDays', 'errorStyle',
             'dropUpdates', 'rejectAlbumAdd', 'user', 'trashEmptyCalls',
@@ -607,6 +625,7 @@ class State:
         rec = {'assets': assets, 'albums': list(self.albums.values()),
                'tags': list(self.tags.values()),
                'stacks': list(self.stacks.values()),
+               'people': list(self.people.values()),
                'meta': {k: getattr(self, k) for k in self.META}}
         with open(self.state_file + '.journal', 'a') as f:
             f.write(json.dumps(rec, separators=(',', ':')) + '\n')
@@ -630,6 +649,7 @@ class State:
                 self.albums = {x['id']: x for x in rec['albums']}
                 self.tags = {x['id']: x for x in rec['tags']}
                 self.stacks = {x['id']: x for x in rec['stacks']}
+                self.people = {x['id']: x for x in rec.get('people', [])}
                 for k, v in rec['meta'].items():
                     setattr(self, k, v)
 
@@ -753,9 +773,30 @@ class State:
         # "people": [{"id", "name"}]: the people whose faces are on it
         # (PersonResponseDto in GET /assets/{id}; [] in /duplicates, as
         # the real server gives).
-        a['_people'] = [dict(p) for p in spec.pop('people', [])]
+        people = spec.pop('people', [])
+        faces = spec.pop('faces', [])
+        file_dated = spec.pop('dateFrom', None) == 'file' 
         a.update({k: v for k, v in spec.items() if k in DTO_KEYS})
+        fw, fh = a['width'] or 100, a['height'] or 75
+        a['_faces'] = []
+        for p in people:
+            self.add_face(a, {'person': p, 'imageWidth': fw,
+                              'imageHeight': fh, 'boundingBoxX1': 10,
+                              'boundingBoxY1': 10, 'boundingBoxX2': 30,
+                              'boundingBoxY2': 30})
+        for f in faces:
+            self.add_face(a, f)
         a['exifInfo'] = exif
+        if file_dated:
+            # No date in the file: the server's fallback (getDates), the
+            # earliest of fileCreatedAt and the mtime (fileModifiedAt),
+            # no time zone; modifyDate is the mtime.
+            d = min(a['fileCreatedAt'], a['fileModifiedAt'],
+                    key=lambda x: parse_when(x).timestamp())
+            d = fmt_utc(parse_when(d))
+            exif.update(dateTimeOriginal=d, modifyDate=fmt_utc(
+                parse_when(a['fileModifiedAt'])), timeZone=None)
+            a['fileCreatedAt'] = a['localDateTime'] = d
         a['_blob'] = blob
         a['_checksumGiven'] = checksum is not None
         if checksum is None and a.get('libraryId'):
@@ -776,6 +817,48 @@ class State:
         self.assets[aid] = a
         self.dirty.add(aid)
         return a
+
+    def add_face(self, a, f):
+        """A face on asset a (library format); its person is created on
+        first sight."""
+        p = f.get('person')
+        pid = f.get('personId')
+        if p:
+            pid = p['id']
+            if pid not in self.people:
+                self.people[pid] = {'id': pid, 'name': p.get('name', ''),
+                                    'isHidden': bool(p.get('isHidden'))}
+        face = {'id': f.get('id') or new_uuid(), 'personId': pid,
+                'sourceType': f.get('sourceType', 'machine-learning'),
+                'deletedAt': None}
+        for k in ('imageWidth', 'imageHeight', 'boundingBoxX1',
+                  'boundingBoxY1', 'boundingBoxX2', 'boundingBoxY2'):
+            face[k] = int(f[k])
+        a.setdefault('_faces', []).append(face)
+        self.dirty.add(a['id'])
+        return face
+
+    def faces_of(self, a):
+        return [f for f in a.get('_faces', []) if f['deletedAt'] is None]
+
+    def people_of(self, a):
+        """The people whose faces are on a, once each, as the server's
+        peopleFromFaces."""
+        out = []
+        for f in self.faces_of(a):
+            p = self.people.get(f['personId'])
+            if p and p not in out:
+                out.append(p)
+        return out
+
+    def face_dto(self, f):
+        d = {k: f[k] for k in ('id', 'imageHeight', 'imageWidth',
+                               'boundingBoxX1', 'boundingBoxX2',
+                               'boundingBoxY1', 'boundingBoxY2',
+                               'sourceType')}
+        p = self.people.get(f['personId'])
+        d['person'] = self.person_dto(p) if p else None
+        return d
 
     # ---- access
     def visible(self, aid, own=True):
@@ -846,8 +929,7 @@ class State:
             d['tags'] = [self.tag_dto(self.tags[t]) for t in a['tagIds']
                          if t in self.tags]
         if people == 'full':
-            d['people'] = [self.person_dto(p)
-                           for p in a.get('_people', [])]
+            d['people'] = [self.person_dto(p) for p in self.people_of(a)]
         elif people:
             d['people'] = []
         d['checksum'] = self.checksum(a)
@@ -919,6 +1001,9 @@ class State:
         return {'assets': assets, 'albums': albums,
                 'tags': [self.tag_dto(t) for t in self.tags.values()],
                 'stacks': list(self.stacks.values()),
+                'people': list(self.people.values()),
+                'faces': {i: self.assets[i]['_faces'] for i in self.order
+                          if self.assets[i].get('_faces')},
                 'trashEmptyCalls': self.trashEmptyCalls,
                 'requests': self.requests,
                 'config': {'features': self.features,
@@ -1848,6 +1933,96 @@ def r_tags_assets(h, p, q, b):
     return Resp(obj={'count': n})
 
 
+@route('GET', '/people', 'person.read')
+def r_people(h, p, q, b):
+    """PeopleResponseDto: people with a face on a timeline asset in no
+    trash, named or with at least 3 such faces (getAllForUser)."""
+    hidden = q.get('withHidden') == 'true'
+    count = {}
+    for a in ST.assets.values():
+        if a['purged'] or a['deletedAt'] or a['_owner'] != 'me' or \
+                a['visibility'] != 'timeline':
+            continue
+        for f in ST.faces_of(a):
+            if f['personId'] in ST.people:
+                count[f['personId']] = count.get(f['personId'], 0) + 1
+    listed = [ST.people[i] for i in count
+              if ST.people[i].get('name') or count[i] >= 3]
+    shown = [x for x in listed if hidden or not x.get('isHidden')]
+    try:
+        size = int(q.get('size', 500))
+        page = int(q.get('page', 1))
+    except ValueError:
+        raise bad('Validation failed')
+    if size < 1 or page < 1:
+        raise bad('Validation failed')
+    return Resp(obj={'total': len(listed),
+                     'hidden': sum(1 for x in listed if x.get('isHidden')),
+                     'people': [ST.person_dto(x) for x in
+                                shown[(page - 1) * size:page * size]],
+                     'hasNextPage': len(shown) > page * size})
+
+
+@route('GET', '/faces', 'face.read')
+def r_faces(h, p, q, b):
+    c = Check()
+    c.uuid(q.get('id'), ['id'], 'id')
+    c.raise_if()
+    a = ST.require([q['id']], 'face.read')[0]
+    return Resp(obj=[ST.face_dto(f) for f in ST.faces_of(a)])
+
+
+@route('POST', '/faces', 'face.create')
+def r_face_create(h, p, q, b):
+    check_body_object(b)
+    c = Check()
+    c.uuid(b.get('assetId'), ['assetId'], 'assetId')
+    c.uuid(b.get('personId'), ['personId'], 'personId')
+    for k in ('imageWidth', 'imageHeight', 'x', 'y', 'width', 'height'):
+        v = b.get(k)
+        if isinstance(v, bool) or not isinstance(v, int):
+            c.add([k], 'invalid_type',
+                  'Invalid input: expected int, received %s' % jstype(v),
+                  '%s must be an integer number' % k, expected='int')
+    c.raise_if()
+    a = ST.require([b['assetId']], 'asset.update')[0]
+    if b['personId'] not in ST.people:
+        raise bad('Not found or no person.read access')
+    ST.add_face(a, {'personId': b['personId'], 'sourceType': 'manual',
+                    'imageWidth': b['imageWidth'],
+                    'imageHeight': b['imageHeight'],
+                    'boundingBoxX1': b['x'], 'boundingBoxY1': b['y'],
+                    'boundingBoxX2': b['x'] + b['width'],
+                    'boundingBoxY2': b['y'] + b['height']})
+    h.mutated = True
+    return Resp(201, raw=b'')
+
+
+@route('DELETE', '/faces/(?P<id>[^/]+)', 'face.delete')
+def r_face_delete(h, p, q, b):
+    path_uuid(p['id'])
+    check_body_object(b)
+    c = Check()
+    if not isinstance(b.get('force'), bool):
+        c.add(['force'], 'invalid_type',
+              'Invalid input: expected boolean, received %s'
+              % jstype(b.get('force')), 'force must be a boolean value',
+              expected='boolean')
+    c.raise_if()
+    for aid in ST.order:
+        a = ST.visible(aid)
+        for f in (a.get('_faces', []) if a else []):
+            if f['id'] == p['id'] and f['deletedAt'] is None:
+                if b['force']:
+                    a['_faces'].remove(f)
+                else:
+                    f['deletedAt'] = now_iso()
+                ST.dirty.add(aid)
+                h.mutated = True
+                return Resp(204)
+    raise bad('Not found or no face.delete access')
+
+
 @route('POST', '/search/metadata', 'asset.read')
 def r_search(h, p, q, b):
     if b is None:
@@ -1903,7 +2078,7 @@ def r_search(h, p, q, b):
         if any(a['id'] not in ST.albums[x]['assetIds']
                for x in albumIds):
             continue
-        if any(x not in [pp.get('id') for pp in a.get('_people', [])]
+        if any(x not in [pp.get('id') for pp in ST.people_of(a)]
                for x in personIds):
             continue
         # updatedAfter/updatedBefore: asset.updatedAt >= / <= (Immich's
@@ -1934,33 +2109,6 @@ def r_search(h, p, q, b):
                      'assets': {'total': len(sl), 'count': len(sl),
                                 'items': dtos, 'facets': [],
                                 'nextPage': str(page + 1) if more else None}})
-
-
-@route('GET', '/people', 'person.read')
-def r_people(h, p, q, b):
-    # People with a face on an asset the user sees that is not in the
-    # trash (FACTS §14), named or not; hidden ones only withHidden.
-    seen = {}
-    for i in ST.order:
-        a = ST.visible(i)
-        if a is None or a['deletedAt']:
-            continue
-        for pp in a.get('_people', []):
-            if pp.get('id') and pp['id'] not in seen:
-                seen[pp['id']] = pp
-    people = [x for x in seen.values() if q.get('withHidden') == 'true' or
-              not x.get('isHidden')]
-    try:
-        size = int(q.get('size', 500))
-        page = int(q.get('page', 1))
-    except ValueError:
-        raise bad('Validation failed')
-    sl = people[(page - 1) * size:page * size]
-    return Resp(obj={'total': len(people),
-                     'hidden': sum(1 for x in seen.values()
-                                   if x.get('isHidden')),
-                     'hasNextPage': len(people) > page * size,
-                     'people': [ST.person_dto(x) for x in sl]})
 
 
 @route('POST', '/stacks', 'stack.create')
