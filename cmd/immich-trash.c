@@ -335,7 +335,8 @@ lost_people(struct pend *p, const cJSON *la, char **detail)
 	cJSON *ka;
 
 	*detail = NULL;
-	if (!pc_named(rec_get(la, "people")) || codes_has(&accept, "people"))
+	if (!pc_named(rec_get(la, "people")) || codes_has(&accept, "people") ||
+	    decision_accepts(p->rec, "people"))
 		return NULL;
 	if (p->kpeople == NULL) {
 		if (api_asset(p->keep, &ka, &e) != 1) {
