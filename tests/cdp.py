@@ -7,9 +7,12 @@ review page has read all of its data), then evaluates each JavaScript
 EXPR in the page in turn (a promise is awaited) and prints its value as
 one line of JSON.  Two EXPRs are not JavaScript: "RELOAD" reloads the
 page and waits until it is ready again; "KEY:k" types key k (a
-character, or a DOM key name such as Backspace) as a person would.
+character, or a DOM key name such as Backspace) as a person would;
+"@FILE" evaluates the JavaScript in FILE (for one longer than a command
+line takes).
 With CDP_DOWNLOADS=DIR, a download goes to DIR, and cdp.py waits for
-each one begun to complete before the next EXPR.  Every host name
+each one begun to complete before the next EXPR; "DOWNLOAD" waits for
+one to begin (and complete) and prints its file name.  Every host name
 resolves to nothing.  Exits 1 when the page is not ready within
 CDP_TIMEOUT seconds (default 60)."""
 import json
@@ -66,6 +69,11 @@ def note(m):
     if m['method'] in ('Browser.downloadWillBegin',
                        'Browser.downloadProgress') and 'guid' in p:
         downloads[p['guid']] = p.get('state', 'inProgress')
+        if 'suggestedFilename' in p:
+            names.append(p['suggestedFilename'])
+
+
+names = []
 
 
 def call(method, params=None, session=None):
@@ -157,10 +165,17 @@ try:
             wait_event('Page.loadEventFired')
             wait_ready()
             print(json.dumps('reloaded'))
+        elif e == 'DOWNLOAD':
+            wait_event('Browser.downloadWillBegin')
+            wait_downloads()
+            print(json.dumps(names[-1] if names else None))
         elif e.startswith('KEY:'):
             key(e[4:], s)
             print(json.dumps('key ' + e[4:]))
         else:
+            if e.startswith('@'):
+                with open(e[1:], encoding='utf-8') as f:
+                    e = f.read()
             print(json.dumps(evaluate(e, s), ensure_ascii=False))
         wait_downloads()
 finally:
