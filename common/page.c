@@ -267,10 +267,12 @@ static const char js[] =
 "[].indexOf.call(c.querySelectorAll('figure'),fi))});"
 /* Keys: j/k (or arrows) next/previous group; 1-9, 0 the keeper; r s a
  * x an answer, then the next group; u (or backspace) undo (this group's
- * answer, else the previous group's). */
+ * answer, else the previous group's); Escape leaves the search or the
+ * filter for the keys. */
 "document.addEventListener('keydown',function(e){var t=e.target,k,n;"
-"if(e.ctrlKey||e.metaKey||e.altKey||(t&&/^(INPUT|SELECT|TEXTAREA)$/"
-".test(t.tagName))||!sel.length)return;if(cur>=sel.length)cur=0;k=sel[cur];"
+"if(t&&/^(INPUT|SELECT|TEXTAREA)$/.test(t.tagName)){if(e.key=='Escape')"
+"t.blur();return}if(e.ctrlKey||e.metaKey||e.altKey||!sel.length)return;"
+"if(cur>=sel.length)cur=0;k=sel[cur];"
 "if(e.key=='j'||e.key=='ArrowDown')setcur(cur+1,1);"
 "else if(e.key=='k'||e.key=='ArrowUp')setcur(cur-1,1);"
 "else if(/^[0-9]$/.test(e.key)){n=(+e.key+9)%10;"
