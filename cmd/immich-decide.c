@@ -149,9 +149,14 @@ read_decisions(const char *path)
 	for (i = 0; i < ndecs; i = j) {
 		for (j = i + 1; j < ndecs && strcmp(decs[i].did,
 		    decs[j].did) == 0; j++) {
+			/* The id as the file has it, control characters
+			 * shown (the file is a download). */
+			char *vis = xstrvis(decs[i].did);
+
 			warnx("%s:%zu: a second decision for group %s (the "
 			    "first is on line %zu): neither is applied", path,
-			    decs[j].lineno, decs[i].did, decs[i].lineno);
+			    decs[j].lineno, vis, decs[i].lineno);
+			free(vis);
 			decs[j].used = decs[i].used = -1;
 			bad = 1;
 		}
