@@ -293,7 +293,7 @@ static const char js[] =
 "document.body.appendChild(a);a.click();a.remove();"
 "setTimeout(function(){URL.revokeObjectURL(u)},60000)};"
 "function apply(){sel=[];for(i=0;i<D.length;i++)if(match(D[i],i))"
-"sel.push(i);at=0;render()}"
+"sel.push(i);at=cur=0;render()}"
 "function go(p){at=p;render();window.scrollTo(0,0)}"
 "pv.onclick=function(){go(at-1)};nx.onclick=function(){go(at+1)};"
 /* The address keeps the search, else the filter. */
