@@ -303,7 +303,8 @@ check_loser(cJSON *rec, struct pend *p, struct cand *c)
 	/* Checksum, live-photo video, metadata: as backed up and planned;
 	 * the named people and the albums as consolidation saw them. */
 	code = pc_fresh(rec, c->id, la, c->sum, &detail);
-	if (code == NULL && !codes_has(&accept, "people"))
+	if (code == NULL && !codes_has(&accept, "people") &&
+	    !decision_accepts(rec, "people"))
 		code = br_people(&p->k, c->id, la, listed, &detail);
 	if (code == NULL && c->achk)
 		code = br_new_album(c->id, c->albums, &detail);

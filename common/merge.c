@@ -11,6 +11,7 @@
 #include "common/asset.h"
 #include "common/merge.h"
 #include "common/ndjson.h"
+#include "common/review.h"
 #include "common/rules.h"
 #include "common/util.h"
 
@@ -735,15 +736,19 @@ merge_held(const cJSON *rec, const char *const *accepted, size_t n)
 {
 	const cJSON *r, *review = cJSON_GetObjectItemCaseSensitive(rec,
 	    "review");
-	const char *code;
+	const char *code, *act = decision_action(rec);
 	size_t i;
 
+	/* Decided "keep all" (or anything but resolve and stack): no
+	 * metadata moves. */
+	if (act && strcmp(act, "resolve") != 0 && strcmp(act, "stack") != 0)
+		return 1;
 	cJSON_ArrayForEach(r, review) {
 		code = rec_str(r, "code");
 		for (i = 0; code && i < n; i++)
 			if (strcmp(accepted[i], code) == 0)
 				break;
-		if (code == NULL || i == n)
+		if (code == NULL || (i == n && !decision_accepts(rec, code)))
 			return 1;
 	}
 	return 0;

@@ -40,7 +40,9 @@ int	 merge_is_asset_field(const cJSON *c);
  * PUT /tags/{id}/assets): NULL when added or already there ("duplicate"),
  * else the reason. */
 const char *merge_bulk_failure(const cJSON *reply, const char *keep);
-/* 1 when the record's review list holds a code not among accepted[n]. */
+/* 1 when the record's review list holds a code not among accepted[n]
+ * nor in its decision.accept, or when it was decided on the review page
+ * for neither resolve nor stack (review.h: decision_accepts). */
 int	 merge_held(const cJSON *rec, const char *const *accepted, size_t n);
 
 /*

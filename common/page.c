@@ -70,7 +70,17 @@ static const char css[] =
 "text-overflow:ellipsis}.m>div:first-child{color:var(--mut)}"
 "mark{background:var(--d);color:inherit}mark.z{background:var(--m)}"
 ".mv{margin:8px 0 0}.mv ul{margin:2px 0;padding-left:18px}"
-".er{color:var(--x)}";
+".er{color:var(--x)}"
+/* Decisions: the current card, the chosen keeper, the answer. */
+".g{scroll-margin-top:56px}.g.cur{outline:2px solid var(--fg);"
+"outline-offset:2px}.g[data-d]{border-left-color:#2563eb}"
+".dc{display:flex;flex-wrap:wrap;gap:4px 6px;align-items:center;"
+"margin:0 0 8px}.dc button,#ex{font:inherit;padding:1px 8px}"
+".dd{color:var(--mut)}.g[data-d] .dd{color:#2563eb;font-weight:600}"
+"kbd{font:11px monospace;border:1px solid var(--ln);border-radius:3px;"
+"padding:0 3px;color:var(--mut)}.a{cursor:pointer}"
+".a.ck{outline:3px solid #2563eb;outline-offset:1px}"
+".g[data-d=resolve] .a:not(.ck){opacity:.45}";
 
 /*
  * The page's script, run before the data: the data comes after it in
@@ -89,7 +99,28 @@ static const char js[] =
 "ROWS=JSON.parse($('rows').textContent),"
 "LEN=ROWS.indexOf('length'),PER=100,m=$('m'),f=$('f'),q=$('q'),cnt=$('cnt'),pg=$('pg'),pv=$('pv'),"
 "nx=$('nx'),pn=$('pn'),codes=Object.create(null),held=0,er=0,sel=[],at=0,"
-"shown=0,fv='',sv='',want='',done=0,ready=0,upd=0,tm,i;"
+"shown=0,fv='',sv='',want='',done=0,ready=0,upd=0,tm,i,"
+/* Decisions (immich-decide(1)): CH[k] = {a: action, k: keeper id} for
+ * group D[k]; cur: the current group, a place in sel; CE: the cards on
+ * screen by group. */
+"CH=[],ndec=0,cur=0,CE={},LS=null,ex=$('ex'),"
+"ACT={r:'resolve',s:'stack',a:'dismiss',x:'skip'};"
+/* A choice is kept in the browser's storage under the fingerprint of its
+ * group (d.x: duplicateId, members and checksums, review codes), not of
+ * the page: it outlives a reload, a moved file and a page made again of
+ * the same groups, and never shows on a group that changed since. */
+"try{LS=window.localStorage;LS.getItem('immich-dedupe')}catch(e){LS=null}"
+"function aid(a){return a.i||a.u||null}"
+"function kix(g,id){for(var i=0;id!=null&&i<g.a.length;i++)"
+"if(aid(g.a[i])==id)return i;return -1}"
+"function codesOf(g){return g.c.split(' ').filter(function(c){return c})}"
+"function save(k){var d=D[k];if(!LS||!d.x)return;try{if(CH[k])"
+"LS.setItem('immich-dedupe:'+d.x,JSON.stringify(CH[k]));"
+"else LS.removeItem('immich-dedupe:'+d.x)}catch(e){}}"
+"function load(d,k){var v;if(!LS||!d.x)return;try{"
+"v=JSON.parse(LS.getItem('immich-dedupe:'+d.x))}catch(e){v=null}"
+"if(v&&/^(resolve|stack|dismiss|skip)$/.test(v.a)&&(v.k==null||"
+"kix(d,v.k)>=0)){CH[k]={a:v.a,k:v.k==null?null:v.k};ndec++}}"
 /* el(tag, class, children): children are strings, elements, null or
  * arrays of them. */
 "function add(e,k){if(Array.isArray(k))k.forEach(function(x){add(e,x)});"
@@ -124,7 +155,8 @@ static const char js[] =
 "return el('div','m',[l,v])}"
 "function fig(g,a,ai,has){var n=el('p','n',a.n);"
 "if(a.n.length>28)n.title=a.n;"
-"return el('figure','a '+a.f,[thumb(g,a),el('p','f',a.f=='k'?'keep':a.ft),"
+"return el('figure','a '+a.f,[thumb(g,a),el('p','f',[ai<10?[el('kbd',null,"
+"String((ai+1)%10)),' ']:null,a.f=='k'?'keep':a.ft]),"
 "n,meta(g,a,ai,has)])}"
 "function moves(x){var d=el('div','mv');if(x.skip!=null)"
 "return add(d,[el('b',null,'Consolidation skipped:'),' '+x.skip]);"
@@ -141,12 +173,42 @@ static const char js[] =
 "[' \u00b7 keeper chosen by ',el('b',null,g.w)]:g.k<0?"
 "[' \u00b7 ',el('b',null,'no keeper')]:null,' \u00b7 ',"
 "el('span','gid',g.d==null?'no duplicateId':g.d)]),"
+"el('div','dc',[['r','resolve'],['s','stack'],['a','keep all'],"
+"['x','skip'],['u','undo']].map(function(b){var e=el('button',null,"
+"[b[1]+' ',el('kbd',null,b[0])]);e.setAttribute('data-key',b[0]);"
+"e.disabled=g.d==null;return e}).concat(el('span','dd'))),"
 "g.r?el('ul','rv',g.r.map(function(r){return el('li',null,"
 "[el('b',null,r[0]),' '+r[1]+(r[2]==null?'':': '+r[2])])})):null,"
 "el('div','as',g.a.map(function(a,ai){return fig(g,a,ai,has)})),"
 "g.m?moves(g.m):null,g.e?el('ul','er',g.e.map(function(t){"
 "return el('li',null,t)})):null]);"
 "c.id=gid(g);return c}"
+/* The card's answer: its text, the chosen keeper outlined. */
+"function paint(k){var c=CE[k],g=D[k],ch=CH[k],f,s,ki,t,cs,i;if(!c)return;"
+"f=c.querySelectorAll('figure');s=c.querySelector('.dd');"
+"ki=ch?kix(g,ch.k):-1;cs=codesOf(g);"
+"if(ch)c.setAttribute('data-d',ch.a);else c.removeAttribute('data-d');"
+"for(i=0;i<f.length;i++)f[i].classList.toggle('ck',i==ki);"
+"t=!ch?(g.d==null?'no duplicateId: cannot be decided here':"
+"'not decided yet'):ch.a=='skip'?'decided: skip':ch.a=='dismiss'?"
+"'decided: keep all (not duplicates)':'decided: '+(ch.a=='stack'?"
+"'stack under ':'resolve, keep ')+(ki>=0?g.a[ki].n:'?')+"
+"(ch.a=='stack'?'':', trash the rest')+(cs.length?' despite '+"
+"cs.join(', '):'');if(ch&&ki>=0&&ki!=g.k&&/^(resolve|stack)$/.test(ch.a))"
+"t+=' (not the plan\u2019s keeper: immich-decide reviews the group "
+"again for it)';s.textContent=t}"
+"function counts(){opts();ex.textContent='export decisions ('+ndec+')'}"
+/* Choose: an answer (null: keep the answer, resolve if none) and a
+ * keeper (the asset's place; null: as it was); 1 when chosen. */
+"function choose(k,a,ki){var g=D[k],c=CH[k],id;if(g.d==null)return 0;"
+"id=ki!=null?aid(g.a[ki]):c&&c.k!=null?c.k:g.k>=0?aid(g.a[g.k]):null;"
+"if(a==null)a=c&&/^(resolve|stack)$/.test(c.a)?c.a:'resolve';"
+"if(id==null&&/^(resolve|stack)$/.test(a)){if(CE[k])"
+"CE[k].querySelector('.dd').textContent='pick the keeper first: "
+"click a photo or press its number';return 0}"
+"if(!c)ndec++;CH[k]={a:a,k:id};save(k);paint(k);counts();return 1}"
+"function undo(k){if(!CH[k])return 0;CH[k]=null;ndec--;save(k);"
+"paint(k);counts();return 1}"
 "function gid(g){return 'g-'+(g.d==null?'none':g.d)}"
 /* The filter's choices, with counts so far. */
 "function opt(v,t){var o=el('option',null,t);o.value=v;add(f,o)}"
@@ -156,11 +218,14 @@ static const char js[] =
 "opt('held','held for review ('+held+l+')');"
 "opt('auto','resolved automatically ('+(D.length-held)+l+')');"
 "if(er)opt('err','with errors ('+er+l+')');"
+"opt('und','not decided yet ('+(D.length-ndec)+l+')');"
+"opt('dec','decided ('+ndec+l+')');"
 "Object.keys(codes).sort().forEach(function(k){"
 "opt('c:'+k,'review: '+k+' ('+codes[k]+l+')')});f.value=fv;"
 "if(f.selectedIndex<0){opt(fv,fv.replace(/^c:/,'review: ')+' (0'+l+')');"
 "f.value=fv}}"
 "function match(d,k){return(!fv||(fv=='held'?d.s=='held':"
+"fv=='dec'?!!CH[k]:fv=='und'?!CH[k]:"
 "fv=='auto'?d.s=='auto':fv=='err'?!!d.e:"
 "d.c.indexOf(' '+fv.slice(2)+' ')>=0))&&(!sv||NM[k].indexOf(sv)>=0)}"
 /* Thumbnails load when their card comes near the screen. */
@@ -177,15 +242,58 @@ static const char js[] =
 "function fill(){var np=Math.ceil(sel.length/PER)||1,a=at*PER,"
 "b=Math.min(sel.length,a+PER),c;"
 "for(i=a+shown;i<b;i++,shown++){c=m.appendChild(card(D[sel[i]]));"
+"CE[sel[i]]=c;c._k=sel[i];paint(sel[i]);if(i==cur)c.classList.add('cur');"
 "if(io)io.observe(c);else show(c)}"
 "cnt.textContent=(b>a?(a+1)+'\u2013'+b+' of ':'')+sel.length+"
 "' groups shown'+(sel.length<D.length?' (of '+D.length+')':'')+"
 "(done?'':' \u2014 reading the page\u2026');"
 "pn.textContent='page '+(at+1)+' of '+np+(done?'':'\u2026');"
 "pg.hidden=np<2;pv.disabled=at<1;nx.disabled=at>=np-1}"
-"function render(){if(io)io.disconnect();m.textContent='';shown=0;fill()}"
+"function render(){if(io)io.disconnect();m.textContent='';shown=0;CE={};"
+"if(cur<at*PER||cur>=at*PER+PER)cur=at*PER;fill()}"
+/* The current group: p, a place in sel; its page opened. */
+"function setcur(p,scroll){var c;if(p<0||p>=sel.length)return;"
+"if((c=CE[sel[cur]]))c.classList.remove('cur');cur=p;"
+"if(Math.floor(p/PER)!=at){at=Math.floor(p/PER);render();"
+"window.scrollTo(0,0)}if((c=CE[sel[cur]])){c.classList.add('cur');"
+"if(scroll)c.scrollIntoView({block:'start'})}}"
+/* Clicks: an answer's button; a photo picks the keeper. */
+"m.addEventListener('click',function(e){var t=e.target,c=t.closest&&"
+"t.closest('article'),b,fi,k;if(!c||c._k==null)return;k=c._k;"
+"setcur(sel.indexOf(k),0);if((b=t.closest('button[data-key]'))){"
+"if(b.getAttribute('data-key')=='u')undo(k);"
+"else choose(k,ACT[b.getAttribute('data-key')])}"
+"else if((fi=t.closest('figure')))choose(k,null,"
+"[].indexOf.call(c.querySelectorAll('figure'),fi))});"
+/* Keys: j/k (or arrows) next/previous group; 1-9, 0 the keeper; r s a
+ * x an answer, then the next group; u (or backspace) undo (this group's
+ * answer, else the previous group's); Escape leaves the search or the
+ * filter for the keys. */
+"document.addEventListener('keydown',function(e){var t=e.target,k,n;"
+"if(t&&/^(INPUT|SELECT|TEXTAREA)$/.test(t.tagName)){if(e.key=='Escape')"
+"t.blur();return}if(e.ctrlKey||e.metaKey||e.altKey||!sel.length)return;"
+"if(cur>=sel.length)cur=0;k=sel[cur];"
+"if(e.key=='j'||e.key=='ArrowDown')setcur(cur+1,1);"
+"else if(e.key=='k'||e.key=='ArrowUp')setcur(cur-1,1);"
+"else if(/^[0-9]$/.test(e.key)){n=(+e.key+9)%10;"
+"if(n<D[k].a.length)choose(k,null,n)}"
+"else if(ACT[e.key]){if(choose(k,ACT[e.key]))setcur(cur+1,1)}"
+"else if(e.key=='u'||e.key=='Backspace'){if(!undo(k)&&cur>0&&"
+"CH[sel[cur-1]]){setcur(cur-1,1);undo(sel[cur])}}else return;"
+"e.preventDefault()});"
+/* Export: decisions.ndjson, one line per group decided (immich-ndjson(5)),
+ * a download of a Blob made here: nothing leaves the machine. */
+"ex.onclick=function(){var l=[],k,g,c,u,a;if(!done)return;"
+"for(k=0;k<D.length;k++)if((c=CH[k])&&(g=D[k]).d!=null)"
+"l.push(JSON.stringify({duplicateId:g.d,action:c.a,keep:c.k,"
+"accept:codesOf(g),assets:g.a.map(function(a){return{id:aid(a),"
+"checksum:a.h==null?null:a.h}})})+'\\n');"
+"u=URL.createObjectURL(new Blob(l,{type:'application/x-ndjson'}));"
+"a=el('a');a.href=u;a.download='decisions.ndjson';"
+"document.body.appendChild(a);a.click();a.remove();"
+"setTimeout(function(){URL.revokeObjectURL(u)},60000)};"
 "function apply(){sel=[];for(i=0;i<D.length;i++)if(match(D[i],i))"
-"sel.push(i);at=0;render()}"
+"sel.push(i);at=cur=0;render()}"
 "function go(p){at=p;render();window.scrollTo(0,0)}"
 "pv.onclick=function(){go(at-1)};nx.onclick=function(){go(at+1)};"
 /* The address keeps the search, else the filter. */
@@ -201,7 +309,7 @@ static const char js[] =
 "catch(e){h=''}fv=sv=want='';q.value='';"
 "if(h.indexOf('q=')==0)sv=(q.value=h.slice(2)).trim().toLowerCase();"
 "else if(h.indexOf('g-')==0)want=h;"
-"else if(/^(held|auto|err|c:.+)$/.test(h))fv=h}"
+"else if(/^(held|auto|err|dec|und|c:.+)$/.test(h))fv=h}"
 "function seek(){var w=want,c;if(!w)return;"
 "for(i=0;i<sel.length&&gid(D[sel[i]])!=w;i++);"
 "if(i<sel.length){want='';go(Math.floor(i/PER));"
@@ -210,14 +318,14 @@ static const char js[] =
 "window.review_more=function(){var e=document.currentScript"
 ".previousElementSibling,de=document.documentElement,p,k;"
 "if(e.id=='end')done=1;else{JSON.parse(e.textContent).forEach("
-"function(d){k=D.push(d)-1;NM.push(d.a.map(function(a){return a.n})"
+"function(d){k=D.push(d)-1;load(d,k);NM.push(d.a.map(function(a){return a.n})"
 ".join('\\n').toLowerCase());if(d.s=='held')held++;if(d.e)er++;"
 "d.c.split(' ').forEach(function(c){if(c)codes[c]=(codes[c]||0)+1});"
 "if(match(d,k))sel.push(k)});seek()}"
 "e.parentNode.removeChild(e);"
 /* The page's own cards as they come; the counts 4 times a second. */
 "if(shown<PER&&at*PER+shown<sel.length)fill();"
-"if(done||performance.now()-upd>250){upd=performance.now();opts();fill()}"
+"if(done||performance.now()-upd>250){upd=performance.now();counts();fill()}"
 /* For benchmarks: when the first page was ready, when the whole data. */
 "if(!ready&&(done||sel.length>=PER)){ready=1;"
 "de.setAttribute('data-ready',Math.round(performance.now()))}"
@@ -255,6 +363,11 @@ page_head(FILE *fp)
 	    "<span id=\"pg\" hidden><button id=\"pv\">\xe2\x80\xb9 "
 	    "previous</button><span id=\"pn\"></span><button id=\"nx\">"
 	    "next \xe2\x80\xba</button></span>"
+	    "<button id=\"ex\">export decisions</button>"
+	    "<span class=\"lg\"><kbd>j</kbd>/<kbd>k</kbd> next/previous "
+	    "<kbd>1</kbd>\xe2\x80\xa6<kbd>9</kbd> keeper <kbd>r</kbd> "
+	    "resolve <kbd>s</kbd> stack <kbd>a</kbd> keep all <kbd>x</kbd> "
+	    "skip <kbd>u</kbd> undo</span>"
 	    "<span class=\"lg\"><mark>differs from the keeper</mark> "
 	    "<mark class=\"z\">the keeper has none</mark></span>"
 	    "</header>\n<main id=\"m\"><noscript>The cards are shown by "
@@ -657,7 +770,8 @@ badges(const cJSON *a)
 
 /*
  * The assets: {f: fate class, ft: its text (not for the keeper), n: file
- * name, i: id (when thumbs/ID.jpg is there), b: badges, v: values}.  v
+ * name, i: id (when thumbs/ID.jpg is there), u: id (when not), h: its
+ * checksum, b: badges, v: values}.  v
  * has one entry per metadata row (row_name), trailing nulls left out:
  * null for none, 0 for a loser's value equal to the keeper's (most of
  * them: a group's copies share their metadata), else the text.
@@ -691,6 +805,11 @@ assets_json(const struct group *g)
 		if (g->id[i] && valid_uuid(g->id[i]) && g->ctx->has_thumb &&
 		    g->ctx->has_thumb(g->ctx->arg, g->id[i]))
 			cJSON_AddStringToObject(o, "i", g->id[i]);
+		else if (g->id[i])
+			cJSON_AddStringToObject(o, "u", g->id[i]);
+		if (asset_checksum(g->a[i]))
+			cJSON_AddStringToObject(o, "h",
+			    asset_checksum(g->a[i]));
 		if ((b = badges(g->a[i])) != 0)
 			cJSON_AddNumberToObject(o, "b", b);
 		for (last = -1, r = 0; r < NROW; r++)
@@ -920,6 +1039,35 @@ errors(const struct group *g)
 	return list;
 }
 
+/*
+ * The group's fingerprint, for the page's script to keep a person's
+ * decision under (22 characters of a base64 SHA-256): the duplicateId,
+ * the members and their checksums, the review codes shown.  The same
+ * group as shown gets the same one on any page; any change, another.
+ */
+static void
+fingerprint(const struct group *g, const char *did, const char *codes,
+    char *buf, size_t bufsz)
+{
+	char *s = xasprintf("%s\n", did), *t;
+	const char *sum;
+	int i;
+
+	for (i = 0; i < g->n; i++) {
+		sum = asset_checksum(g->a[i]);
+		t = xasprintf("%s%s %s\n", s, g->id[i] ? g->id[i] : "",
+		    sum ? sum : "");
+		free(s);
+		s = t;
+	}
+	t = xasprintf("%s%s", s, codes);
+	html_sha256(t, buf, bufsz);
+	if (bufsz > 22)
+		buf[22] = '\0';
+	free(s);
+	free(t);
+}
+
 /* The group of record rec: its assets (objects only), their ids and
  * names, and the keeper's index (-1 when keep is not among them). */
 static void
@@ -964,15 +1112,16 @@ page_card(FILE *fp, const cJSON *rec, const struct page_ctx *ctx,
 	const char *did = rec_str(rec, "duplicateId");
 	struct group g;
 	cJSON *o, *r, *er, *mv;
-	char *codes, *s;
+	char *codes, *s, fpr[64];
 
 	group_read(&g, rec, ctx, keep);
 	g.held = (cJSON_IsArray(rv) && cJSON_GetArraySize(rv) > 0) ||
 	    (rv && !cJSON_IsNull(rv) && !cJSON_IsArray(rv)) || g.keep < 0;
 
-	/* {s: held or auto, c: codes, d: duplicateId, w: why, r: reasons,
-	 * a: assets, k: the keeper's index, m: moves, e: errors}: keys of
-	 * one letter, absent when empty; page.js builds the card. */
+	/* {s: held or auto, c: codes, d: duplicateId, x: fingerprint, w:
+	 * why, r: reasons, a: assets, k: the keeper's index, m: moves, e:
+	 * errors}: keys of one letter, absent when empty; page.js builds
+	 * the card. */
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "s", g.held ? "held" : "auto");
 	if (cJSON_GetArraySize(r = reasons(&g, &codes)) > 0)
@@ -980,9 +1129,12 @@ page_card(FILE *fp, const cJSON *rec, const struct page_ctx *ctx,
 	else
 		cJSON_Delete(r);
 	cJSON_AddStringToObject(o, "c", codes);
-	free(codes);
-	if (did)
+	if (did) {
 		cJSON_AddStringToObject(o, "d", did);
+		fingerprint(&g, did, codes, fpr, sizeof(fpr));
+		cJSON_AddStringToObject(o, "x", fpr);
+	}
+	free(codes);
 	if (g.keep >= 0 && why)
 		cJSON_AddStringToObject(o, "w", why);
 	cJSON_AddNumberToObject(o, "k", g.keep);

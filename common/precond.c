@@ -10,6 +10,7 @@
 #include "common/merge.h"
 #include "common/ndjson.h"
 #include "common/precond.h"
+#include "common/review.h"
 #include "common/sha1.h"
 #include "common/util.h"
 
@@ -41,9 +42,11 @@ pc_listed(const cJSON *list, const char *id, const cJSON *upto)
 	return 0;
 }
 
-/* The group's unresolved review codes, comma-separated; NULL if none. */
+/* The group's unresolved review codes, comma-separated; NULL if none.
+ * The record's decision.accept counts as accepted too. */
 static char *
-unresolved(const cJSON *review, const char *const *accepted, size_t n)
+unresolved(const cJSON *rec, const cJSON *review,
+    const char *const *accepted, size_t n)
 {
 	const cJSON *f;
 	char *s = NULL;
@@ -54,7 +57,7 @@ unresolved(const cJSON *review, const char *const *accepted, size_t n)
 		for (i = 0; code && i < n; i++)
 			if (strcmp(accepted[i], code) == 0)
 				break;
-		if (code && i < n)
+		if (code && (i < n || decision_accepts(rec, code)))
 			continue;
 		xappend(&s, ",", code ? code : "(no code)");
 	}
@@ -128,7 +131,7 @@ pc_group(struct pc_group *g, const cJSON *rec, const char *const *accepted,
 	else if (rec_asset(rec, g->keep) == NULL)
 		g->kwhy = "the keeper is not one of the group's assets";
 	if (cJSON_IsArray(g->review))
-		g->unresolved = unresolved(g->review, accepted, n);
+		g->unresolved = unresolved(rec, g->review, accepted, n);
 	g->cwhy = consolidation(rec, g->keep, &g->cons);
 	g->calb = rec_get(g->cons, "albums");
 }
@@ -145,7 +148,7 @@ static const char *
 plan_checks(const struct pc_group *g, const cJSON *rec, const char *id,
     int skip_cons, char **detail, int *cskip)
 {
-	const char *owhy;
+	const char *owhy, *act;
 
 	*cskip = 0;
 	if (g->kwhy) {
@@ -174,6 +177,13 @@ plan_checks(const struct pc_group *g, const cJSON *rec, const char *id,
 	if (g->unresolved) {
 		*detail = xasprintf("unresolved review flags: %s",
 		    g->unresolved);
+		return "review";
+	}
+	/* Decided on the review page: only "resolve" trashes. */
+	if ((act = decision_action(rec)) != NULL &&
+	    strcmp(act, "resolve") != 0) {
+		*detail = xasprintf("the group was decided \"%s\" on the "
+		    "review page (immich-decide): not for immich-trash", act);
 		return "review";
 	}
 	owhy = g->cwhy ? g->cwhy : consolidated_for(g->cons, g->keep, id);

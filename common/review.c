@@ -363,3 +363,27 @@ codes_has(const struct codes *c, const char *code)
 			return 1;
 	return 0;
 }
+
+int
+decision_accepts(const cJSON *rec, const char *code)
+{
+	const cJSON *d = cJSON_GetObjectItemCaseSensitive(rec, "decision");
+	const cJSON *c;
+
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(d, "accept"))
+		if (code && cJSON_IsString(c) && strcmp(c->valuestring,
+		    code) == 0)
+			return 1;
+	return 0;
+}
+
+const char *
+decision_action(const cJSON *rec)
+{
+	const cJSON *d = cJSON_GetObjectItemCaseSensitive(rec, "decision");
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(d, "action");
+
+	if (!cJSON_IsObject(d))
+		return NULL;
+	return cJSON_IsString(a) ? a->valuestring : "";
+}

@@ -21,5 +21,14 @@ struct codes {
 void	 codes_add(struct codes *, const char *list);
 /* 1 when code (may be NULL) is among them. */
 int	 codes_has(const struct codes *, const char *code);
+/*
+ * The record's decision (immich-decide(1), "decision": {action, keep,
+ * accept}): 1 when code is in its accept list, the codes a person saw on
+ * the review page and resolved the group despite, which count as given
+ * with -a for this record only.  decision_action: its action ("resolve",
+ * "stack", "dismiss"), or NULL when the record has no decision.
+ */
+int	 decision_accepts(const cJSON *rec, const char *code);
+const char *decision_action(const cJSON *rec);
 
 #endif
