@@ -45,6 +45,7 @@
 #include "common/merge.h"
 #include "common/ndjson.h"
 #include "common/progress.h"
+#include "common/reccall.h"
 #include "common/review.h"
 #include "common/stage.h"
 #include "common/util.h"
@@ -75,54 +76,6 @@ static int readdone;		/* fr and mem read for this batch */
 static void read_server(void);
 static int status = EX_DONE;
 
-/*
- * After a request: rv and e as api.h gives them.  Still no answer, or
- * only 429/502/503/504, after every retry: the next group would fare no
- * better: record it, pass the record on, stop (EX_FATAL).  Any other
- * failure is recorded on the record.  0 when rv was 0.
- */
-static int
-settle(cJSON *rec, const char *asset, int rv, struct api_err *e)
-{
-	if (rv < 0 && (e->status == 0 || e->status == 429 ||
-	    e->status >= 502)) {
-		rec_error(rec, cur, asset, "%s", e->msg);
-		ndjson_emit(rec);
-		ndjson_finish();
-		progress_end(http_requests(), NULL);
-		errx(EX_FATAL, "%.*s: server unreachable, stopping",
-		    (int)strcspn(e->msg, ":"), e->msg);
-	}
-	if (rv != 0 && e->msg)
-		rec_error(rec, cur, asset, "%s", e->msg);
-	api_err_free(e);
-	return rv == 0 ? 0 : -1;
-}
-
-/* A request whose 2xx reply is JSON; NULL (and an error) otherwise. */
-static cJSON *
-call(cJSON *rec, const char *asset, const char *method, const char *path,
-    const cJSON *body)
-{
-	struct api_err e;
-	cJSON *j;
-
-	settle(rec, asset, api_call(method, path, body, &j, &e), &e);
-	return j;
-}
-
-/* GET /assets/ID (asset: the record's asset the error is about). */
-static cJSON *
-get_asset(cJSON *rec, const char *asset, const char *id)
-{
-	struct api_err e;
-	cJSON *a;
-	int rv = api_asset(id, &a, &e);
-
-	settle(rec, asset, rv == 1 ? 0 : rv == 0 ? 1 : -1, &e);
-	return a;
-}
-
 /* [{id, albumName}] of the albums holding id (read for the batch), or
  * NULL (an error). */
 static cJSON *
@@ -147,7 +100,7 @@ add_to(cJSON *rec, const char *keep, const char *kind, const char *id)
 
 	cJSON_AddItemToObject(body, "ids", cJSON_CreateStringArray(&keep, 1));
 	path = xasprintf("/%ss/%s/assets", kind, id);
-	reply = call(rec, keep, "PUT", path, body);
+	reply = rc_call(rec, cur, keep, "PUT", path, body);
 	if (reply && !cJSON_IsArray(reply))
 		rec_error(rec, cur, keep, "PUT %s%s: reply is not a list",
 		    api_prefix(), path);
@@ -180,7 +133,7 @@ library_has_named(cJSON *rec)
 
 	if (named_people >= 0)
 		return named_people;
-	r = call(rec, NULL, "GET", "/people?withHidden=true", NULL);
+	r = rc_call(rec, cur, NULL, "GET", "/people?withHidden=true", NULL);
 	if (r == NULL)
 		return -1;
 	named_people = cJSON_IsTrue(rec_get(r, "hasNextPage")) ||
@@ -198,7 +151,7 @@ static cJSON *
 get_faces(cJSON *rec, const char *id)
 {
 	char *path = xasprintf("/faces?id=%s", id);
-	cJSON *f = call(rec, id, "GET", path, NULL);
+	cJSON *f = rc_call(rec, cur, id, "GET", path, NULL);
 
 	if (f && !cJSON_IsArray(f)) {
 		rec_error(rec, cur, id, "GET %s%s: reply is not a list",
@@ -228,7 +181,7 @@ add_face(cJSON *rec, const char *keep, const cJSON *c)
 		api_err_free(&e);
 		return -1;
 	}
-	return settle(rec, keep, rv, &e);
+	return rc_settle(rec, cur, keep, rv, &e);
 }
 
 /*
@@ -249,7 +202,7 @@ apply(cJSON *rec, const char *keep, const cJSON *changes, int *failed,
 
 	if (body) {
 		path = xasprintf("/assets/%s", keep);
-		reply = call(rec, keep, "PUT", path, body);
+		reply = rc_call(rec, cur, keep, "PUT", path, body);
 		if (reply && !cJSON_IsObject(reply)) {
 			rec_error(rec, cur, keep, "PUT %s%s: the reply is not "
 			    "an asset", api_prefix(), path);
@@ -436,7 +389,7 @@ read_losers(cJSON *rec, const cJSON *trash, const cJSON **losers,
 		if (i < *n)
 			continue;	/* listed twice */
 		if (!cJSON_IsObject(a = rec_asset(rec, id))) {
-			if ((a = owned[*n] = get_asset(rec, id, id)) == NULL)
+			if ((a = owned[*n] = rc_asset(rec, cur, id, id)) == NULL)
 				return -1;
 			if (!valid_uuid(rec_str(a, "id")) ||
 			    strcmp(rec_str(a, "id"), id) != 0) {
@@ -547,7 +500,7 @@ consolidate(cJSON *rec)
 	 * not trashed), else read on its own. */
 	read_server();
 	if ((keeper = cJSON_Duplicate(fresh_get(fr, keep), 1)) == NULL &&
-	    (keeper = get_asset(rec, keep, keep)) == NULL) {
+	    (keeper = rc_asset(rec, cur, keep, keep)) == NULL) {
 		result(rec, NULL, -1, NULL, NULL);
 		return -1;
 	}
@@ -579,7 +532,7 @@ consolidate(cJSON *rec)
 			break;
 	if (i < n && fresh_get(fr, keep) != NULL) {
 		cJSON_Delete(keeper);
-		if ((keeper = get_asset(rec, keep, keep)) == NULL)
+		if ((keeper = rc_asset(rec, cur, keep, keep)) == NULL)
 			goto fail;
 	}
 	m.keeper = keeper;

@@ -24,6 +24,7 @@
 #include "common/ndjson.h"
 #include "common/progress.h"
 #include "common/review.h"
+#include "common/stage.h"
 #include "common/util.h"
 
 struct dec {
@@ -40,7 +41,6 @@ struct dec {
 static struct dec *decs;
 static size_t ndecs;
 static const char *dfile;
-static int qflag;
 static long napplied, nrefused, nskipped;
 
 static void
@@ -381,31 +381,25 @@ out:
 int
 main(int argc, char *argv[])
 {
-	char extra[160];
 	size_t i;
 	long unused = 0;
 	int ch, status, bad;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((ch = getopt(argc, argv, "qV")) != -1) {
-		if (!std_option(ch, &qflag))
-			usage();
-	}
+	while ((ch = stage_getopt(argc, argv, "qV")) != -1)
+		usage();
 	if (optind != argc - 1)
 		usage();
 	dfile = argv[optind];
-	progress_init(qflag);
+	progress_init(stage_quiet);
 	bad = read_decisions(dfile);
 	status = ndjson_loop(stdin, "stdin", decide_record, NULL);
-	ndjson_finish();
 	for (i = 0; i < ndecs; i++)
 		unused += decs[i].used == 0;
 	if (unused)
 		warnx("%s: %ld decision%s for groups not in the plan: not "
 		    "applied", dfile, unused, unused == 1 ? "" : "s");
-	snprintf(extra, sizeof(extra), "%ld decided, %ld skipped, %ld "
-	    "refused", napplied, nskipped, nrefused);
-	progress_end(0, extra);
+	stage_end(0, "%ld decided, %ld skipped, %ld refused", napplied,
+	    nskipped, nrefused);
 	for (i = 0; i < ndecs; i++)
 		cJSON_Delete(decs[i].line);
 	free(decs);

@@ -29,6 +29,7 @@
 #include "common/http.h"
 #include "common/ndjson.h"
 #include "common/progress.h"
+#include "common/stage.h"
 #include "common/util.h"
 
 static int nflag;
@@ -294,12 +295,10 @@ usage(void)
 int
 main(int argc, char *argv[])
 {
-	char extra[96];
 	long long v;
-	int ch, qflag = 0, status;
+	int ch, status;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((ch = getopt(argc, argv, "b:nqV")) != -1) {
+	while ((ch = stage_getopt(argc, argv, "b:nqV")) != -1) {
 		switch (ch) {
 		case 'b':
 			if ((v = parse_num(optarg)) < 1 || v > 10000)
@@ -311,24 +310,20 @@ main(int argc, char *argv[])
 			nflag = 1;
 			break;
 		default:
-			if (!std_option(ch, &qflag))
-				usage();
+			usage();
 		}
 	}
 	if (optind != argc)
 		usage();
 	env_get();
 	http_init();
-	progress_init(qflag);
 	pends = xcalloc(batch, sizeof(*pends));
-	status = ndjson_loop(stdin, "stdin", add, NULL);
+	status = stage_loop(add, NULL);
 	if (npend > 0)
 		flush();
 	if (anyfailed)
 		status = EX_SOME;
-	ndjson_finish();
-	snprintf(extra, sizeof(extra), "%ld dismissed, %ld found dismissed%s",
+	stage_end(http_requests(), "%ld dismissed, %ld found dismissed%s",
 	    ndismissed, nfound, nflag ? ", dry run" : "");
-	progress_end(http_requests(), extra);
 	return status;
 }

@@ -30,58 +30,13 @@
 #include "common/http.h"
 #include "common/ndjson.h"
 #include "common/progress.h"
+#include "common/reccall.h"
+#include "common/stage.h"
 #include "common/util.h"
 
 static int nflag;
 static long nstacked, nfound;
 static const struct ndjson_in *cur;
-
-/*
- * After a request: rv and e as api.h gives them.  Still no answer, or
- * only 429/502/503/504, after every retry: the next group would fare no
- * better: record it, pass the record on, stop (EX_FATAL).  Any other
- * failure is recorded on the record.  0 when rv was 0.
- */
-static int
-settle(cJSON *rec, const char *asset, int rv, struct api_err *e)
-{
-	if (rv < 0 && (e->status == 0 || e->status == 429 ||
-	    e->status >= 502)) {
-		rec_error(rec, cur, asset, "%s", e->msg);
-		ndjson_emit(rec);
-		ndjson_finish();
-		progress_end(http_requests(), NULL);
-		errx(EX_FATAL, "%.*s: server unreachable, stopping",
-		    (int)strcspn(e->msg, ":"), e->msg);
-	}
-	if (rv != 0 && e->msg)
-		rec_error(rec, cur, asset, "%s", e->msg);
-	api_err_free(e);
-	return rv == 0 ? 0 : -1;
-}
-
-/* GET /assets/ID, or NULL (an error on the record). */
-static cJSON *
-get_asset(cJSON *rec, const char *id)
-{
-	struct api_err e;
-	cJSON *a;
-	int rv = api_asset(id, &a, &e);
-
-	settle(rec, id, rv == 1 ? 0 : rv == 0 ? 1 : -1, &e);
-	return a;
-}
-
-/* A JSON GET, or NULL (an error on the record). */
-static cJSON *
-get(cJSON *rec, const char *asset, const char *path)
-{
-	struct api_err e;
-	cJSON *j;
-
-	settle(rec, asset, api_call("GET", path, NULL, &j, &e), &e);
-	return j;
-}
 
 /*
  * Whether the stack s (StackResponseDto) is exactly the group: its
@@ -286,7 +241,7 @@ keeper_stack(cJSON *rec, const cJSON *k, const char *const *ids, int n,
 		return -1;
 	}
 	path = xasprintf("/stacks/%s", rec_str(s, "id"));
-	st = get(rec, ids[0], path);
+	st = rc_call(rec, cur, ids[0], "GET", path, NULL);
 	free(path);
 	if (st == NULL)
 		return -1;
@@ -334,7 +289,7 @@ made_after_all(cJSON *rec, const char *const *ids, int n, char *sid)
 	int rv = 0;
 
 	path = xasprintf("/stacks?primaryAssetId=%s", ids[0]);
-	l = get(rec, ids[0], path);
+	l = rc_call(rec, cur, ids[0], "GET", path, NULL);
 	free(path);
 	if (!cJSON_IsArray(l)) {
 		cJSON_Delete(l);
@@ -366,7 +321,7 @@ stack(cJSON *rec)
 		goto out;
 	prog.assets += n;
 	/* The keeper now: not trashed, and in no stack but this one. */
-	if ((a = get_asset(rec, ids[0])) == NULL)
+	if ((a = rc_asset(rec, cur, ids[0], ids[0])) == NULL)
 		goto out;
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(a, "isTrashed"))) {
 		rec_error(rec, cur, ids[0], "the keeper is in the trash: not "
@@ -385,7 +340,7 @@ stack(cJSON *rec)
 	if (rv < 0)
 		goto out;
 	for (i = 1; i < n; i++) {
-		if ((a = get_asset(rec, ids[i])) == NULL)
+		if ((a = rc_asset(rec, cur, ids[i], ids[i])) == NULL)
 			goto out;
 		rv = fit(rec, a, ids[i], "loser");
 		cJSON_Delete(a);
@@ -419,7 +374,7 @@ stack(cJSON *rec)
 		api_err_free(&e);
 		goto out;
 	}
-	if (settle(rec, ids[0], rv, &e) < 0) {
+	if (rc_settle(rec, cur, ids[0], rv, &e) < 0) {
 		result(rec, NULL, ids, n, 0, 0);
 		goto out;
 	}
@@ -467,29 +422,23 @@ usage(void)
 int
 main(int argc, char *argv[])
 {
-	char extra[96];
-	int ch, qflag = 0, status;
+	int ch, status;
 
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	while ((ch = getopt(argc, argv, "nqV")) != -1) {
+	while ((ch = stage_getopt(argc, argv, "nqV")) != -1) {
 		switch (ch) {
 		case 'n':
 			nflag = 1;
 			break;
 		default:
-			if (!std_option(ch, &qflag))
-				usage();
+			usage();
 		}
 	}
 	if (optind != argc)
 		usage();
 	env_get();
 	http_init();
-	progress_init(qflag);
-	status = ndjson_loop(stdin, "stdin", do_record, NULL);
-	ndjson_finish();
-	snprintf(extra, sizeof(extra), "%ld stacked, %ld found stacked%s",
+	status = stage_loop(do_record, NULL);
+	stage_end(http_requests(), "%ld stacked, %ld found stacked%s",
 	    nstacked, nfound, nflag ? ", dry run" : "");
-	progress_end(http_requests(), extra);
 	return status;
 }

@@ -433,25 +433,38 @@ write_tat(int64_t tat)
 		err(EX_FATAL, "rate limit state %s: truncate", statepath);
 }
 
+/*
+ * Under the state file's lock: the theoretical arrival time, or now when
+ * it is in the past (*now set); a garbled state, or one too far in the
+ * future (another boot's clock), is reset with a warning.
+ */
+static int64_t
+next_slot(int64_t *now)
+{
+	const char *why;
+	int64_t tat;
+
+	tat = read_tat(&why);
+	*now = mono_ns();
+	if (tat >= 0 && tat - *now > tau + (RL_QUEUE + 1) * interval +
+	    NS / 1000) {
+		why = "too far in the future";
+		tat = -1;
+	}
+	if (why != NULL)
+		warnx("rate limit state %s: %s; reset", statepath, why);
+	return tat > *now ? tat : *now;
+}
+
 /* Reserve a slot in the shared rate, then sleep until it comes. */
 static void
 acquire_rate(void)
 {
-	const char *why;
-	int64_t now, tat, t, go, wait, ahead;
+	int64_t now, t, go, wait;
 
 	for (;;) {
 		lock(statefd, LOCK_EX);
-		tat = read_tat(&why);
-		now = mono_ns();
-		ahead = tau + (RL_QUEUE + 1) * interval + NS / 1000;
-		if (tat >= 0 && tat - now > ahead) {
-			why = "too far in the future";
-			tat = -1;
-		}
-		if (why != NULL)
-			warnx("rate limit state %s: %s; reset", statepath, why);
-		t = tat > now ? tat : now;
+		t = next_slot(&now);
 		go = t - tau;
 		wait = go - now;
 		if (wait > RL_QUEUE * interval) {
@@ -520,8 +533,7 @@ mine(int s)
 int
 rl_try_acquire(int64_t *go)
 {
-	const char *why;
-	int64_t now, tat, t, ahead;
+	int64_t now, t;
 	int start, i, s = -1;
 
 	*go = 0;
@@ -544,16 +556,7 @@ rl_try_acquire(int64_t *go)
 	if (statefd == -1)
 		return 1;
 	lock(statefd, LOCK_EX);
-	tat = read_tat(&why);
-	now = mono_ns();
-	ahead = tau + (RL_QUEUE + 1) * interval + NS / 1000;
-	if (tat >= 0 && tat - now > ahead) {
-		why = "too far in the future";
-		tat = -1;
-	}
-	if (why != NULL)
-		warnx("rate limit state %s: %s; reset", statepath, why);
-	t = tat > now ? tat : now;
+	t = next_slot(&now);
 	if (t - tau - now > RL_QUEUE * interval) {
 		/* Too many ahead: give the slot back, look again later. */
 		lock(statefd, LOCK_UN);
