@@ -123,12 +123,13 @@ restore(cJSON *rec, cJSON *restored, const char **ids, size_t n)
 }
 
 /*
- * The ids immich-trash trashed, from the record's "trashed".  A malformed
+ * The ids immich-trash trashed, from the record's "trashed", but those
+ * done restored already.  A malformed
  * "trashed" or entry is an error of the record (*bad set), never skipped
  * in silence: an asset it names may be in the trash.
  */
 static const char **
-trashed_ids(cJSON *rec, size_t *n, int *bad)
+trashed_ids(cJSON *rec, const cJSON *done, size_t *n, int *bad)
 {
 	const cJSON *t = rec_get(rec, "trashed"), *e, *ok;
 	const char **ids;
@@ -158,10 +159,32 @@ trashed_ids(cJSON *rec, size_t *n, int *bad)
 			continue;
 		}
 		if (cJSON_IsTrue(ok) && !cJSON_IsTrue(rec_get(e, "dryRun")) &&
-		    (aflag || !cJSON_IsTrue(rec_get(e, "alreadyTrashed"))))
+		    (aflag || !cJSON_IsTrue(rec_get(e, "alreadyTrashed"))) &&
+		    rec_get(done, e->string) == NULL)
 			ids[(*n)++] = e->string;
 	}
 	return ids;
+}
+
+/*
+ * A record restore wrote before (run again on its own output): each asset
+ * it brought back is not restored again (someone may have trashed it
+ * since), its entry is kept; the rest is done again from what the server
+ * says now.
+ */
+static void
+carry_over(const cJSON *old, cJSON *restored)
+{
+	const cJSON *e;
+	const char *how;
+
+	cJSON_ArrayForEach(e, old) {
+		how = rec_str(e, "how");
+		if (valid_uuid(e->string) && cJSON_IsTrue(rec_get(e, "ok")) &&
+		    how && (strcmp(how, "trash") == 0 ||
+		    strcmp(how, "upload") == 0 || strcmp(how, "exists") == 0))
+			rec_set(restored, e->string, cJSON_Duplicate(e, 1));
+	}
 }
 
 /* One record: its stack dissolved, what its "trashed" names restored,
@@ -176,8 +199,9 @@ do_record(cJSON *rec, const struct ndjson_in *in, void *arg)
 
 	(void)arg;
 	cur = in;
+	carry_over(rec_get(rec, "restored"), u.restored);
 	rec_set(rec, "restored", u.restored);
-	ids = trashed_ids(rec, &n, &bad);
+	ids = trashed_ids(rec, u.restored, &n, &bad);
 	failed = undo_stack(&u) < 0;
 	failed |= restore(rec, u.restored, ids, n) || bad;
 	failed |= undo_keeper(&u) < 0;

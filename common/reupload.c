@@ -3,15 +3,26 @@
  * An asset brought back from its backup (immich-restore): upload the
  * file, check the checksum the server computed, put the sidecar's
  * metadata back (merge.c says how), its live-photo video first.
+ *
+ * A mark beside the sidecar, DIR/ID.restoring, says "uploading" before
+ * the upload and "done NEWID" once all is back: a run killed after the
+ * upload knows, when run again, that the live asset the server names as
+ * having these bytes is its own upload, not someone's, and finishes it.
  */
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/api.h"
 #include "common/asset.h"
 #include "common/bulk.h"
+#include "common/fsutil.h"
 #include "common/merge.h"
 #include "common/ndjson.h"
 #include "common/reupload.h"
@@ -217,6 +228,54 @@ put_back(cJSON *rec, const char *id, const char *newid, const cJSON *old,
 	return bad;
 }
 
+/* The folder of backup entry b's sidecar (sidecar_checked has checked
+ * it is ours), open; -1 if not. */
+static int
+mark_dir(const cJSON *b)
+{
+	char *sc = xstrdup(rec_str(b, "sidecar"));
+	int dfd = open(dirname(sc), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	free(sc);
+	return dfd;
+}
+
+/* What DIR/ID.restoring says: 0 nothing, 1 uploading, 2 done (the new
+ * id in newid, 37 bytes). */
+static int
+mark_read(int dfd, const char *id, char *newid)
+{
+	char *name = xasprintf("%s.restoring", id), *t;
+	size_t len;
+	int st = 0;
+
+	if (dfd != -1 && (t = fs_slurp(dfd, name, 128, &len)) != NULL) {
+		st = 1;
+		if (len >= 41 && strncmp(t, "done ", 5) == 0) {
+			snprintf(newid, 37, "%.36s", t + 5);
+			if (valid_uuid(newid))
+				st = 2;
+		}
+		free(t);
+	}
+	free(name);
+	return st;
+}
+
+/* Write DIR/ID.restoring (durably, atomically); a folder that cannot be
+ * written (a read-only copy of the backup) goes without the mark. */
+static void
+mark_write(int dfd, const char *id, const char *text)
+{
+	char *name = xasprintf("%s.restoring", id);
+	char *tmp = xasprintf("%s.restoring.tmp", id);
+
+	if (dfd != -1)
+		(void)fs_write_atomic(dfd, name, dfd, tmp, text, strlen(text));
+	free(name);
+	free(tmp);
+}
+
 static cJSON *reupload(cJSON *, const char *, int *, int);
 
 /*
@@ -309,9 +368,9 @@ reupload(cJSON *rec, const char *id, int *ok, int depth)
 	cJSON *e, *side = NULL, *fresh = NULL;
 	const char *path = rec_str(b, "path"), *want, *vnew, *how = "upload";
 	const char *sum;
-	char *msg = NULL, *newid = NULL, *vid = NULL;
+	char *msg = NULL, *newid = NULL, *vid = NULL, prev[37], *t;
 	struct api_err err = { 0, NULL };
-	int dup = 0, bad = 0;
+	int dup = 0, bad = 0, dfd = -1, mark = 0;
 
 	*ok = 0;
 	if ((want = rec_str(b, "sha1")) == NULL)
@@ -332,18 +391,36 @@ reupload(cJSON *rec, const char *id, int *ok, int depth)
 		goto out;
 	}
 	vnew = live_video(rec, b, asset, id, depth, &vid);
+	dfd = mark_dir(b);
+	if ((mark = mark_read(dfd, id, prev)) == 0)
+		mark_write(dfd, id, "uploading\n");
 	if ((newid = upload(path, asset, id, &dup, &msg)) == NULL)
 		goto out;
 	if (api_asset(newid, &fresh, &err) != 1)
 		goto out;
 	if (dup && strcmp(newid, id) != 0 &&
-	    !cJSON_IsTrue(rec_get(fresh, "isTrashed"))) {
+	    !cJSON_IsTrue(rec_get(fresh, "isTrashed")) && mark == 2 &&
+	    strcmp(prev, newid) == 0) {
+		/* Uploaded and put back by an earlier run. */
+		dup = 0;
+		*ok = 1;
+		goto out;
+	}
+	if (dup && strcmp(newid, id) != 0 &&
+	    !cJSON_IsTrue(rec_get(fresh, "isTrashed")) && mark != 1) {
 		/* Another live asset has these bytes: it is someone's own,
-		 * with its own metadata; leave it as it is. */
+		 * with its own metadata; leave it as it is (and never take
+		 * it for ours when run again). */
+		if (mark == 0 && dfd != -1) {
+			t = xasprintf("%s.restoring", id);
+			(void)unlinkat(dfd, t, 0);
+			free(t);
+		}
 		how = "exists";
 		*ok = 1;
 		goto out;
 	}
+	/* (mark 1: our own upload, from a run killed before it was done.) */
 	if (dup && cJSON_IsTrue(rec_get(fresh, "isTrashed"))) {
 		/* These bytes are in the trash under another id. */
 		struct bulk_res r = { 0, NULL };
@@ -364,9 +441,14 @@ reupload(cJSON *rec, const char *id, int *ok, int depth)
 		msg = xasprintf("could not re-read the new asset %s", newid);
 	else if (cJSON_IsTrue(rec_get(fresh, "isTrashed")))
 		msg = xasprintf("the new asset %s is in the trash", newid);
-	else
+	else {
 		*ok = 1;
+		mark_write(dfd, id, t = xasprintf("done %s\n", newid));
+		free(t);
+	}
 out:
+	if (dfd != -1)
+		close(dfd);
 	e = *ok ? result_ok(how, newid, dup, vid, bad) :
 	    result_failed(msg ? msg : err.msg, newid);
 	cJSON_Delete(side);

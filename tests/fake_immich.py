@@ -101,7 +101,12 @@ ENDPOINTS (under /api; 3.x bodies {"message"} or {"message":"Validation failed",
   POST /search/metadata       (filters: id, checksum, originalFileName,
                                isFavorite, type, visibility, withDeleted,
                                withExif, page, size)
-  POST /stacks {assetIds}, GET /stacks/{id}
+  POST /stacks {assetIds}, GET /stacks/{id}, DELETE /stacks/{id}
+  DELETE /albums/{id}/assets {ids}, DELETE /tags/{id}/assets {ids}
+                              (BulkIdResponseDto[]: not_found when not in it)
+  GET  /faces?id=ASSET, DELETE /faces/{id} {force} (a face is an entry of
+                               the asset's "people"; its id "faceId", else
+                               uuid5 of asset and person ids)
 
 KNOWN DIFFERENCES FROM THE REAL SERVER
   Like the real one, rating -1 is echoed back in exifInfo.rating although the
@@ -115,11 +120,13 @@ CONTROL ENDPOINTS (no auth, not in the request log)
   DELETE /_fake/faults                clears
   GET    /_fake/state   {"assets":[every asset, purged ones too, as the full
                          AssetResponseDto plus "purged", "trashCount",
-                         "deletedAt", "albums" (ids), "size", "stackId"],
+                         "deletedAt", "albums" (ids), "size", "stackId",
+                         "faces" (its "people" entries as stored)],
                          "albums":[...with assetIds], "tags":[...],
                          "trashEmptyCalls": n, "requests": n, "config": {...}}
   POST   /_fake/mutate  {"id", "set": {field: value, "exifInfo": {merged},
-                         "tags": [values]}, "purge": bool, "trash": bool,
+                         "tags": [values], "people": [{"id", "name",
+                         "faceId"}]}, "purge": bool, "trash": bool,
                          "restore": bool, "content": "new bytes" | "contentB64"
                          (recomputes checksum and fileSizeInByte unless
                          "keepChecksum": true), "addToAlbum": id}
@@ -887,6 +894,7 @@ class State:
         for i in self.order:
             a = self.assets[i]
             d = self.asset_dto(a, owner=False, stack=True)
+            d['faces'] = [dict(pe) for pe in a.get('_people', [])]
             d['purged'] = a['purged']
             d['trashCount'] = a['trashCount']
             d['deletedAt'] = a['deletedAt']
@@ -1740,6 +1748,36 @@ def r_album_add(h, p, q, b):
     return Resp(obj=add_to_album(al, ids))
 
 
+def remove_ids(have, ids):
+    """BulkIdResponseDto[] of taking ids out of the list have (FACTS:
+    removeAssets in asset.util.ts): not_found when not in it."""
+    out = []
+    for i in ids:
+        if i in have:
+            have.remove(i)
+            out.append({'id': i, 'success': True})
+        else:
+            out.append({'id': i, 'success': False, 'error': 'not_found'})
+    return out
+
+
+@route('DELETE', '/albums/(?P<id>[^/]+)/assets', 'albumAsset.delete')
+def r_album_remove(h, p, q, b):
+    path_uuid(p['id'])
+    check_body_object(b)
+    c = Check()
+    ids = c.uuids(b, 'ids')
+    c.raise_if()
+    al = ST.albums.get(p['id'])
+    if al is None or al['owner'] != 'me':
+        raise bad('Not found or no albumAsset.delete access')
+    out = remove_ids(al['assetIds'], ids)
+    if any(r['success'] for r in out):
+        al['updatedAt'] = now_iso()
+    h.mutated = True
+    return Resp(obj=out)
+
+
 @route('PUT', '/albums/assets', 'albumAsset.create')
 def r_albums_add(h, p, q, b):
     check_body_object(b)
@@ -1803,6 +1841,27 @@ def r_tag_assets(h, p, q, b):
             a['tagIds'].append(p['id'])
             ST.touch(a)
             out.append({'id': i, 'success': True})
+    h.mutated = True
+    return Resp(obj=out)
+
+
+@route('DELETE', '/tags/(?P<id>[^/]+)/assets', 'tag.asset')
+def r_tag_remove(h, p, q, b):
+    path_uuid(p['id'])
+    check_body_object(b)
+    c = Check()
+    ids = c.uuids(b, 'ids')
+    c.raise_if()
+    if p['id'] not in ST.tags:
+        raise bad('Not found or no tag.asset access')
+    out = []
+    for i in ids:
+        a = ST.visible(i)
+        r = remove_ids(a['tagIds'] if a else [], [p['id']])[0]
+        r['id'] = i
+        if a and r['success']:
+            ST.touch(a)
+        out.append(r)
     h.mutated = True
     return Resp(obj=out)
 
@@ -1927,6 +1986,64 @@ def r_stack(h, p, q, b):
     if p['id'] not in ST.stacks:
         raise bad('Not found or no stack.read access')
     return Resp(obj=stack_dto(p['id']))
+
+
+@route('DELETE', '/stacks/(?P<id>[^/]+)', 'stack.delete')
+def r_stack_delete(h, p, q, b):
+    path_uuid(p['id'])
+    if p['id'] not in ST.stacks:
+        raise bad('Not found or no stack.delete access')
+    del ST.stacks[p['id']]
+    for a in ST.assets.values():
+        if a.get('stackId') == p['id']:
+            a['stackId'] = None
+            ST.touch(a)
+    h.mutated = True
+    return Resp(204)
+
+
+def face_id(a, pe):
+    """A face is an entry of an asset's "people": its "faceId", else one
+    derived from the asset and person ids (stable across runs)."""
+    return pe.get('faceId') or str(uuid.uuid5(uuid.NAMESPACE_URL,
+                                              a['id'] + '/' + pe['id']))
+
+
+@route('GET', '/faces', 'face.read')
+def r_faces(h, p, q, b):
+    aid = q.get('id')
+    path_uuid(aid, 'id')
+    a = ST.require([aid], 'asset.read')[0]
+    return Resp(obj=[{'id': face_id(a, pe), 'imageWidth': pe.get(
+        'imageWidth', 0), 'imageHeight': pe.get('imageHeight', 0),
+        'boundingBoxX1': pe.get('x', 0), 'boundingBoxY1': pe.get('y', 0),
+        'boundingBoxX2': pe.get('x', 0) + pe.get('width', 0),
+        'boundingBoxY2': pe.get('y', 0) + pe.get('height', 0),
+        'person': ST.person_dto(pe), 'sourceType': 'manual'}
+        for pe in a.get('_people', [])])
+
+
+@route('DELETE', '/faces/(?P<id>[^/]+)', 'face.delete')
+def r_face_delete(h, p, q, b):
+    path_uuid(p['id'])
+    check_body_object(b)
+    c = Check()
+    c.typed(b, 'force', (bool,), 'boolean')
+    if 'force' not in b:
+        c.add(['force'], 'invalid_type', 'Invalid input: expected boolean, '
+              'received undefined', 'force must be a boolean value',
+              expected='boolean')
+    c.raise_if()
+    for a in ST.assets.values():
+        if a['purged'] or a['_owner'] != 'me':
+            continue
+        for pe in a.get('_people', []):
+            if face_id(a, pe) == p['id']:
+                a['_people'].remove(pe)
+                ST.touch(a)
+                h.mutated = True
+                return Resp(204)
+    raise bad('Not found or no face.delete access')
 
 
 # --------------------------------------------------------------------------
@@ -2420,6 +2537,8 @@ def mutate(a, body):
         a['exifInfo'].update(s.pop('exifInfo'))
     if 'tags' in s:
         a['tagIds'] = [ST.upsert_tag(v)['id'] for v in s.pop('tags')]
+    if 'people' in s:
+        a['_people'] = [dict(pe) for pe in s.pop('people')]
     if 'isTrashed' in s:
         if s.pop('isTrashed'):
             ST.trash(a)
