@@ -559,7 +559,8 @@ now_id(struct undo *u, const char *id)
 	const cJSON *r = rec_get(u->restored, id);
 	const char *how = rec_str(r, "how");
 
-	if (r == NULL || how == NULL)
+	if (r == NULL || how == NULL || strcmp(how, "keeper") == 0 ||
+	    strcmp(how, "group") == 0)
 		return id;
 	if (!cJSON_IsTrue(rec_get(r, "ok")) || strcmp(how, "exists") == 0)
 		return NULL;

@@ -135,7 +135,7 @@ for a in state['assets']:
     out[aid] = a
 purged = {a['id'] for a in state['assets'] if a['purged']}
 albums = {al['id']: sorted(m(i) for i in al['assetIds'] if i not in purged)
-          for al in state['albums']}
+          for al in state['albums'] if al['id'] + '.assetIds' not in skip}
 print(json.dumps({'assets': out, 'albums': albums, 'tags': state['tags'],
                   'stacks': state['stacks']}, indent=1, sort_keys=True))
 PY
@@ -206,3 +206,81 @@ is "$(diff "$T/a.norm" "$T/a2.norm")" "" "... the state is the same"
 is "$(printf '%s\n' "$out" | jq -c "select(.duplicateId == \"$G1\") |
     .restored[\"$K1\"].undone | map(.already) | unique")" '[true]' \
     "... and says each change was taken back already"
+
+# Killed (SIGKILL) after the purged loser was uploaded again and its
+# metadata sent, before the rest was done; a person then edits the
+# keeper's description.  Run again on the same input: the upload is
+# known for its own (ID.restoring beside the sidecar), finished, mapped
+# into the group; the person's edit stays, and is said.
+fresh() {	# N: a new server on the library, its state, the stages
+	fake_stop
+	rm -f "$T/fake.log"
+	fake_start "$T/lib.json"
+	fake_state >"$T/before.json"
+	stages "$1"
+}
+fresh 2
+fake_ctl POST /_fake/faults '[{"method":"PUT","path":"^/api/assets/[^/]+$",
+    "action":"delay","seconds":3,"after":true}]' >/dev/null
+immich-restore -q <"$T/done.ndjson" >"$T/killed.out" 2>&1 &
+pid=$!
+i=0
+while [ "$(fake_ctl GET /_fake/faults | jq length)" != 0 ] && [ $i -lt 200 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
+kill -9 $pid
+wait $pid 2>/dev/null
+is "$(wc -c <"$T/killed.out" | tr -d ' ') $(cat "$T"/backup2/*/"$L1.restoring" \
+    "$T"/backup2/"$L1.restoring" 2>/dev/null)" "0 uploading" \
+    "killed after the upload, before any output: the mark says uploading"
+i=0
+while [ "$(fake_log_count '.method=="PUT" and (.path|test("^/api/assets/[^/]+$"))')" = 0 ] &&
+    [ $i -lt 200 ]; do
+	sleep 0.05		# the server answers the held request
+	i=$((i + 1))
+done
+fake_ctl POST /_fake/mutate "{\"id\":\"$K1\",\"set\":{\"exifInfo\":
+    {\"description\":\"a person's edit\"}}}" >/dev/null
+IN=$T/done.ndjson run immich-restore -q
+expect_err 1 "^immich-restore: stdin:1: asset $K1: description was changed since consolidation: left as it is$" \
+    "rerun: exit 1, and says the keeper's description was edited since"
+printf '%s\n' "$out" >"$T/restored2.ndjson"
+is "$(jq -c "select(.duplicateId == \"$G1\") | .restored[\"$L1\"] |
+    [.how, .duplicate]" "$T/restored2.ndjson")" '["upload",true]' \
+    "the killed run's upload is taken for its own, not someone's (exists)"
+fake_state >"$T/after2.json"
+python3 "$T/norm.py" "$T/before.json" "" "$SKIP,$K1.description" \
+    >"$T/b2.norm" 2>&1
+python3 "$T/norm.py" "$T/after2.json" "$T/restored2.ndjson" \
+    "$SKIP,$K1.description" >"$T/a2.norm" 2>&1
+is "$(diff "$T/b2.norm" "$T/a2.norm")" "" \
+    "the whole state is back (but for the person's edit)"
+is "$(api GET /assets/"$K1" | jq -r .exifInfo.description)" "a person's edit" \
+    "the person's edit stays"
+is "$(fake_log_count '.method=="POST" and .path=="/api/assets"')" 2 \
+    "uploaded twice (the server found the bytes the second time)"
+
+# -k: the keepers keep what consolidation gave them; all else is back.
+fresh 3
+IN=$T/done.ndjson run immich-restore -q -k
+expect_err 0 '' "-k: exit 0, nothing on stderr"
+printf '%s\n' "$out" >"$T/restored3.ndjson"
+fake_state >"$T/after3.json"
+K="$SKIP,$K1.description,$K1.rating,$K1.isFavorite,$K1.visibility"
+K="$K,$K1.isArchived,$K1.tags,$K1.tagValues,$K1.albums,$A1.assetIds,$K5.faces"
+python3 "$T/norm.py" "$T/before.json" "" "$K" >"$T/b3.norm" 2>&1
+python3 "$T/norm.py" "$T/after3.json" "$T/restored3.ndjson" "$K" \
+    >"$T/a3.norm" 2>&1
+is "$(diff "$T/b3.norm" "$T/a3.norm")" "" \
+    "-k: the state is back but for the keepers' merged metadata"
+is "$(api GET /assets/"$K1" | jq -c '[.exifInfo.description, .exifInfo.rating,
+    .isFavorite, .visibility, [.tags[].value]]')" \
+    '["keeper caption\nloser caption",4,true,"archive",["Trips/Rome"]]' \
+    "-k: the keeper keeps its merged description, rating, favorite, archive, tag"
+is "$(api GET "/albums?assetId=$K1" | jq -c '[.[].id] | sort')" \
+    "[\"$A1\",\"$A2\"]" "-k: ... and album"
+is "$(api GET "/faces?id=$K5" | jq -r '.[].id')" "$F1" "-k: ... and face"
+is "$(jq -c "select(.duplicateId == \"$G1\") | .restored[\"$K1\"] |
+    [has(\"undone\"), .duplicateId]" "$T/restored3.ndjson")" \
+    "[false,\"$G1\"]" "-k: the keeper's entry: nothing undone, its group back"
