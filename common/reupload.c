@@ -262,18 +262,53 @@ mark_read(int dfd, const char *id, char *newid)
 	return st;
 }
 
-/* Write DIR/ID.restoring (durably, atomically); a folder that cannot be
- * written (a read-only copy of the backup) goes without the mark. */
+/* Write DIR/ID.restoring (durably, atomically), or remove it when text
+ * is NULL; a folder that cannot be written (a read-only copy of the
+ * backup) goes without the mark. */
 static void
 mark_write(int dfd, const char *id, const char *text)
 {
 	char *name = xasprintf("%s.restoring", id);
 	char *tmp = xasprintf("%s.restoring.tmp", id);
 
-	if (dfd != -1)
+	if (dfd != -1 && text == NULL)
+		(void)unlinkat(dfd, name, 0);
+	else if (dfd != -1)
 		(void)fs_write_atomic(dfd, name, dfd, tmp, text, strlen(text));
 	free(name);
 	free(tmp);
+}
+
+/*
+ * The backup of asset id to upload (backup entry b): its SHA-1 (*want),
+ * its checked sidecar (returned) and the asset's metadata (*asset, the
+ * sidecar's, else the record's copy); NULL with *msg when there is none.
+ */
+static cJSON *
+backup_of(const cJSON *rec, const cJSON *b, const char *id,
+    const char **want, const cJSON **asset, char **msg)
+{
+	cJSON *side;
+
+	if ((*want = rec_str(b, "sha1")) == NULL)
+		*want = rec_str(b, "checksum");
+	if (rec_str(b, "path") == NULL || *want == NULL) {
+		*msg = xasprintf("not on the server, and no backup of it in "
+		    "the record");
+		return NULL;
+	}
+	if ((side = sidecar_checked(b, id, *want, msg)) == NULL)
+		return NULL;
+	*asset = rec_get(side, "asset");
+	if (!cJSON_IsObject(*asset))
+		*asset = rec_asset(rec, id);
+	if (*asset == NULL) {
+		*msg = xasprintf("no metadata for it (no sidecar, not in the "
+		    "record's assets)");
+		cJSON_Delete(side);
+		return NULL;
+	}
+	return side;
 }
 
 static cJSON *reupload(cJSON *, const char *, int *, int);
@@ -373,23 +408,8 @@ reupload(cJSON *rec, const char *id, int *ok, int depth)
 	int dup = 0, bad = 0, dfd = -1, mark = 0;
 
 	*ok = 0;
-	if ((want = rec_str(b, "sha1")) == NULL)
-		want = rec_str(b, "checksum");
-	if (path == NULL || want == NULL) {
-		msg = xasprintf("not on the server, and no backup of it in "
-		    "the record");
+	if ((side = backup_of(rec, b, id, &want, &asset, &msg)) == NULL)
 		goto out;
-	}
-	if ((side = sidecar_checked(b, id, want, &msg)) == NULL)
-		goto out;
-	asset = rec_get(side, "asset");
-	if (!cJSON_IsObject(asset))
-		asset = rec_asset(rec, id);
-	if (asset == NULL) {
-		msg = xasprintf("no metadata for it (no sidecar, not in the "
-		    "record's assets)");
-		goto out;
-	}
 	vnew = live_video(rec, b, asset, id, depth, &vid);
 	dfd = mark_dir(b);
 	if ((mark = mark_read(dfd, id, prev)) == 0)
@@ -411,11 +431,8 @@ reupload(cJSON *rec, const char *id, int *ok, int depth)
 		/* Another live asset has these bytes: it is someone's own,
 		 * with its own metadata; leave it as it is (and never take
 		 * it for ours when run again). */
-		if (mark == 0 && dfd != -1) {
-			t = xasprintf("%s.restoring", id);
-			(void)unlinkat(dfd, t, 0);
-			free(t);
-		}
+		if (mark == 0)
+			mark_write(dfd, id, NULL);
 		how = "exists";
 		*ok = 1;
 		goto out;

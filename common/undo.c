@@ -432,51 +432,48 @@ note(cJSON *list, const cJSON *ch, const char *why, int already)
 	cJSON_AddItemToArray(list, n);
 }
 
-int
-undo_keeper(struct undo *u)
+/* Every change names a field, and a tag, album or face its id. */
+static int
+check_changes(struct undo *u, const char *keep, const cJSON *changes)
 {
-	const cJSON *c = rec_get(u->rec, "consolidated"), *ch, *changes, *was;
-	const char *keep, *why;
-	struct keeper k;
-	cJSON *e, *undone, *kept, *body;
-	int i, n, rv = 0, *act, *sent;
+	const cJSON *ch;
+	const char *f;
 
-	changes = rec_get(c, "changes");
-	if (!cJSON_IsObject(c) || stopped(c) || u->keep_merged ||
-	    (n = cJSON_GetArraySize(changes)) == 0)
-		return 0;
-	if ((keep = rec_str(c, "keep")) == NULL)
-		keep = rec_str(u->rec, "keep");
-	if (!valid_uuid(keep)) {
-		rec_error(u->rec, u->in, NULL, "no keeper id in the record: "
-		    "its metadata is not taken back");
+	cJSON_ArrayForEach(ch, changes) {
+		if ((f = rec_str(ch, "field")) != NULL && (strcmp(f, "face") ==
+		    0 ? valid_uuid(rec_str(ch, "faceId")) :
+		    merge_is_asset_field(ch) || valid_uuid(rec_str(ch,
+		    "value"))))
+			continue;
+		rec_error(u->rec, u->in, keep, "a change in \"consolidated\" "
+		    "has no field, or no valid id: the keeper's metadata is not "
+		    "taken back");
 		return -1;
 	}
-	cJSON_ArrayForEach(ch, changes)
-		if (rec_str(ch, "field") == NULL || (strcmp(rec_str(ch,
-		    "field"), "face") == 0 ? !valid_uuid(rec_str(ch,
-		    "faceId")) : !merge_is_asset_field(ch) &&
-		    !valid_uuid(rec_str(ch, "value")))) {
-			rec_error(u->rec, u->in, keep, "a change in "
-			    "\"consolidated\" has no field, or no valid id: "
-			    "the keeper's metadata is not taken back");
-			return -1;
-		}
-	if (read_keeper(u, keep, changes, &k) < 0)
-		return -1;
-	e = entry(u, keep, "keeper");
-	rec_set(e, "undone", undone = cJSON_CreateArray());
-	rec_set(e, "kept", kept = cJSON_CreateArray());
-	act = xcalloc(n, sizeof(*act));
-	sent = xcalloc(n, sizeof(*sent));
-	body = cJSON_CreateObject();
-	i = 0;
+	return 0;
+}
+
+/*
+ * Decide each change (act[i]) from the keeper now (k), note it in the
+ * keeper's entry e, send what goes alone (tags, albums, faces; sent[i])
+ * and add the fields to body.  -1 when one failed or was held.
+ */
+static int
+take_back(struct undo *u, const char *keep, const cJSON *changes,
+    const struct keeper *k, int *act, int *sent, cJSON *body, cJSON *e)
+{
+	cJSON *undone = cJSON_CreateArray(), *kept = cJSON_CreateArray();
+	const cJSON *ch, *was;
+	const char *f, *why;
+	int i = 0, rv = 0;
+
+	rec_set(e, "undone", undone);
+	rec_set(e, "kept", kept);
 	cJSON_ArrayForEach(ch, changes) {
-		const char *f = rec_str(ch, "field");
-		switch (act[i] = decide(ch, &k, &why)) {
+		f = rec_str(ch, "field");
+		switch (act[i] = decide(ch, k, &why)) {
 		case U_DO:
-			if (strcmp(f, "tag") == 0 || strcmp(f, "album") == 0 ||
-			    strcmp(f, "face") == 0)
+			if (!merge_is_asset_field(ch) || strcmp(f, "face") == 0)
 				sent[i] = send_other(u, keep, ch) == 0;
 			else {
 				undo_value(ch, &was);
@@ -485,7 +482,8 @@ undo_keeper(struct undo *u)
 			}
 			if (!sent[i])
 				rv = -1;
-			note(undone, ch, NULL, 0);
+			note(sent[i] ? undone : kept, ch, sent[i] ? NULL :
+			    "failed (see errors)", 0);
 			break;
 		case U_ALREADY:
 			note(undone, ch, NULL, 1);
@@ -502,6 +500,37 @@ undo_keeper(struct undo *u)
 		}
 		i++;
 	}
+	return rv;
+}
+
+int
+undo_keeper(struct undo *u)
+{
+	const cJSON *c = rec_get(u->rec, "consolidated"), *ch, *changes;
+	const char *keep;
+	struct keeper k;
+	cJSON *e, *body;
+	int i, n, rv, *act, *sent;
+
+	changes = rec_get(c, "changes");
+	if (!cJSON_IsObject(c) || stopped(c) || u->keep_merged ||
+	    (n = cJSON_GetArraySize(changes)) == 0)
+		return 0;
+	if ((keep = rec_str(c, "keep")) == NULL)
+		keep = rec_str(u->rec, "keep");
+	if (!valid_uuid(keep)) {
+		rec_error(u->rec, u->in, NULL, "no keeper id in the record: "
+		    "its metadata is not taken back");
+		return -1;
+	}
+	if (check_changes(u, keep, changes) < 0 ||
+	    read_keeper(u, keep, changes, &k) < 0)
+		return -1;
+	e = entry(u, keep, "keeper");
+	act = xcalloc(n, sizeof(*act));
+	sent = xcalloc(n, sizeof(*sent));
+	body = cJSON_CreateObject();
+	rv = take_back(u, keep, changes, &k, act, sent, body, e);
 	keeper_free(&k);
 	if (body->child && req(u, keep, "PUT", xasprintf("/assets/%s", keep),
 	    body, NULL) < 0) {
