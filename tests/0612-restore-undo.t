@@ -16,7 +16,7 @@ for b in immich-dupes immich-consolidate immich-fetch immich-verify \
     immich-trash immich-restore; do
 	command -v $b >/dev/null || skip_all "$b not built yet"
 done
-plan 32
+plan 34
 
 K1=10000001-0000-4000-8000-000000000001 L1=10000001-0000-4000-8000-000000000002
 K2=10000002-0000-4000-8000-000000000001 L2=10000002-0000-4000-8000-000000000002
@@ -284,3 +284,15 @@ is "$(api GET "/faces?id=$K5" | jq -r '.[].id')" "$F1" "-k: ... and face"
 is "$(jq -c "select(.duplicateId == \"$G1\") | .restored[\"$K1\"] |
     [has(\"undone\"), .duplicateId]" "$T/restored3.ndjson")" \
     "[false,\"$G1\"]" "-k: the keeper's entry: nothing undone, its group back"
+
+# A stack changed since immich-stack made it (another primary) is left
+# as it is, and said; its group is not touched.
+sid=$(api POST /stacks "{\"assetIds\":[\"$L3\",\"$K3\"]}" | jq -r .id)
+jq -c "select(.duplicateId == \"$G3\") | del(.restored) | .stacked.id = \"$sid\"" \
+    "$T/done.ndjson" >"$T/changed.ndjson"
+n0=$(fake_log_count '.method!="GET"')
+IN=$T/changed.ndjson run immich-restore -q
+expect_err 1 "^immich-restore: stdin:1: asset $K3: stack $sid was changed since immich-stack made it: left as it is$" \
+    "a stack changed since: exit 1, said"
+is "$(api GET /stacks/"$sid" | jq -r .primaryAssetId) $(fake_log_count '.method!="GET"')" \
+    "$L3 $n0" "... left as it is, nothing sent"
