@@ -240,22 +240,28 @@ mark_dir(const cJSON *b)
 	return dfd;
 }
 
-/* What DIR/ID.restoring says: 0 nothing, 1 uploading, 2 done (the new
- * id in newid, 37 bytes). */
+/* What DIR/ID.restoring says: 0 nothing, 1 "uploading" (after an
+ * earlier upload: "uploading after NEWID"), 2 "done NEWID"; the earlier
+ * upload's id in prev (37 bytes; "" when none). */
 static int
-mark_read(int dfd, const char *id, char *newid)
+mark_read(int dfd, const char *id, char *prev)
 {
-	char *name = xasprintf("%s.restoring", id), *t;
+	char *name = xasprintf("%s.restoring", id), *t, *p;
 	size_t len;
 	int st = 0;
 
+	prev[0] = '\0';
 	if (dfd != -1 && (t = fs_slurp(dfd, name, 128, &len)) != NULL) {
-		st = 1;
-		if (len >= 41 && strncmp(t, "done ", 5) == 0) {
-			snprintf(newid, 37, "%.36s", t + 5);
-			if (valid_uuid(newid))
-				st = 2;
+		st = strncmp(t, "done ", 5) == 0 ? 2 : 1;
+		p = st == 2 ? t + 5 : strncmp(t, "uploading after ", 16) == 0 ?
+		    t + 16 : NULL;
+		if (p && strlen(p) >= 36) {
+			snprintf(prev, 37, "%.36s", p);
+			if (!valid_uuid(prev))
+				prev[0] = '\0';
 		}
+		if (st == 2 && prev[0] == '\0')
+			st = 1;
 		free(t);
 	}
 	free(name);
@@ -309,6 +315,29 @@ backup_of(const cJSON *rec, const cJSON *b, const char *id,
 		return NULL;
 	}
 	return side;
+}
+
+/*
+ * The server had the bytes of asset id already, under newid, a live
+ * asset: 1 when that is the upload an earlier run made and finished
+ * (prev), 2 when it is someone's own asset (to be left exactly as it
+ * is, and never taken for ours when run again), 0 when it is our own
+ * upload from a run killed before it was done (mark 1: to be finished).
+ */
+static int
+known(int dfd, const char *id, const char *newid, int mark, const char *prev)
+{
+	char *t;
+
+	if (strcmp(prev, newid) == 0 || (mark != 1 && *prev)) {
+		mark_write(dfd, id, t = xasprintf("done %s\n", prev));
+		free(t);
+		return strcmp(prev, newid) == 0 ? 1 : 2;
+	}
+	if (mark == 1)
+		return 0;
+	mark_write(dfd, id, NULL);
+	return 2;
 }
 
 static cJSON *reupload(cJSON *, const char *, int *, int);
@@ -405,39 +434,30 @@ reupload(cJSON *rec, const char *id, int *ok, int depth)
 	const char *sum;
 	char *msg = NULL, *newid = NULL, *vid = NULL, prev[37], *t;
 	struct api_err err = { 0, NULL };
-	int dup = 0, bad = 0, dfd = -1, mark = 0;
+	int dup = 0, bad = 0, dfd = -1, mark = 0, k;
 
 	*ok = 0;
 	if ((side = backup_of(rec, b, id, &want, &asset, &msg)) == NULL)
 		goto out;
 	vnew = live_video(rec, b, asset, id, depth, &vid);
 	dfd = mark_dir(b);
-	if ((mark = mark_read(dfd, id, prev)) == 0)
-		mark_write(dfd, id, "uploading\n");
+	if ((mark = mark_read(dfd, id, prev)) != 1) {
+		mark_write(dfd, id, t = xasprintf("uploading%s%s\n",
+		    *prev ? " after " : "", prev));
+		free(t);
+	}
 	if ((newid = upload(path, asset, id, &dup, &msg)) == NULL)
 		goto out;
 	if (api_asset(newid, &fresh, &err) != 1)
 		goto out;
 	if (dup && strcmp(newid, id) != 0 &&
-	    !cJSON_IsTrue(rec_get(fresh, "isTrashed")) && mark == 2 &&
-	    strcmp(prev, newid) == 0) {
-		/* Uploaded and put back by an earlier run. */
-		dup = 0;
+	    !cJSON_IsTrue(rec_get(fresh, "isTrashed")) &&
+	    (k = known(dfd, id, newid, mark, prev)) != 0) {
+		how = k == 1 ? "upload" : "exists";
+		dup = k == 2;
 		*ok = 1;
 		goto out;
 	}
-	if (dup && strcmp(newid, id) != 0 &&
-	    !cJSON_IsTrue(rec_get(fresh, "isTrashed")) && mark != 1) {
-		/* Another live asset has these bytes: it is someone's own,
-		 * with its own metadata; leave it as it is (and never take
-		 * it for ours when run again). */
-		if (mark == 0)
-			mark_write(dfd, id, NULL);
-		how = "exists";
-		*ok = 1;
-		goto out;
-	}
-	/* (mark 1: our own upload, from a run killed before it was done.) */
 	if (dup && cJSON_IsTrue(rec_get(fresh, "isTrashed"))) {
 		/* These bytes are in the trash under another id. */
 		struct bulk_res r = { 0, NULL };

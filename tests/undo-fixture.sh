@@ -1,0 +1,139 @@
+# Sourced by tests/0612-restore-undo.t and 0613-restore-crashes.t (after
+# lib.sh): a library with a group of each kind, stages (the whole run on
+# it, and what Immich's clean-up and a purge do after), fresh (a new
+# server, its state in $T/before.json, the stages), and $T/norm.py, the
+# state as the undo is judged (see there).
+K1=10000001-0000-4000-8000-000000000001 L1=10000001-0000-4000-8000-000000000002
+K2=10000002-0000-4000-8000-000000000001 L2=10000002-0000-4000-8000-000000000002
+K3=10000003-0000-4000-8000-000000000001 L3=10000003-0000-4000-8000-000000000002
+K4=10000004-0000-4000-8000-000000000001 L4=10000004-0000-4000-8000-000000000002
+K5=10000005-0000-4000-8000-000000000001 L5=10000005-0000-4000-8000-000000000002
+G1=20000000-0000-4000-8000-000000000001 G2=20000000-0000-4000-8000-000000000002
+G3=20000000-0000-4000-8000-000000000003 G4=20000000-0000-4000-8000-000000000004
+G5=20000000-0000-4000-8000-000000000005
+A1=30000000-0000-4000-8000-000000000001 A2=30000000-0000-4000-8000-000000000002
+P1=40000000-0000-4000-8000-000000000001 F1=50000000-0000-4000-8000-000000000001
+cat >"$T/lib.json" <<JSON
+{"assets": [
+ {"id": "$K1", "duplicateId": "$G1", "width": 4000, "height": 3000,
+  "exifInfo": {"description": "keeper caption", "latitude": 48.85,
+   "longitude": 2.35}},
+ {"id": "$L1", "duplicateId": "$G1", "width": 2000, "height": 1500,
+  "isFavorite": true, "visibility": "archive", "tags": ["Trips/Rome"],
+  "exifInfo": {"description": "loser caption", "rating": 4}},
+ {"id": "$K2", "duplicateId": "$G2", "width": 4000, "height": 3000},
+ {"id": "$L2", "duplicateId": "$G2", "width": 2000, "height": 1500,
+  "exifInfo": {"latitude": 40.4, "longitude": -3.7}},
+ {"id": "$K3", "duplicateId": "$G3", "width": 4000, "height": 3000},
+ {"id": "$L3", "duplicateId": "$G3", "width": 2000, "height": 1500},
+ {"id": "$K4", "duplicateId": "$G4", "width": 4000, "height": 3000},
+ {"id": "$L4", "duplicateId": "$G4", "width": 2000, "height": 1500},
+ {"id": "$K5", "duplicateId": "$G5", "width": 4000, "height": 3000},
+ {"id": "$L5", "duplicateId": "$G5", "width": 2000, "height": 1500,
+  "people": [{"id": "$P1", "name": "Alice"}]},
+ {"id": "60000000-0000-4000-8000-000000000001", "label": "bystander"}],
+ "albums": [{"id": "$A1", "albumName": "Rome", "assetIds": ["$L1", "$L4"]},
+  {"id": "$A2", "albumName": "Other", "assetIds": ["$K1"]}]}
+JSON
+
+key() { printf 'x-api-key: %s' "$IMMICH_API_KEY"; }
+api() {	# METHOD PATH [JSON]: a request to the fake as a client would send
+	curl -sS -X "$1" -H "$(key)" -H 'Content-Type: application/json' \
+	    ${3:+--data-binary "$3"} "$IMMICH_INSTANCE_URL/api$2"
+}
+# The keeper's value before each change ("was"), where the record has
+# none, from the plan's copy of the keeper: as immich-consolidate writes
+# it (issue 18); a record that has it keeps its own.
+addwas='. as $r | ([$r.assets[]? | select(.id == $r.keep)][0]) as $k |
+  if (.consolidated.changes | type) == "array" then
+  .consolidated.changes |= map(if has("was") then . else . + {was: (
+    if .field == "description" then $k.exifInfo.description
+    elif .field == "rating" then $k.exifInfo.rating
+    elif .field == "isFavorite" then $k.isFavorite
+    elif .field == "visibility" then $k.visibility
+    elif .field == "gps" then (if $k.exifInfo.latitude then
+      {latitude: $k.exifInfo.latitude, longitude: $k.exifInfo.longitude}
+      else null end)
+    elif .field == "dateTimeOriginal" then $k.exifInfo.dateTimeOriginal
+    else null end)} end) else . end'
+
+# Run every stage on the library: resolve G1, G2, G5 (its loser is held:
+# people), stack G3, dismiss G4; then Immich's clean-up and a purge.
+stages() {
+	immich-dupes -q >"$T/plan.ndjson" || return 1
+	jq -c "select(.duplicateId == \"$G1\" or .duplicateId == \"$G2\" or
+	    .duplicateId == \"$G5\")" "$T/plan.ndjson" |
+	    immich-consolidate -q | immich-fetch -q -d "$T/backup$1" |
+	    immich-verify -q | immich-trash -q 2>"$T/trash.err" |
+	    jq -c "$addwas" >"$T/done.ndjson"
+	# A face copied onto K5, as immich-consolidate records it.
+	fake_ctl POST /_fake/mutate "{\"id\":\"$K5\",\"set\":{\"people\":
+	    [{\"id\":\"$P1\",\"name\":\"Alice\",\"faceId\":\"$F1\"}]}}" >/dev/null
+	jq -c "if .duplicateId == \"$G5\" then .consolidated.changes +=
+	    [{field: \"face\", from: \"$L5\", faceId: \"$F1\", was: null,
+	      value: {personId: \"$P1\", name: \"Alice\", imageWidth: 4000,
+	      imageHeight: 3000, x: 10, y: 10, width: 100, height: 100}}]
+	    else . end" "$T/done.ndjson" >"$T/d" && mv "$T/d" "$T/done.ndjson"
+	# Stacked, as immich-stack does and records it.
+	sid=$(api POST /stacks "{\"assetIds\":[\"$K3\",\"$L3\"]}" | jq -r .id)
+	api PUT /assets "{\"ids\":[\"$K3\",\"$L3\"],\"duplicateId\":null}"
+	jq -c "select(.duplicateId == \"$G3\") | .stacked = {id: \"$sid\",
+	    primary: \"$K3\", assets: [\"$K3\", \"$L3\"], confirmed: true}" \
+	    "$T/plan.ndjson" >>"$T/done.ndjson"
+	# Dismissed, as immich-dismiss does and records it.
+	api DELETE /duplicates "{\"ids\":[\"$G4\"]}"
+	jq -c "select(.duplicateId == \"$G4\") | .dismissed = {duplicateId:
+	    \"$G4\", assets: [\"$K4\", \"$L4\"], confirmed: true}" \
+	    "$T/plan.ndjson" >>"$T/done.ndjson"
+	api GET /duplicates >/dev/null		# the singleton clean-up
+	fake_ctl POST /_fake/mutate "{\"id\":\"$L1\",\"purge\":true}" >/dev/null
+}
+
+# The state, for comparing: what the server alone controls left out,
+# re-uploaded assets under their old ids (from restored.newId), albums'
+# members as sets, and the fake's own counters.
+cat >"$T/norm.py" <<'PY'
+import json, sys
+state = json.load(open(sys.argv[1]))
+done = [json.loads(l) for l in open(sys.argv[2])] if sys.argv[2] else []
+# ID.KEY (a key of the asset or of its exifInfo) left out.
+skip = set(sys.argv[3].split(',')) if len(sys.argv) > 3 else set()
+new = {}
+for r in done:
+    for old, e in (r.get('restored') or {}).items():
+        if e.get('how') == 'upload':
+            new[e['newId']] = old
+m = lambda i: new.get(i, i)
+out = {}
+for a in state['assets']:
+    if a['id'] in new.values() and a['purged']:
+        continue                      # the old asset, uploaded again
+    aid = m(a['id'])
+    # The server's own: when and where it stored it.
+    a = {k: v for k, v in a.items() if k not in
+         ('id', 'updatedAt', 'createdAt', 'originalPath', 'trashCount') and
+         '%s.%s' % (aid, k) not in skip}
+    a['albums'] = sorted(a['albums'])
+    for f in list(a['exifInfo']):
+        if '%s.%s' % (aid, f) in skip:
+            del a['exifInfo'][f]
+    out[aid] = a
+purged = {a['id'] for a in state['assets'] if a['purged']}
+albums = {al['id']: sorted(m(i) for i in al['assetIds'] if i not in purged)
+          for al in state['albums'] if al['id'] + '.assetIds' not in skip}
+print(json.dumps({'assets': out, 'albums': albums, 'tags': state['tags'],
+                  'stacks': state['stacks']}, indent=1, sort_keys=True))
+PY
+
+# Left out: K2's location (Immich cannot take it away: the record says
+# so), and the size of L1 uploaded again, which a real server reads from
+# the file and the fake does not.
+SKIP="$K2.latitude,$K2.longitude,$L1.width,$L1.height"
+
+fresh() {	# N: a new server on the library, its state, the stages
+	fake_stop
+	rm -f "$T/fake.log"
+	fake_start "$T/lib.json"
+	fake_state >"$T/before.json"
+	stages "$1"
+}
