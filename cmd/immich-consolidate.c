@@ -20,6 +20,13 @@
  * PUT /albums/{id}/assets, and the keeper is re-read only when something
  * was sent.  A group with nothing to move costs 1 + losers requests.  The
  * rules for each field are in common/merge.c.
+ *
+ * Named people (common/face.c): when the library has one (GET /people,
+ * once a run), each loser's faces are read (GET /faces?id=); a named
+ * person the keeper does not show gets a face on it (POST /faces, sent
+ * once), confirmed by GET /faces?id={keep}, or the group is held with
+ * review code people.  Every change records the keeper's value before it
+ * ("was").
  */
 #include <err.h>
 #include <stdio.h>
@@ -29,6 +36,7 @@
 
 #include "common/api.h"
 #include "common/env.h"
+#include "common/face.h"
 #include "common/http.h"
 #include "common/merge.h"
 #include "common/ndjson.h"
@@ -41,6 +49,8 @@ static const char *cur_keep;	/* the record's keep and trash, once */
 static const cJSON *cur_trash;	/* checked: recorded in the result */
 static struct codes accepted;	/* -a */
 static const struct ndjson_in *cur;
+static int named_people = -1;	/* GET /people shows a named person:
+				 * 1, 0, or -1 not asked yet */
 
 /*
  * After a request: rv and e as api.h gives them.  Still no answer, or
@@ -133,6 +143,72 @@ add_to(cJSON *rec, const char *keep, const char *kind, const char *id)
 	return rc;
 }
 
+/*
+ * Whether the library has a named person (GET /people, once a run): if
+ * not, no loser can show one and their faces are not read.  People
+ * whose faces are all on archived or trashed assets are not listed
+ * there; immich-trash still holds such a loser.  -1 on a failure.
+ */
+static int
+library_has_named(cJSON *rec)
+{
+	const cJSON *p;
+	const char *n;
+	cJSON *r;
+
+	if (named_people >= 0)
+		return named_people;
+	r = call(rec, NULL, "GET", "/people?withHidden=true", NULL);
+	if (r == NULL)
+		return -1;
+	named_people = cJSON_IsTrue(rec_get(r, "hasNextPage")) ||
+	    !cJSON_IsArray(rec_get(r, "people"));
+	cJSON_ArrayForEach(p, rec_get(r, "people"))
+		if ((n = rec_str(p, "name")) && *n)
+			named_people = 1;
+	cJSON_Delete(r);
+	return named_people;
+}
+
+/* GET /faces?id=ID: the asset's faces (AssetFaceResponseDto[]), or NULL
+ * (an error). */
+static cJSON *
+get_faces(cJSON *rec, const char *id)
+{
+	char *path = xasprintf("/faces?id=%s", id);
+	cJSON *f = call(rec, id, "GET", path, NULL);
+
+	if (f && !cJSON_IsArray(f)) {
+		rec_error(rec, cur, id, "GET %s%s: reply is not a list",
+		    api_prefix(), path);
+		cJSON_Delete(f);
+		f = NULL;
+	}
+	free(path);
+	return f;
+}
+
+/* POST /faces for one face change, sent once (never twice: a second
+ * face would be a second tag); 0 or -1. */
+static int
+add_face(cJSON *rec, const char *keep, const cJSON *c)
+{
+	cJSON *body = face_body(c, keep);
+	struct api_err e;
+	int rv;
+
+	rv = api_call_once("POST", "/faces", body, NULL, &e);
+	cJSON_Delete(body);
+	if (rv < 0 && e.status == 0) {
+		/* No reply: the face may be there; the read-back says.  Not
+		 * fatal by itself (the next request is retried). */
+		rec_error(rec, cur, keep, "%s", e.msg);
+		api_err_free(&e);
+		return -1;
+	}
+	return settle(rec, keep, rv, &e);
+}
+
 /* Send every change; failed[i] is set for each that was refused. */
 static void
 apply(cJSON *rec, const char *keep, const cJSON *changes, int *failed)
@@ -152,6 +228,8 @@ apply(cJSON *rec, const char *keep, const cJSON *changes, int *failed)
 		f = rec_str(c, "field");
 		if (merge_is_asset_field(c))
 			failed[i] = reply == NULL;
+		else if (strcmp(f, "face") == 0)
+			failed[i] = add_face(rec, keep, c) < 0;
 		else
 			failed[i] = add_to(rec, keep, f,
 			    rec_str(c, "value")) < 0;
@@ -166,18 +244,44 @@ apply(cJSON *rec, const char *keep, const cJSON *changes, int *failed)
 static int
 confirm(cJSON *rec, const char *keep, const cJSON *changes, const int *failed)
 {
-	cJSON *k = NULL, *albums = NULL;
+	cJSON *k = NULL, *albums = NULL, *faces = NULL;
 	const cJSON *c;
-	int i = 0, need_asset = 0, need_albums = 0, ok = 1;
+	const char *fid, *f;
+	int i = 0, need_asset = 0, need_albums = 0, need_faces = 0, ok = 1;
+	int refused;
 
 	cJSON_ArrayForEach(c, changes) {
+		f = rec_str(c, "field");
+		if (strcmp(f, "face") == 0)
+			need_faces = 1;	/* even refused: it may be there */
 		if (failed[i++])
 			ok = 0;
-		else if (strcmp(rec_str(c, "field"), "album") == 0)
+		else if (strcmp(f, "album") == 0)
 			need_albums = 1;
-		else
+		else if (strcmp(f, "face") != 0)
 			need_asset = 1;
 	}
+	/* A face: the keeper's faces name it, with its id (faceId), also
+	 * one whose POST got no reply (so that an undo finds it). */
+	if (need_faces && (faces = get_faces(rec, keep)) == NULL)
+		return 0;
+	i = 0;
+	cJSON_ArrayForEach(c, changes) {
+		refused = failed[i++];
+		if (strcmp(rec_str(c, "field"), "face") != 0)
+			continue;
+		if ((fid = face_find(c, faces)) != NULL) {
+			rec_set((cJSON *)c, "faceId", cJSON_CreateString(fid));
+			continue;
+		}
+		if (refused)
+			continue;
+		rec_error(rec, cur, keep, "the face of %s (person %s) did not "
+		    "arrive on the keeper", rec_str(rec_get(c, "value"),
+		    "name"), rec_str(rec_get(c, "value"), "personId"));
+		ok = 0;
+	}
+	cJSON_Delete(faces);
 	if (need_asset && (k = get_asset(rec, keep, keep)) == NULL)
 		return 0;
 	if (need_albums && (albums = get_albums(rec, keep)) == NULL) {
@@ -186,7 +290,8 @@ confirm(cJSON *rec, const char *keep, const cJSON *changes, const int *failed)
 	}
 	i = 0;
 	cJSON_ArrayForEach(c, changes) {
-		if (failed[i++] || merge_arrived(c, k, albums))
+		if (failed[i++] || strcmp(rec_str(c, "field"), "face") == 0 ||
+		    merge_arrived(c, k, albums))
 			continue;
 		rec_error(rec, cur, keep, "%s%s%s did not arrive on the keeper",
 		    rec_str(c, "field"), merge_is_asset_field(c) ? "" : " ",
@@ -333,6 +438,66 @@ read_losers(cJSON *rec, const cJSON *trash, const cJSON **losers,
 	return 0;
 }
 
+/* The losers' faces (faces[i], GET /faces?id=) when the library has a
+ * named person; 0, or -1 on a failure. */
+static int
+read_faces(cJSON *rec, const cJSON **losers, int n, cJSON **faces)
+{
+	int i, has;
+
+	if ((has = library_has_named(rec)) <= 0)
+		return has;
+	for (i = 0; i < n; i++)
+		if ((faces[i] = get_faces(rec, rec_str(losers[i], "id"))) ==
+		    NULL)
+			return -1;
+	return 0;
+}
+
+/*
+ * People that cannot be copied (held, from face_plan): without -a
+ * people, the group is held with review code people (the reason in its
+ * detail) and 1 returned; with it, each is noted in notmoved and 0
+ * returned.
+ */
+static int
+hold_people(cJSON *rec, cJSON *held, cJSON *notmoved)
+{
+	cJSON *rv = rec_get(rec, "review"), *h, *o;
+	char *v;
+
+	cJSON_ArrayForEach(h, held) {
+		o = cJSON_CreateObject();
+		if (codes_has(&accepted, "people")) {
+			cJSON_AddStringToObject(o, "field", "face");
+			cJSON_AddStringToObject(o, "from", rec_str(h, "asset"));
+			cJSON_AddStringToObject(o, "reason", rec_str(h,
+			    "detail"));
+			cJSON_AddItemToArray(notmoved, o);
+			continue;
+		}
+		if (!cJSON_IsArray(rv)) {
+			rv = cJSON_CreateArray();
+			rec_set(rec, "review", rv);
+		}
+		cJSON_AddStringToObject(o, "code", "people");
+		cJSON_AddStringToObject(o, "asset", rec_str(h, "asset"));
+		cJSON_AddStringToObject(o, "detail", rec_str(h, "detail"));
+		cJSON_AddItemToArray(rv, o);
+		v = xstrvis(rec_str(h, "detail"));
+		warnx("%s:%zu: asset %s: held back (people): %s", cur->name,
+		    cur->lineno, rec_str(h, "asset"), v);
+		free(v);
+	}
+	if (codes_has(&accepted, "people") || cJSON_GetArraySize(held) == 0)
+		return 0;
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "skipped", "review");
+	rec_set(rec, "consolidated", o);
+	prog.held++;
+	return 1;
+}
+
 /* One group; 0 when done, -1 when it failed or was held back. */
 static int
 consolidate(cJSON *rec)
@@ -340,8 +505,9 @@ consolidate(cJSON *rec)
 	const char *keep;
 	const cJSON *trash, **losers;
 	struct merge_in m = { 0 };
+	struct face_in fi;
 	cJSON *keeper, **owned, **albums, *kalbums = NULL, *changes;
-	cJSON *notmoved, *c, *lists;
+	cJSON *notmoved, *c, *lists, **faces, *held;
 	int i, n, nt, ok = 0, *failed;
 
 	cur_keep = NULL;
@@ -368,6 +534,7 @@ consolidate(cJSON *rec)
 	losers = xcalloc(nt, sizeof(*losers));
 	owned = xcalloc(nt, sizeof(*owned));
 	albums = xcalloc(nt, sizeof(*albums));
+	faces = xcalloc(nt, sizeof(*faces));
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(keeper,
 	    "isTrashed"))) {
 		rec_error(rec, cur, keep, "the keeper is in the trash");
@@ -382,6 +549,8 @@ consolidate(cJSON *rec)
 	/* The keeper's albums matter only when a loser is in one. */
 	if (i < n && (kalbums = get_albums(rec, keep)) == NULL)
 		goto fail;
+	if (read_faces(rec, losers, n, faces) < 0)
+		goto fail;
 	m.keeper = keeper;
 	m.keeper_albums = kalbums;
 	m.losers = losers;
@@ -389,6 +558,19 @@ consolidate(cJSON *rec)
 	m.nlosers = n;
 	notmoved = cJSON_CreateArray();
 	changes = merge_plan(&m, notmoved);
+	fi.keeper = keeper;
+	fi.losers = losers;
+	fi.faces = (const cJSON **)faces;
+	fi.nlosers = n;
+	held = cJSON_CreateArray();
+	face_plan(&fi, changes, held);
+	if (hold_people(rec, held, notmoved)) {
+		cJSON_Delete(held);
+		cJSON_Delete(changes);
+		cJSON_Delete(notmoved);
+		goto done;
+	}
+	cJSON_Delete(held);
 	lists = album_list(losers, albums, n);
 	if (nflag || cJSON_GetArraySize(changes) == 0) {
 		result(rec, changes, nflag ? 0 : 1, notmoved, lists);
@@ -407,7 +589,9 @@ done:
 	for (i = 0; i < nt; i++) {
 		cJSON_Delete(owned[i]);
 		cJSON_Delete(albums[i]);
+		cJSON_Delete(faces[i]);
 	}
+	free(faces);
 	free(losers);
 	free(owned);
 	free(albums);

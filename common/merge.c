@@ -281,13 +281,17 @@ static void
 plan_date(const struct merge_in *in, cJSON *changes, cJSON *notmoved)
 {
 	long long ms, first_ms = 0;
-	int i, first = -1;
+	int i, first = -1, filed = asset_file_dated(in->keeper);
 	char *s;
 
+	/* A keeper dated only by its file takes a loser's capture time (one
+	 * not dated by its file either). */
 	if (merge_parse_instant(rec_str(asset_exif(in->keeper), "dateTimeOriginal"),
-	    &ms) == 0)
+	    &ms) == 0 && !filed)
 		return;
 	for (i = 0; i < in->nlosers; i++) {
+		if (filed && asset_file_dated(in->losers[i]))
+			continue;
 		if (merge_parse_instant(rec_str(asset_exif(in->losers[i]),
 		    "dateTimeOriginal"), &ms) < 0)
 			continue;
@@ -464,16 +468,58 @@ plan_sets(const struct merge_in *in, cJSON *changes)
 		    rec_str(in->losers[i], "id"));
 }
 
+/* A copy of member key of obj, or JSON null when it has none. */
+static cJSON *
+was_of(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull();
+}
+
+/*
+ * "was": the keeper's value of the change's field before it (JSON null
+ * when it had none), as GET /assets/{id} gave it, so that an undo can put
+ * it back.  A tag, album or face the keeper lacked: null.
+ */
+static void
+add_was(cJSON *c, const cJSON *keeper)
+{
+	const char *f = rec_str(c, "field");
+	const cJSON *e = asset_exif(keeper);
+	cJSON *w = NULL;
+	double lat, lon;
+
+	if (f == NULL)
+		return;
+	if (strcmp(f, "gps") == 0) {
+		if (get_num(e, "latitude", &lat) &&
+		    get_num(e, "longitude", &lon)) {
+			w = cJSON_CreateObject();
+			cJSON_AddNumberToObject(w, "latitude", lat);
+			cJSON_AddNumberToObject(w, "longitude", lon);
+		}
+	} else if (strcmp(f, "dateTimeOriginal") == 0 ||
+	    strcmp(f, "description") == 0 || strcmp(f, "rating") == 0)
+		w = was_of(e, f);
+	else if (strcmp(f, "isFavorite") == 0 ||
+	    strcmp(f, "visibility") == 0)
+		w = was_of(keeper, f);
+	cJSON_AddItemToObject(c, "was", w ? w : cJSON_CreateNull());
+}
+
 cJSON *
 merge_plan(const struct merge_in *in, cJSON *notmoved)
 {
-	cJSON *changes = cJSON_CreateArray();
+	cJSON *changes = cJSON_CreateArray(), *c;
 
 	plan_gps(in, changes, notmoved);
 	plan_date(in, changes, notmoved);
 	plan_description(in, changes);
 	plan_flags(in, changes);
 	plan_sets(in, changes);
+	cJSON_ArrayForEach(c, changes)
+		add_was(c, in->keeper);
 	return changes;
 }
 
@@ -482,7 +528,8 @@ merge_is_asset_field(const cJSON *c)
 {
 	const char *f = rec_str(c, "field");
 
-	return f && strcmp(f, "tag") != 0 && strcmp(f, "album") != 0;
+	return f && strcmp(f, "tag") != 0 && strcmp(f, "album") != 0 &&
+	    strcmp(f, "face") != 0;
 }
 
 cJSON *

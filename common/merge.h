@@ -8,7 +8,9 @@
 
 /*
  * What a keeper lacks that its losers have, as a list of changes
- * {field, value, from [, name]}; the rules are in immich-consolidate(1).
+ * {field, value, from [, name], was}; the rules are in
+ * immich-consolidate(1); "was" is the keeper's value before (null if
+ * none; null for a tag or album).
  * Fields: "gps" (value {latitude, longitude}), "dateTimeOriginal"
  * (ISO 8601 with offset), "description", "rating", "isFavorite",
  * "visibility", "tag" and "album" (value: the tag's or album's id).
@@ -30,7 +32,8 @@ cJSON	*merge_update_body(const cJSON *changes);
 /* Whether change c is present on the re-read keeper (and its albums). */
 int	 merge_arrived(const cJSON *c, const cJSON *keeper,
 	    const cJSON *keeper_albums);
-/* Whether c is one of the fields sent in the update body. */
+/* Whether c is one of the fields sent in the update body (not a tag,
+ * album or face). */
 int	 merge_is_asset_field(const cJSON *c);
 
 /* The keeper's entry of a BulkIdResponseDto[] reply (PUT /albums/{id}/assets,

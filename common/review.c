@@ -157,7 +157,9 @@ date(cJSON *rv, cJSON *const *a, int n, int keep, int i, const char *id)
 
 	if (!asset_taken(a[i], &t))
 		return;
-	if (asset_taken(a[keep], &kt)) {
+	/* A keeper whose date is only its file's has no capture time:
+	 * consolidation gives it the losers' (if they agree). */
+	if (asset_taken(a[keep], &kt) && !asset_file_dated(a[keep])) {
 		if ((d = fabs(t - kt)) > DATE_MAX_S)
 			add(rv, "date-conflict", id, "taken %s, keeper %s "
 			    "(%.0f s apart)", exif_str(a[i],
@@ -168,8 +170,9 @@ date(cJSON *rv, cJSON *const *a, int n, int keep, int i, const char *id)
 	for (j = 0; j < n; j++)
 		if (j != keep && j != i && asset_taken(a[j], &kt) &&
 		    (d = fabs(t - kt)) > DATE_MAX_S) {
-			add(rv, "date-conflict", id, "keeper has no capture "
-			    "time; %.0f s from %s's", d,
+			add(rv, "date-conflict", id, "keeper has %s; %.0f s "
+			    "from %s's", asset_file_dated(a[keep]) ? "only its "
+			    "file date" : "no capture time", d,
 			    or_none(asset_str(a[j], "id")));
 			return;
 		}

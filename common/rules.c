@@ -266,6 +266,27 @@ asset_taken(const cJSON *a, double *t)
 }
 
 int
+asset_file_dated(const cJSON *a)
+{
+	const cJSON *x = asset_exif(a), *tz;
+	const char *s;
+	double t, m, l;
+
+	if (!asset_taken(a, &t) || exif_str(a, "make") ||
+	    exif_str(a, "model"))
+		return 0;
+	tz = x ? cJSON_GetObjectItemCaseSensitive(x, "timeZone") : NULL;
+	if (tz && !cJSON_IsNull(tz))
+		return 0;
+	if ((s = exif_str(a, "modifyDate")) == NULL ||
+	    parse_instant(s, &m) < 0 ||
+	    (s = asset_str(a, "localDateTime")) == NULL ||
+	    parse_instant(s, &l) < 0)
+		return 0;
+	return fabs(t - m) < 0.0005 && fabs(t - l) < 0.0005;
+}
+
+int
 asset_duration(const cJSON *a, double *ms)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(a, "duration");

@@ -54,6 +54,15 @@ int	 asset_is_jpeg(const cJSON *a);
 /* Capture instant (exifInfo.dateTimeOriginal) in seconds since the epoch:
  * 1 and *t, or 0. */
 int	 asset_taken(const cJSON *a, double *t);
+/*
+ * Whether that capture time is only the date of the file: Immich gives a
+ * file with no date in it the earliest of the upload's fileCreatedAt and
+ * the file's mtime (metadata.service.ts, getDates), and stores the mtime
+ * as exifInfo.modifyDate.  Told by: dateTimeOriginal equal to modifyDate
+ * and to localDateTime (to the millisecond), no timeZone, no camera make
+ * or model.  The reasoning and its limits: immich-consolidate(1), CAVEATS.
+ */
+int	 asset_file_dated(const cJSON *a);
 /* Duration in milliseconds: an integer (3.x) or "H:MM:SS.ffffff"
  * (2.x); 1 and *ms, or 0. */
 int	 asset_duration(const cJSON *a, double *ms);

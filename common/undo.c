@@ -325,6 +325,10 @@ decide(const cJSON *ch, const struct keeper *k, const char **why)
 		    U_ALREADY;
 	if (strcmp(f, "album") == 0)
 		return rec_has_id(k->albums, v) ? U_DO : U_ALREADY;
+	if (strcmp(f, "face") == 0 && rec_str(ch, "faceId") == NULL) {
+		*why = "no faceId: the face is not known to have been made";
+		return U_CANNOT;
+	}
 	if (strcmp(f, "face") == 0) {
 		if ((face = find_face(k->faces, rec_str(ch, "faceId"))) == NULL)
 			return U_ALREADY;
@@ -441,7 +445,8 @@ check_changes(struct undo *u, const char *keep, const cJSON *changes)
 
 	cJSON_ArrayForEach(ch, changes) {
 		if ((f = rec_str(ch, "field")) != NULL && (strcmp(f, "face") ==
-		    0 ? valid_uuid(rec_str(ch, "faceId")) :
+		    0 ? rec_get(ch, "faceId") == NULL ||
+		    valid_uuid(rec_str(ch, "faceId")) :
 		    merge_is_asset_field(ch) || valid_uuid(rec_str(ch,
 		    "value"))))
 			continue;

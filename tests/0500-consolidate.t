@@ -15,7 +15,7 @@
 command -v immich-consolidate >/dev/null || skip_all "immich-consolidate not built"
 command -v t-merge >/dev/null || skip_all "t-merge not built"
 command -v jq >/dev/null || skip_all "jq missing"
-plan 120
+plan 121
 
 # Ids: group N's keeper is K N, its losers L N M; albums A N.
 K() { printf '%08d-0000-4000-8000-000000000000' "$1"; }
@@ -129,6 +129,8 @@ is "$rc" 1 "main run: exit 1 (the review group was held back)"
 is "$(printf '%s\n' "$out" | wc -l | tr -d ' ')" 7 "every record written"
 is "$err" "" "nothing on stderr (-q)"
 cp "$T/.out" "$T/run1.ndjson"
+is "$(fake_log_count '.path=="/api/people"'):$(fake_log_count '.path=="/api/faces"')" "1:0" \
+    "no named person in the library (GET /people, once): no loser's faces read"
 
 # group 1: everything copied
 k=$(K 1)
@@ -313,7 +315,7 @@ IN=$T/p9.ndjson run immich-consolidate -q -n
 is "$rc" 0 "-n: exit 0"
 is "$(fake_log_count '.method!="GET"')" 0 "-n: GETs only"
 is "$(printf '%s\n' "$out" | jq -c '.consolidated')" \
-    "{\"changes\":[{\"field\":\"isFavorite\",\"value\":true,\"from\":\"$(L 9 1)\"}],\"dryRun\":true,\"confirmed\":false,\"albums\":{\"$(L 9 1)\":[]},\"losers\":[\"$(L 9 1)\"],\"keep\":\"$(K 9)\"}" \
+    "{\"changes\":[{\"field\":\"isFavorite\",\"value\":true,\"from\":\"$(L 9 1)\",\"was\":false}],\"dryRun\":true,\"confirmed\":false,\"albums\":{\"$(L 9 1)\":[]},\"losers\":[\"$(L 9 1)\"],\"keep\":\"$(K 9)\"}" \
     "-n: the planned change, dryRun, not confirmed"
 is "$(field "$(K 9)" '.isFavorite')" false "-n: keeper unchanged"
 

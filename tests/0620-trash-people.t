@@ -2,15 +2,16 @@
 # A person someone named on a loser (a tagged face) whom the keeper does
 # not show: trashing the loser would lose the tag, so immich-trash holds
 # it (code people) unless -a people; immich-dupes flags it (review code
-# people) where the server's duplicate list shows people.
+# people) where the server's duplicate list shows people.  Once
+# immich-consolidate made Anna's face on the keeper, the loser goes.
 . "$(dirname "$0")/lib.sh"
 command -v jq >/dev/null && command -v curl >/dev/null ||
     skip_all "needs jq and curl"
-plan 14
+plan 17
 
 F=$T/f
 python3 "$TESTDIR/trash-fixture.py" "$F" people peopleboth peopleunnamed \
-    peopleaccept || exit 1
+    peopleaccept peoplecopy || exit 1
 . "$F/ids.sh"
 fake_start "$F/lib.json"
 asset() { fake_state | jq -c --arg id "$1" '.assets[]|select(.id==$id)'; }
@@ -43,6 +44,16 @@ is "$r0" 0 "and the keeper was not read for it"
 IN=$F/peopleaccept.ndjson run immich-trash -q -a people
 is "$rc:$err $(held "$L_peopleaccept")" "0: ok" "-a people: the loser goes"
 is "$(asset "$L_peopleaccept" | jq -r .isTrashed)" true "(in the trash)"
+
+# immich-consolidate copies Anna's face onto the keeper (same aspect
+# ratio); then the keeper shows her and immich-trash lets the loser go.
+IN=$F/peoplecopy.ndjson run immich-consolidate -q
+is "$rc:$err $(printf '%s\n' "$out" | jq -c '[.consolidated.confirmed, [.consolidated.changes[] | select(.field == "face") | .value.personId]]')" \
+    "0: [true,[\"$ANNA\"]]" "consolidate: Anna's face made on the keeper, confirmed"
+cp "$T/.out" "$F/peoplecopy-c.ndjson"
+IN=$F/peoplecopy-c.ndjson run immich-trash -q
+is "$rc:$err $(held "$L_peoplecopy")" "0: ok" "the keeper shows Anna now: the loser is trashed"
+is "$(asset "$L_peoplecopy" | jq -r .isTrashed)" true "(in the trash)"
 
 # immich-dupes, from a duplicate list that shows people (a saved reply).
 jq -c --arg k "$K_people" --arg l "$L_people" --arg p "$ANNA" '

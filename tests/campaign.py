@@ -81,6 +81,7 @@ MKLIB = os.path.join(HERE, 'mklib.py')
 # One user id for every server of this campaign (their end states are
 # compared), another campaign's (a test file run at the same time) apart.
 USER_ID = str(uuid.uuid4())
+PERSON = '00000b0b-0000-4000-8000-00000000a22a'
 STAGE_TIMEOUT = float(os.environ.get('CAMPAIGN_STAGE_TIMEOUT', '90'))
 
 
@@ -193,6 +194,18 @@ def make_library(spec, d, seed=1):
             ids = {a['id'] for a in lib['assets']}
             lib['albums'] = [al for al in lib.get('albums', [])
                              if set(al.get('assetIds', [])) & ids]
+        # A person someone named on the loser-metadata loser, sized like
+        # its keeper (4:3): immich-consolidate makes her face on the
+        # keeper (POST /faces), a change the crash points cover too.
+        for a in lib['assets']:
+            if a.get('label') == 'loser-metadata/keeper':
+                a.update(width=4000, height=3000)
+            elif a.get('label') == 'loser-metadata/loser':
+                a.update(width=2000, height=1500, faces=[{
+                    'person': {'id': PERSON, 'name': 'Anna'},
+                    'imageWidth': 2000, 'imageHeight': 1500,
+                    'boundingBoxX1': 100, 'boundingBoxY1': 200,
+                    'boundingBoxX2': 300, 'boundingBoxY2': 450}])
         json.dump(lib, open(path, 'w'))
     elif spec.startswith('groups:'):
         out = subprocess.check_output(
@@ -339,9 +352,14 @@ NORM_EXIF = ('description', 'rating', 'latitude', 'longitude',
              'dateTimeOriginal', 'timeZone')
 
 
-def norm_asset(a):
+def norm_asset(a, faces=None):
     ex = a.get('exifInfo') or {}
     return {'id': a['id'], 'isTrashed': a['isTrashed'],
+            # the people of its faces, one entry per face (a face made
+            # twice shows)
+            'faces': sorted(str(f.get('personId')) for f in
+                            (faces or {}).get(a['id'], [])
+                            if not f.get('deletedAt')),
             'purged': a['purged'], 'trashCount': a['trashCount'],
             'isFavorite': a['isFavorite'], 'visibility': a['visibility'],
             'checksum': a['checksum'],
@@ -376,7 +394,7 @@ def norm(state, bk, counts=True):
                         files[rel] = 'unreadable sidecar'
                 else:
                     files[rel] = sha1_b64(p)
-    assets = [norm_asset(a) for a in state['assets']]
+    assets = [norm_asset(a, state.get('faces')) for a in state['assets']]
     if not counts:
         for a in assets:
             del a['trashCount']
@@ -798,7 +816,8 @@ def crashes(args):
             kinds.append('input')
         if reqs:
             kinds.append('held')
-        if any(m in ('PUT', 'DELETE') for m, p in reqs):
+        if any(m in ('PUT', 'DELETE') or p.endswith('/faces')
+               for m, p in reqs):
             kinds += ['after', 'after']
         if any(m == 'GET' and (ORIG.search(p) or p.endswith('/duplicates'))
                for m, p in reqs):
@@ -827,7 +846,8 @@ def crashes(args):
         elif kind == 'after':
             rule = pick_request(rng, reqs, lambda m, p: m == 'DELETE') \
                 if stage == 'trash' else \
-                pick_request(rng, reqs, lambda m, p: m in ('PUT', 'DELETE'))
+                pick_request(rng, reqs, lambda m, p: m in ('PUT', 'DELETE')
+                             or (m == 'POST' and p.endswith('/faces')))
             rule.update(action='delay', seconds=HOLD, after=True)
         elif kind == 'middownload':
             rule = pick_request(rng, reqs, lambda m, p: m == 'GET' and (

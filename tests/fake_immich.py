@@ -57,6 +57,18 @@ LIBRARY JSON (every key optional)
     "people": [{"id", "name"}]  people whose faces are on it (name "" for
                           one no one named): PersonResponseDto[] in GET
                           /assets/{id}; [] in /duplicates, as the server.
+                          Each gets a face (box 10,10-30,30 in a frame of
+                          the asset's width x height, else 100x75).
+    "faces": [{"person": {"id", "name"} or null, "id", "imageWidth",
+               "imageHeight", "boundingBoxX1", "boundingBoxY1",
+               "boundingBoxX2", "boundingBoxY2", "sourceType"}]
+                          faces with their boxes (GET /faces?id=); a
+                          person is created on first sight.
+    "dateFrom": "file"    no date in the file: exifInfo.dateTimeOriginal,
+                          fileCreatedAt and localDateTime are the earliest
+                          of fileCreatedAt and fileModifiedAt, modifyDate
+                          is fileModifiedAt, timeZone null (the server's
+                          fallback, metadata.service.ts getDates).
     "thumbnail": false    GET /assets/{id}/thumbnail answers 404.
     "missing": true       the original file is gone: /original answers 404.
     "stackId": uuid       stacked (never in duplicate groups).
@@ -104,9 +116,11 @@ ENDPOINTS (under /api; 3.x bodies {"message"} or {"message":"Validation failed",
   POST /stacks {assetIds}, GET /stacks/{id}, DELETE /stacks/{id}
   DELETE /albums/{id}/assets {ids}, DELETE /tags/{id}/assets {ids}
                               (BulkIdResponseDto[]: not_found when not in it)
-  GET  /faces?id=ASSET, DELETE /faces/{id} {force} (a face is an entry of
-                               the asset's "people"; its id "faceId", else
-                               uuid5 of asset and person ids)
+  GET  /people               (people with a face on a timeline asset in no
+                               trash, named or with >= 3 faces; withHidden)
+  GET  /faces?id=ASSET        (AssetFaceResponseDto[]), POST /faces
+                               (AssetFaceCreateDto → 201, no body),
+                               DELETE /faces/{id} {force}
 
 KNOWN DIFFERENCES FROM THE REAL SERVER
   Like the real one, rating -1 is echoed back in exifInfo.rating although the
@@ -120,13 +134,11 @@ CONTROL ENDPOINTS (no auth, not in the request log)
   DELETE /_fake/faults                clears
   GET    /_fake/state   {"assets":[every asset, purged ones too, as the full
                          AssetResponseDto plus "purged", "trashCount",
-                         "deletedAt", "albums" (ids), "size", "stackId",
-                         "faces" (its "people" entries as stored)],
+                         "deletedAt", "albums" (ids), "size", "stackId"],
                          "albums":[...with assetIds], "tags":[...],
                          "trashEmptyCalls": n, "requests": n, "config": {...}}
   POST   /_fake/mutate  {"id", "set": {field: value, "exifInfo": {merged},
-                         "tags": [values], "people": [{"id", "name",
-                         "faceId"}]}, "purge": bool, "trash": bool,
+                         "tags": [values]}, "purge": bool, "trash": bool,
                          "restore": bool, "content": "new bytes" | "contentB64"
                          (recomputes checksum and fileSizeInByte unless
                          "keepChecksum": true), "addToAlbum": id}
@@ -534,6 +546,7 @@ class State:
         self.albums = {}
         self.tags = {}
         self.stacks = {}
+        self.people = {}          # id -> {id, name, isHidden}
         self.trashEmptyCalls = 0
         self.requests = 0
         self.counter = 0
@@ -557,6 +570,7 @@ class State:
                 'assets': assets, 'albums': list(self.albums.values()),
                 'tags': list(self.tags.values()),
                 'stacks': list(self.stacks.values()),
+                'people': list(self.people.values()),
                 'trashEmptyCalls': self.trashEmptyCalls,
                 'counter': self.counter}
 
@@ -573,6 +587,7 @@ class State:
         self.albums = {x['id']: x for x in j['albums']}
         self.tags = {x['id']: x for x in j['tags']}
         self.stacks = {x['id']: x for x in j['stacks']}
+        self.people = {x['id']: x for x in j.get('people', [])}
 
     META = ('apiKey', 'permissions', 'features', 'trashDays', 'errorStyle',
             'dropUpdates', 'rejectAlbumAdd', 'user', 'trashEmptyCalls',
@@ -602,6 +617,7 @@ class State:
         rec = {'assets': assets, 'albums': list(self.albums.values()),
                'tags': list(self.tags.values()),
                'stacks': list(self.stacks.values()),
+               'people': list(self.people.values()),
                'meta': {k: getattr(self, k) for k in self.META}}
         with open(self.state_file + '.journal', 'a') as f:
             f.write(json.dumps(rec, separators=(',', ':')) + '\n')
@@ -625,6 +641,7 @@ class State:
                 self.albums = {x['id']: x for x in rec['albums']}
                 self.tags = {x['id']: x for x in rec['tags']}
                 self.stacks = {x['id']: x for x in rec['stacks']}
+                self.people = {x['id']: x for x in rec.get('people', [])}
                 for k, v in rec['meta'].items():
                     setattr(self, k, v)
 
@@ -748,9 +765,30 @@ class State:
         # "people": [{"id", "name"}]: the people whose faces are on it
         # (PersonResponseDto in GET /assets/{id}; [] in /duplicates, as
         # the real server gives).
-        a['_people'] = [dict(p) for p in spec.pop('people', [])]
+        people = spec.pop('people', [])
+        faces = spec.pop('faces', [])
+        file_dated = spec.pop('dateFrom', None) == 'file' 
         a.update({k: v for k, v in spec.items() if k in DTO_KEYS})
+        fw, fh = a['width'] or 100, a['height'] or 75
+        a['_faces'] = []
+        for p in people:
+            self.add_face(a, {'person': p, 'imageWidth': fw,
+                              'imageHeight': fh, 'boundingBoxX1': 10,
+                              'boundingBoxY1': 10, 'boundingBoxX2': 30,
+                              'boundingBoxY2': 30})
+        for f in faces:
+            self.add_face(a, f)
         a['exifInfo'] = exif
+        if file_dated:
+            # No date in the file: the server's fallback (getDates), the
+            # earliest of fileCreatedAt and the mtime (fileModifiedAt),
+            # no time zone; modifyDate is the mtime.
+            d = min(a['fileCreatedAt'], a['fileModifiedAt'],
+                    key=lambda x: parse_when(x).timestamp())
+            d = fmt_utc(parse_when(d))
+            exif.update(dateTimeOriginal=d, modifyDate=fmt_utc(
+                parse_when(a['fileModifiedAt'])), timeZone=None)
+            a['fileCreatedAt'] = a['localDateTime'] = d
         a['_blob'] = blob
         a['_checksumGiven'] = checksum is not None
         if checksum is None and a.get('libraryId'):
@@ -771,6 +809,48 @@ class State:
         self.assets[aid] = a
         self.dirty.add(aid)
         return a
+
+    def add_face(self, a, f):
+        """A face on asset a (library format); its person is created on
+        first sight."""
+        p = f.get('person')
+        pid = f.get('personId')
+        if p:
+            pid = p['id']
+            if pid not in self.people:
+                self.people[pid] = {'id': pid, 'name': p.get('name', ''),
+                                    'isHidden': bool(p.get('isHidden'))}
+        face = {'id': f.get('id') or new_uuid(), 'personId': pid,
+                'sourceType': f.get('sourceType', 'machine-learning'),
+                'deletedAt': None}
+        for k in ('imageWidth', 'imageHeight', 'boundingBoxX1',
+                  'boundingBoxY1', 'boundingBoxX2', 'boundingBoxY2'):
+            face[k] = int(f[k])
+        a.setdefault('_faces', []).append(face)
+        self.dirty.add(a['id'])
+        return face
+
+    def faces_of(self, a):
+        return [f for f in a.get('_faces', []) if f['deletedAt'] is None]
+
+    def people_of(self, a):
+        """The people whose faces are on a, once each, as the server's
+        peopleFromFaces."""
+        out = []
+        for f in self.faces_of(a):
+            p = self.people.get(f['personId'])
+            if p and p not in out:
+                out.append(p)
+        return out
+
+    def face_dto(self, f):
+        d = {k: f[k] for k in ('id', 'imageHeight', 'imageWidth',
+                               'boundingBoxX1', 'boundingBoxX2',
+                               'boundingBoxY1', 'boundingBoxY2',
+                               'sourceType')}
+        p = self.people.get(f['personId'])
+        d['person'] = self.person_dto(p) if p else None
+        return d
 
     # ---- access
     def visible(self, aid, own=True):
@@ -841,8 +921,7 @@ class State:
             d['tags'] = [self.tag_dto(self.tags[t]) for t in a['tagIds']
                          if t in self.tags]
         if people == 'full':
-            d['people'] = [self.person_dto(p)
-                           for p in a.get('_people', [])]
+            d['people'] = [self.person_dto(p) for p in self.people_of(a)]
         elif people:
             d['people'] = []
         d['checksum'] = self.checksum(a)
@@ -894,7 +973,6 @@ class State:
         for i in self.order:
             a = self.assets[i]
             d = self.asset_dto(a, owner=False, stack=True)
-            d['faces'] = [dict(pe) for pe in a.get('_people', [])]
             d['purged'] = a['purged']
             d['trashCount'] = a['trashCount']
             d['deletedAt'] = a['deletedAt']
@@ -915,6 +993,9 @@ class State:
         return {'assets': assets, 'albums': albums,
                 'tags': [self.tag_dto(t) for t in self.tags.values()],
                 'stacks': list(self.stacks.values()),
+                'people': list(self.people.values()),
+                'faces': {i: self.assets[i]['_faces'] for i in self.order
+                          if self.assets[i].get('_faces')},
                 'trashEmptyCalls': self.trashEmptyCalls,
                 'requests': self.requests,
                 'config': {'features': self.features,
@@ -1888,6 +1969,88 @@ def r_tags_assets(h, p, q, b):
     return Resp(obj={'count': n})
 
 
+@route('GET', '/people', 'person.read')
+def r_people(h, p, q, b):
+    """PeopleResponseDto: people with a face on a timeline asset in no
+    trash, named or with at least 3 such faces (getAllForUser)."""
+    hidden = q.get('withHidden') == 'true'
+    count = {}
+    for a in ST.assets.values():
+        if a['purged'] or a['deletedAt'] or a['_owner'] != 'me' or \
+                a['visibility'] != 'timeline':
+            continue
+        for f in ST.faces_of(a):
+            if f['personId'] in ST.people:
+                count[f['personId']] = count.get(f['personId'], 0) + 1
+    listed = [ST.people[i] for i in count
+              if ST.people[i].get('name') or count[i] >= 3]
+    shown = [x for x in listed if hidden or not x.get('isHidden')]
+    return Resp(obj={'total': len(listed),
+                     'hidden': sum(1 for x in listed if x.get('isHidden')),
+                     'people': [ST.person_dto(x) for x in shown],
+                     'hasNextPage': False})
+
+
+@route('GET', '/faces', 'face.read')
+def r_faces(h, p, q, b):
+    c = Check()
+    c.uuid(q.get('id'), ['id'], 'id')
+    c.raise_if()
+    a = ST.require([q['id']], 'face.read')[0]
+    return Resp(obj=[ST.face_dto(f) for f in ST.faces_of(a)])
+
+
+@route('POST', '/faces', 'face.create')
+def r_face_create(h, p, q, b):
+    check_body_object(b)
+    c = Check()
+    c.uuid(b.get('assetId'), ['assetId'], 'assetId')
+    c.uuid(b.get('personId'), ['personId'], 'personId')
+    for k in ('imageWidth', 'imageHeight', 'x', 'y', 'width', 'height'):
+        v = b.get(k)
+        if isinstance(v, bool) or not isinstance(v, int):
+            c.add([k], 'invalid_type',
+                  'Invalid input: expected int, received %s' % jstype(v),
+                  '%s must be an integer number' % k, expected='int')
+    c.raise_if()
+    a = ST.require([b['assetId']], 'asset.update')[0]
+    if b['personId'] not in ST.people:
+        raise bad('Not found or no person.read access')
+    ST.add_face(a, {'personId': b['personId'], 'sourceType': 'manual',
+                    'imageWidth': b['imageWidth'],
+                    'imageHeight': b['imageHeight'],
+                    'boundingBoxX1': b['x'], 'boundingBoxY1': b['y'],
+                    'boundingBoxX2': b['x'] + b['width'],
+                    'boundingBoxY2': b['y'] + b['height']})
+    h.mutated = True
+    return Resp(201, raw=b'')
+
+
+@route('DELETE', '/faces/(?P<id>[^/]+)', 'face.delete')
+def r_face_delete(h, p, q, b):
+    path_uuid(p['id'])
+    check_body_object(b)
+    c = Check()
+    if not isinstance(b.get('force'), bool):
+        c.add(['force'], 'invalid_type',
+              'Invalid input: expected boolean, received %s'
+              % jstype(b.get('force')), 'force must be a boolean value',
+              expected='boolean')
+    c.raise_if()
+    for aid in ST.order:
+        a = ST.visible(aid)
+        for f in (a.get('_faces', []) if a else []):
+            if f['id'] == p['id'] and f['deletedAt'] is None:
+                if b['force']:
+                    a['_faces'].remove(f)
+                else:
+                    f['deletedAt'] = now_iso()
+                ST.dirty.add(aid)
+                h.mutated = True
+                return Resp(204)
+    raise bad('Not found or no face.delete access')
+
+
 @route('POST', '/search/metadata', 'asset.read')
 def r_search(h, p, q, b):
     if b is None:
@@ -2000,50 +2163,6 @@ def r_stack_delete(h, p, q, b):
             ST.touch(a)
     h.mutated = True
     return Resp(204)
-
-
-def face_id(a, pe):
-    """A face is an entry of an asset's "people": its "faceId", else one
-    derived from the asset and person ids (stable across runs)."""
-    return pe.get('faceId') or str(uuid.uuid5(uuid.NAMESPACE_URL,
-                                              a['id'] + '/' + pe['id']))
-
-
-@route('GET', '/faces', 'face.read')
-def r_faces(h, p, q, b):
-    aid = q.get('id')
-    path_uuid(aid, 'id')
-    a = ST.require([aid], 'asset.read')[0]
-    return Resp(obj=[{'id': face_id(a, pe), 'imageWidth': pe.get(
-        'imageWidth', 0), 'imageHeight': pe.get('imageHeight', 0),
-        'boundingBoxX1': pe.get('x', 0), 'boundingBoxY1': pe.get('y', 0),
-        'boundingBoxX2': pe.get('x', 0) + pe.get('width', 0),
-        'boundingBoxY2': pe.get('y', 0) + pe.get('height', 0),
-        'person': ST.person_dto(pe), 'sourceType': 'manual'}
-        for pe in a.get('_people', [])])
-
-
-@route('DELETE', '/faces/(?P<id>[^/]+)', 'face.delete')
-def r_face_delete(h, p, q, b):
-    path_uuid(p['id'])
-    check_body_object(b)
-    c = Check()
-    c.typed(b, 'force', (bool,), 'boolean')
-    if 'force' not in b:
-        c.add(['force'], 'invalid_type', 'Invalid input: expected boolean, '
-              'received undefined', 'force must be a boolean value',
-              expected='boolean')
-    c.raise_if()
-    for a in ST.assets.values():
-        if a['purged'] or a['_owner'] != 'me':
-            continue
-        for pe in a.get('_people', []):
-            if face_id(a, pe) == p['id']:
-                a['_people'].remove(pe)
-                ST.touch(a)
-                h.mutated = True
-                return Resp(204)
-    raise bad('Not found or no face.delete access')
 
 
 # --------------------------------------------------------------------------
@@ -2537,8 +2656,6 @@ def mutate(a, body):
         a['exifInfo'].update(s.pop('exifInfo'))
     if 'tags' in s:
         a['tagIds'] = [ST.upsert_tag(v)['id'] for v in s.pop('tags')]
-    if 'people' in s:
-        a['_people'] = [dict(pe) for pe in s.pop('people')]
     if 'isTrashed' in s:
         if s.pop('isTrashed'):
             ST.trash(a)

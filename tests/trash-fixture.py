@@ -109,12 +109,15 @@ for i, case in enumerate(cases, 1):
     if case.startswith('people'):
         # A case "people*": the loser shows Anna, whom someone named
         # ("peopleunnamed": a face no one named; "peopleboth": the keeper
-        # shows Anna too).
+        # shows Anna too; "peoplecopy": both sized 4:3).
         anna = {'id': uid(0xb0b, 1), 'name': 'Anna'}
         lib_l['people'] = [{'id': uid(0xb0b, 2), 'name': ''}] \
             if case == 'peopleunnamed' else [anna]
         if case == 'peopleboth':
             lib_k['people'] = [anna]
+        if case == 'peoplecopy':   # so that immich-consolidate can copy
+            lib_k.update(width=400, height=300)
+            lib_l.update(width=200, height=150)
     assets += [lib_k, lib_l]
     albums_of.setdefault(ALBUM, []).append(l)
     bk = {l: backup(l, lc, la, [{'id': ALBUM, 'albumName': 'Trip'}])}
