@@ -1,8 +1,8 @@
 #!/bin/sh
 # immich-restore as an undo: a library with a group of each kind (resolved
 # with metadata moved onto the keeper and a loser later purged, one whose
-# location cannot be taken away, stacked, dismissed, a face copied onto a
-# keeper whose loser was held) goes through the stages; after Immich's
+# location cannot be taken away, stacked, dismissed, a named person's
+# face copied onto the keeper) goes through the stages; after Immich's
 # singleton clean-up (GET /duplicates) immich-restore puts the server's
 # whole state back as it was, but for what the server alone controls
 # (updatedAt, the ids of assets uploaded again, mapped) and what Immich
@@ -16,7 +16,7 @@ for b in immich-dupes immich-consolidate immich-fetch immich-verify \
     immich-trash immich-restore; do
 	command -v $b >/dev/null || skip_all "$b not built yet"
 done
-plan 34
+plan 35
 
 . "$TESTDIR/undo-fixture.sh"
 fake_start "$T/lib.json"
@@ -24,8 +24,11 @@ fake_state >"$T/before.json"
 stages 1
 is "$(jq -r .duplicateId "$T/done.ndjson" | tr '\n' ' ')" \
     "$G1 $G2 $G5 $G3 $G4 " "the stages ran: five records"
-is "$(api GET /duplicates | jq -r '.[].duplicateId')" "$G5" \
-    "(only the group whose loser was held is left in the list)"
+is "$(api GET /duplicates | jq length)" 0 "(no group is left in the list)"
+F1=$(jq -r ".consolidated.changes[]? | select(.field == \"face\") | .faceId" \
+    "$T/done.ndjson")
+is "$(api GET "/faces?id=$K5" | jq -r '.[].id')" "$F1" \
+    "(Alice's face was copied onto K5, the record names it)"
 
 IN=$T/done.ndjson run immich-restore -q
 expect_err 0 '' "undo: exit 0, nothing on stderr"
@@ -148,6 +151,8 @@ is "$(api GET /assets/"$K1" | jq -c '[.exifInfo.description, .exifInfo.rating,
     "-k: the keeper keeps its merged description, rating, favorite, archive, tag"
 is "$(api GET "/albums?assetId=$K1" | jq -c '[.[].id] | sort')" \
     "[\"$A1\",\"$A2\"]" "-k: ... and album"
+F1=$(jq -r ".consolidated.changes[]? | select(.field == \"face\") | .faceId" \
+    "$T/done.ndjson")
 is "$(api GET "/faces?id=$K5" | jq -r '.[].id')" "$F1" "-k: ... and face"
 is "$(jq -c "select(.duplicateId == \"$G1\") | .restored[\"$K1\"] |
     [has(\"undone\"), .duplicateId]" "$T/restored3.ndjson")" \
