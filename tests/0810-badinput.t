@@ -13,7 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 command -v jq >/dev/null && command -v curl >/dev/null ||
     skip_all "needs jq and curl"
-for s in dupes consolidate fetch verify trash restore; do
+for s in dupes consolidate fetch verify trash restore stack dismiss; do
 	command -v immich-$s >/dev/null || skip_all "immich-$s not built"
 done
 EACH=${BADINPUT_EACH:-0}
@@ -35,7 +35,8 @@ mkdir -p "$G" "$T/o" "$T/c"
 	immich-trash -q <ver.ndjson >trashed.ndjson
 ) || { echo "Bail out! the good pipeline failed"; exit 255; }
 for s in dupes:dup.json consolidate:plan.ndjson fetch:cons.ndjson \
-    verify:fetched.ndjson trash:ver.ndjson restore:trashed.ndjson; do
+    verify:fetched.ndjson trash:ver.ndjson restore:trashed.ndjson \
+    stack:cons.ndjson dismiss:plan.ndjson; do
 	python3 "$TESTDIR/badinput/gen.py" $batch "${s%:*}" "$G/${s#*:}" \
 	    "$T/o" || exit 1
 done

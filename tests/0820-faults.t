@@ -12,7 +12,7 @@
 # CAMPAIGN_LONG=1 (make campaign): many more runs on a larger library.
 . "$(dirname "$0")/lib.sh"
 command -v jq >/dev/null || skip_all "needs jq"
-for s in dupes consolidate fetch verify trash; do
+for s in dupes consolidate fetch verify trash stack dismiss; do
 	command -v immich-$s >/dev/null || skip_all "immich-$s not built"
 done
 plan 5
@@ -40,7 +40,8 @@ grep -E '^(faults|twice):' "$T/f.out" >&2
 # the assets are in the trash first (bulk_ids_once), since a second delete
 # restarts their 30-day clock.
 twice=$(grep '^twice:' "$T/f.out")
-like "$twice" '^twice: 0 ' "nothing trashed twice"
+like "$twice" '^twice: 0 .*, 0 stacks made or groups dismissed more than once$' \
+    "nothing trashed, stacked or dismissed twice"
 line=$(grep '^faults:' "$T/f.out")
 like "$line" '^faults: [1-9][0-9]* injected, 0 assets lost, 0 keepers trashed, 0 groups emptied, 0 review groups touched, 0 groups left half done, 0 temporary files counted, .* 0 crashes, 0 hangs, end state equal ([0-9]+)/\1$' \
     "fault campaign: nothing lost (status $rc)"

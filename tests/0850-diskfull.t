@@ -20,5 +20,5 @@ python3 "$TESTDIR/campaign.py" diskfull --dir "$T/d" --full "$T/small" \
     --grow "mount -o remount,size=4m '$T/small'" >"$T/out" 2>&1
 rc=$?
 sed 's/^\([^#]\)/# \1/' "$T/out"
-like "$(tail -1 "$T/out")" '^disk full: fetch status 3, 0 assets lost, 0 keepers trashed, 0 other violations, after freeing space: rerun 0/0/[01], end state equal$' \
+like "$(tail -1 "$T/out")" '^disk full: fetch status 3, 0 assets lost, 0 keepers trashed, 0 other violations, after freeing space: rerun 0/0/[01]/0/0, end state equal$' \
     "disk full: fetch stops, nothing lost, the rerun completes (status $rc)"

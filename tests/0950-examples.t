@@ -1,16 +1,17 @@
 #!/bin/sh
 # The example scripts a person copies (examples/first-run.sh,
-# same-name-only.sh, nightly.sh, undo.sh), each run against a fresh fake
-# server holding one group of every kind (mklib.py --kinds) plus three
-# same-name groups, and judged by the server's state afterwards.
+# same-name-only.sh, nightly.sh, undo.sh, three-answers.sh), each run
+# against a fresh fake server holding one group of every kind (mklib.py
+# --kinds) plus three same-name groups, and judged by the server's state
+# afterwards.
 . "$(dirname "$0")/lib.sh"
 
 for b in immich-dupes immich-consolidate immich-fetch immich-verify \
-    immich-trash immich-restore; do
+    immich-trash immich-restore immich-stack immich-dismiss; do
 	command -v $b >/dev/null || skip_all "$b not built yet"
 done
 command -v flock >/dev/null || skip_all "flock (util-linux) not installed"
-plan 46
+plan 57
 
 EX=$TESTDIR/../examples
 cd "$T" || exit 1
@@ -193,3 +194,46 @@ is "$(ls n/runs | wc -l | tr -d ' ')" 2 "one record folder per run that started"
 is "$(fake_state | jq --slurpfile l losers.ids \
     '[.assets[] | select(.id as $i | $l | index($i)) | select(.isTrashed | not)] | length')" \
     0 "every loser of the groups needing no review is trashed"
+
+# ------------------------------------------------------------ three-answers
+# The RAW+JPEG group stacked, two listed groups (one held for review, one
+# that needs none) kept all, the other groups that need no review
+# resolved, the rest untouched.
+fake_stop
+fake_start lib.json
+g() { jq -r --arg k "$1" '.groups[$k]' lib.json; }
+printf '# not duplicates\n%s  # same place, other day\n\n%s\n' \
+    "$(g gps-conflict)" "$(g plain)" >keep-all.txt
+listed() { curl -sS -H "x-api-key: $IMMICH_API_KEY" "$FAKE/api/duplicates" |
+    jq -r '.[].duplicateId'; }
+listed >dup.before
+run sh "$EX/three-answers.sh" t3 "$T/bk3" keep-all.txt
+is "$rc" 0 "three-answers.sh: exit 0"
+all_like "$err" '^immich-(dupes|consolidate|stack|dismiss|fetch|verify|trash): ' \
+    "stderr: the stages' summary lines only"
+like "$out" "stacked \(RAW\+JPEG\): +1 of 1" "one group stacked"
+like "$out" "kept all \(dismissed\): +2 of 2" "two groups kept all"
+like "$out" "undo: cat t3/done.ndjson t3/stacked.ndjson t3/dismissed.ndjson" \
+    "and how to undo"
+fake_state >state3
+rk=$(jq -r --arg d "$(g raw-jpeg)" 'select(.duplicateId == $d) | .keep' t3/plan.ndjson)
+is "$(jq -c --arg d "$(g raw-jpeg)" '[.assets[] | select(.duplicateId == $d) |
+    [.isTrashed, .stack.primaryAssetId, .stack.assetCount]] | unique' state3)" \
+    "[[false,\"$rk\",2]]" "the RAW+JPEG pair: one stack under the keeper, nothing trashed"
+is "$(jq -c --arg a "$(g gps-conflict)" --arg b "$(g plain)" \
+    '[.assets[] | select(.label | test("^(gps-conflict|plain)/")) |
+    [.isTrashed, .duplicateId]] | unique' state3)" '[[false,null]]' \
+    "the listed groups: off the list, nothing trashed"
+listed >dup.after
+is "$(grep -c -x -e "$(g raw-jpeg)" -e "$(g plain)" -e "$(g gps-conflict)" \
+    dup.after)" 0 "none of the three is in GET /api/duplicates any more"
+is "$(grep -c -x -e "$(g gps-conflict)" dup.before)" 1 "(where one was before)"
+jq -r --arg a "$(g gps-conflict)" --arg b "$(g plain)" --arg c "$(g raw-jpeg)" \
+    'select(.review == [] and .duplicateId != $b) | .trash[]' t3/plan.ndjson >losers3
+is "$(jq --slurpfile s state3 -R -s 'split("\n") | map(select(. != "")) as $l |
+    [$s[0].assets[] | select(.id as $i | $l | index($i)) | select(.isTrashed)] |
+    length' losers3)" "$(wc -l <losers3 | tr -d ' ')" \
+    "every loser of the other groups needing no review is trashed"
+run sh "$EX/three-answers.sh" t3 "$T/bk3" keep-all.txt
+is "$rc:$err" "2:three-answers.sh: t3/plan.ndjson exists: use another workdir" \
+    "a workdir holding a plan is refused"

@@ -8,13 +8,18 @@
   campaign.py diskfull --dir D --full MOUNTPOINT --grow CMD
 
 The pipeline is the one of immich(7): immich-dupes > plan,
-immich-consolidate < plan > cons, immich-fetch -d D/bk < cons > fetched,
-immich-verify < fetched > ver, immich-trash < ver > trashed, each stage
-reading the saved output of the one before (binaries from PATH).  Every run
+immich-consolidate -a raw-jpeg < plan > cons, immich-fetch -d D/bk < cons >
+fetched, immich-verify < fetched > ver, immich-trash < ver > trashed, each
+stage reading the saved output of the one before (binaries from PATH); then
+the two other answers: immich-stack < stackin > stacked (stackin: the
+records of cons whose review codes are all raw-jpeg) and immich-dismiss <
+dismissin > dismissed (dismissin: the records of plan with a gps-conflict
+code, groups a person says are not duplicates).  Every run
 starts a fresh fake server (tests/fake_immich.py, with a state file so it
 can be killed and restarted) on the library: L (a library JSON), or
-"small" (default: five groups of tests/mklib.py --kinds: plain,
-loser-metadata, gps-conflict (a review group), live-photo-loser, triple),
+"small" (default: six groups of tests/mklib.py --kinds: plain,
+loser-metadata, gps-conflict (a review group, dismissed), live-photo-loser,
+triple, raw-jpeg (stacked)),
 or "kinds" (every kind) or "groups:N" (mklib.py --groups N).
 
 faults: one uninterrupted reference run, then N runs, each with 2 to 6
@@ -27,7 +32,7 @@ and after a rerun of the pipeline with the faults off, the invariants are
 checked (see check()); after the rerun the end state must also equal the
 reference's.
 
-crashes: N kill points, spread over the five stages round robin, each a
+crashes: N kill points, spread over the seven stages round robin, each a
 seeded choice of: while a request is held by the server (a "delay" fault),
 between a change and its reply (PUT /assets/id, DELETE /assets: "delay"
 with "after"), mid-download (a "stall" after some bytes of an original or
@@ -37,8 +42,8 @@ stage gets SIGKILL; once the server has answered every request it
 received, the pipeline is rerun from the killed stage with the same saved
 input.  The invariants must hold and the end state (the server's assets:
 trashed, purged, trash count, keeper metadata, albums, tags; and the
-backup folder's files, sidecars without fetchedAt) must equal the
-reference run's.
+backup folder's files, sidecars without fetchedAt; the stacks) must equal
+the reference run's, and no stack made or group dismissed twice.
 
 selftest: breaks a good end state in each way the checker must notice
 (keeper trashed, loser trashed without backup, backup bytes wrong, backup
@@ -188,7 +193,7 @@ def make_library(spec, d, seed=1):
              '--size', '3000']))
         if spec == 'small':
             keep = ('plain/', 'loser-metadata/', 'gps-conflict/',
-                    'live-photo-loser/', 'triple/')
+                    'live-photo-loser/', 'triple/', 'raw-jpeg/')
             lib['assets'] = [a for a in lib['assets']
                              if a.get('label', '').startswith(keep)]
             ids = {a['id'] for a in lib['assets']}
@@ -220,10 +225,49 @@ def make_library(spec, d, seed=1):
 # ---------------------------------------------------------------------------
 # The pipeline.
 
-STAGES = ['dupes', 'consolidate', 'fetch', 'verify', 'trash']
+STAGES = ['dupes', 'consolidate', 'fetch', 'verify', 'trash', 'stack',
+          'dismiss']
 FILES = {'dupes': (None, 'plan'), 'consolidate': ('plan', 'cons'),
          'fetch': ('cons', 'fetched'), 'verify': ('fetched', 'ver'),
-         'trash': ('ver', 'trashed')}
+         'trash': ('ver', 'trashed'), 'stack': ('stackin', 'stacked'),
+         'dismiss': ('dismissin', 'dismissed')}
+# The review codes consolidated (immich-consolidate -a) for the groups
+# stacked; the code of the groups dismissed.
+STACK_CODES = ['raw-jpeg']
+DISMISS_CODE = 'gps-conflict'
+
+
+def codes(r):
+    return [x.get('code') for x in r.get('review') or []
+            if isinstance(x, dict)]
+
+
+def stacked_plan(r):
+    c = codes(r)
+    return bool(c) and all(x in STACK_CODES for x in c)
+
+
+def dismissed_plan(r):
+    return DISMISS_CODE in codes(r)
+
+
+def prepare_input(stage, d):
+    """The inputs of immich-stack and immich-dismiss, made from the saved
+    outputs of the stages before (what a person's jq would select)."""
+    if stage == 'stack':
+        src, pick = 'cons', stacked_plan
+    elif stage == 'dismiss':
+        src, pick = 'plan', dismissed_plan
+    else:
+        return
+    with open(os.path.join(d, FILES[stage][0] + '.ndjson'), 'w') as f:
+        for line in open(os.path.join(d, src + '.ndjson'), 'rb'):
+            try:
+                r = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(r, dict) and pick(r):
+                f.write(line.decode())
 
 
 BKDIR = None	# the backup folder, if not D/bk
@@ -238,11 +282,15 @@ def stage_cmd(stage, d):
     cmd = ['immich-' + stage]
     if stage == 'fetch':
         cmd += ['-d', bkdir(d)] + FETCH_ARGS
+    if stage == 'consolidate':
+        cmd += ['-a', ','.join(STACK_CODES)]
     return cmd
 
 
 def stage_start(stage, d, fake, stdin_pipe=False):
     src, dst = FILES[stage]
+    if not stdin_pipe:
+        prepare_input(stage, d)
     fin = subprocess.PIPE if stdin_pipe else (
         open(os.path.join(d, src + '.ndjson'), 'rb') if src
         else subprocess.DEVNULL)
@@ -363,6 +411,8 @@ def norm_asset(a, faces=None):
             'purged': a['purged'], 'trashCount': a['trashCount'],
             'isFavorite': a['isFavorite'], 'visibility': a['visibility'],
             'checksum': a['checksum'],
+            'stack': [a['stack']['primaryAssetId'], a['stack']['assetCount']]
+            if a.get('stack') else None,
             'exif': {k: ex.get(k) for k in NORM_EXIF},
             'albums': sorted(a.get('albums') or []),
             'tags': sorted(a.get('tagValues') or [])}
@@ -435,7 +485,7 @@ def check(init, state, plans, bk, outputs, final, log=None):
     plan records (keep, trash, review); outputs: every record the stages
     wrote.  Returns ({figure: count}, [messages])."""
     c = {'lost': 0, 'keepers': 0, 'review': 0, 'partial': 0, 'tmp': 0,
-         'emptied': 0}
+         'emptied': 0, 'again': 0}
     msgs = []
     before = {a['id']: a for a in init['assets']}
     after = {a['id']: a for a in state['assets']}
@@ -484,9 +534,10 @@ def check(init, state, plans, bk, outputs, final, log=None):
     for g, ids in groups.items():
         if all(after[i]['isTrashed'] or after[i]['purged'] for i in ids):
             bad('emptied', 'group %s emptied' % g)
-    # 3. A review group is not touched at all.
+    # 3. A review group is not touched at all (but for the stack, and the
+    # consolidation its codes were accepted for, or dismissal).
     for r in plans:
-        if r.get('review'):
+        if r.get('review') and not stacked_plan(r):
             for a in r.get('assets', []):
                 i = a.get('id')
                 if i in before and norm_asset(before[i]) != \
@@ -504,6 +555,44 @@ def check(init, state, plans, bk, outputs, final, log=None):
         if final and len(done) != len(losers):
             bad('partial', 'group %s: %d of %d losers trashed' % (
                 r.get('duplicateId'), len(done), len(losers)))
+    # 4b. The other answers (after the rerun: all done): a stacked group
+    # is one stack, the keeper its primary, holding exactly the group; a
+    # dismissed group's members carry its id no more.  And neither done
+    # twice: one POST /stacks made per keeper, one DELETE /duplicates
+    # that did it per group.
+    for r in plans:
+        if not final:
+            break
+        if stacked_plan(r):
+            ids = [r['keep']] + r.get('trash', [])
+            st = [after[i].get('stack') or {} for i in ids if i in after]
+            if len(st) != len(ids) or len({x.get('id') for x in st}) != 1 \
+                    or st[0].get('primaryAssetId') != r['keep'] or \
+                    st[0].get('assetCount') != len(ids):
+                bad('partial', 'group %s: not one stack under its keeper: '
+                    '%s' % (r.get('duplicateId'), st))
+        if dismissed_plan(r):
+            left = [a['id'] for a in r.get('assets', []) if
+                    after.get(a['id'], {}).get('duplicateId') ==
+                    r.get('duplicateId')]
+            if left:
+                bad('partial', 'group %s: not dismissed: %s' % (
+                    r.get('duplicateId'), ', '.join(left)))
+    if log:
+        made = {}
+        for e in log:
+            b = e.get('body') if isinstance(e.get('body'), dict) else {}
+            if e.get('method') == 'POST' and e.get('path') == \
+                    '/api/stacks' and e.get('status') == 201:
+                k = (b.get('assetIds') or [None])[0]
+                made[('stack', k)] = made.get(('stack', k), 0) + 1
+            if e.get('method') == 'DELETE' and e.get('path') == \
+                    '/api/duplicates' and e.get('status') == 204:
+                for g in b.get('ids') or []:
+                    made[('dismiss', g)] = made.get(('dismiss', g), 0) + 1
+        for (what, k), n in sorted(made.items(), key=str):
+            if n > 1:
+                bad('again', '%s %s: done %d times' % (what, k, n))
     # 5. No record counts a temporary file as a backup.
     for r in outputs:
         b = r.get('backup')
@@ -665,7 +754,7 @@ def faults(args):
     low = float(os.environ.get('IMMICH_LOW_SPEED_TIME', '1'))
     tot = {'injected': 0, 'restarts': 0, 'lost': 0, 'keepers': 0,
            'review': 0, 'partial': 0, 'tmp': 0, 'emptied': 0, 'equal': 0,
-           'hang': 0, 'twice': 0, 'crash': 0}
+           'hang': 0, 'twice': 0, 'crash': 0, 'again': 0}
     nrules = 0
     kinds = {}
     runs = args.only if args.only is not None else range(args.runs)
@@ -761,10 +850,11 @@ def faults(args):
               tot['review'], tot['partial'], tot['tmp'], tot['restarts'],
               tot['crash'], tot['hang'], tot['equal'], len(runs)))
     print('twice: %d assets trashed more than once (their trash clock '
-          'restarted)' % tot['twice'])
+          'restarted), %d stacks made or groups dismissed more than once'
+          % (tot['twice'], tot['again']))
     bad = tot['lost'] + tot['keepers'] + tot['emptied'] + tot['review'] + \
         tot['partial'] + tot['tmp'] + tot['hang'] + tot['crash'] + \
-        (len(runs) - tot['equal'])
+        tot['again'] + (len(runs) - tot['equal'])
     return 1 if bad else 0
 
 
@@ -803,7 +893,8 @@ def crashes(args):
     ctx.reference(snap=True)
     HOLD = 0.3
     tot = {'lost': 0, 'keepers': 0, 'review': 0, 'partial': 0, 'tmp': 0,
-           'emptied': 0, 'equal': 0, 'killed': 0, 'hang': 0, 'crash': 0}
+           'emptied': 0, 'equal': 0, 'killed': 0, 'hang': 0, 'crash': 0,
+           'again': 0}
     kinds_seen = {}
     nxt = Prelaunch(ctx, 0)
     for pt in range(args.points):
@@ -816,8 +907,7 @@ def crashes(args):
             kinds.append('input')
         if reqs:
             kinds.append('held')
-        if any(m in ('PUT', 'DELETE') or p.endswith('/faces')
-               for m, p in reqs):
+        if any(m in ('PUT', 'DELETE', 'POST') for m, p in reqs):
             kinds += ['after', 'after']
         if any(m == 'GET' and (ORIG.search(p) or p.endswith('/duplicates'))
                for m, p in reqs):
@@ -826,7 +916,8 @@ def crashes(args):
         # Every other round: the two moments that matter most, for sure.
         if (pt // len(STAGES)) % 2 == 0 and stage in ('fetch', 'dupes'):
             kind = 'middownload'
-        if (pt // len(STAGES)) % 2 == 0 and stage == 'trash':
+        if (pt // len(STAGES)) % 2 == 0 and stage in ('trash', 'stack',
+                                                      'dismiss'):
             kind = 'after'
         d = os.path.join(ctx.base, 'work')
         if os.path.exists(d):
@@ -845,7 +936,9 @@ def crashes(args):
             rule.update(action='delay', seconds=HOLD)
         elif kind == 'after':
             rule = pick_request(rng, reqs, lambda m, p: m == 'DELETE') \
-                if stage == 'trash' else \
+                if stage in ('trash', 'dismiss') else \
+                pick_request(rng, reqs, lambda m, p: m == 'POST') \
+                if stage == 'stack' else \
                 pick_request(rng, reqs, lambda m, p: m in ('PUT', 'DELETE')
                              or (m == 'POST' and p.endswith('/faces')))
             rule.update(action='delay', seconds=HOLD, after=True)
@@ -858,6 +951,7 @@ def crashes(args):
             fake.ctl('POST', '/_fake/faults', [rule])
         what = kind
         if kind == 'input':
+            prepare_input(stage, d)
             lines = open(os.path.join(d, FILES[stage][0] + '.ndjson'),
                          'rb').readlines()
             k = rng.randint(0, len(lines))
@@ -921,13 +1015,13 @@ def crashes(args):
     print('crashes: %d kill points, %d assets lost, end state equal %d/%d, '
           '%d keepers trashed, %d groups emptied, %d review groups touched, '
           '%d groups left half done, %d temporary files counted, '
-          '%d crashes, %d hangs'
+          '%d crashes, %d hangs, %d done twice'
           % (args.points, tot['lost'], tot['equal'], args.points,
              tot['keepers'], tot['emptied'], tot['review'], tot['partial'],
-             tot['tmp'], tot['crash'], tot['hang']))
+             tot['tmp'], tot['crash'], tot['hang'], tot['again']))
     bad = tot['lost'] + tot['keepers'] + tot['emptied'] + tot['review'] + \
         tot['partial'] + tot['tmp'] + tot['hang'] + tot['crash'] + \
-        (args.points - tot['equal'])
+        tot['again'] + (args.points - tot['equal'])
     return 1 if bad else 0
 
 

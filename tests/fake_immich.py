@@ -113,7 +113,9 @@ ENDPOINTS (under /api; 3.x bodies {"message"} or {"message":"Validation failed",
   POST /search/metadata       (filters: id, checksum, originalFileName,
                                isFavorite, type, visibility, withDeleted,
                                withExif, page, size)
-  POST /stacks {assetIds}, GET /stacks/{id}, DELETE /stacks/{id}
+  POST /stacks {assetIds} (a stack whose primary is listed is merged in),
+  GET  /stacks[?primaryAssetId=], GET /stacks/{id}, DELETE /stacks {ids},
+  DELETE /stacks/{id}         (members' stackId null, duplicateId kept)
   DELETE /albums/{id}/assets {ids}, DELETE /tags/{id}/assets {ids}
                               (BulkIdResponseDto[]: not_found when not in it)
   GET  /people               (people with a face on a timeline asset in no
@@ -2113,6 +2115,10 @@ def r_search(h, p, q, b):
 
 @route('POST', '/stacks', 'stack.create')
 def r_stack_create(h, p, q, b):
+    # StackService.create, StackRepository.create: a stack whose primary is
+    # among the ids is merged in (its other members join, it is deleted);
+    # the other ids leave any stack they were in (that stack is left as it
+    # is, as the server does); the first id becomes the primary.
     check_body_object(b)
     c = Check()
     ids = c.uuids(b, 'assetIds')
@@ -2122,13 +2128,22 @@ def r_stack_create(h, p, q, b):
               'assetIds must contain at least 2 elements', origin='array',
               minimum=2, inclusive=True)
     c.raise_if()
-    assets = ST.require(ids, 'asset.update')
+    ST.require(ids, 'asset.update')
+    members = list(dict.fromkeys(ids))
+    for sid0 in [x['id'] for x in ST.stacks.values()
+                 if x['primaryAssetId'] in ids]:
+        for i in ST.order:
+            a = ST.assets[i]
+            if a.get('stackId') == sid0:
+                if a['deletedAt'] is None and i not in members:
+                    members.append(i)
+                a['stackId'] = None
+                ST.touch(a)
+        del ST.stacks[sid0]
     sid = new_uuid()
     ST.stacks[sid] = {'id': sid, 'primaryAssetId': ids[0]}
-    for a in assets:
-        old = a.get('stackId')
-        if old and old in ST.stacks:
-            del ST.stacks[old]
+    for i in members:
+        a = ST.assets[i]
         a['stackId'] = sid
         ST.touch(a)
     h.mutated = True
@@ -2136,31 +2151,70 @@ def r_stack_create(h, p, q, b):
 
 
 def stack_dto(sid):
+    # mapStack: the primary first; members not in the trash (withAssets)
     s = ST.stacks[sid]
+    ms = [ST.assets[i] for i in ST.order
+          if ST.assets[i].get('stackId') == sid and
+          not ST.assets[i]['purged'] and ST.assets[i]['deletedAt'] is None]
+    ms.sort(key=lambda a: a['id'] != s['primaryAssetId'])
     return {'id': sid, 'primaryAssetId': s['primaryAssetId'],
-            'assets': [ST.asset_dto(ST.assets[i], tags=False)
-                       for i in ST.order if ST.assets[i].get('stackId') == sid
-                       and not ST.assets[i]['purged']]}
+            'assets': [ST.asset_dto(a, tags=False) for a in ms]}
+
+
+def own_stacks(ids, perm):
+    """StackAccess: every id a stack of the user, else 400 for all."""
+    for i in ids:
+        if i not in ST.stacks:
+            raise bad('Not found or no %s access' % perm)
+
+
+def delete_stacks(ids):
+    # The stack rows go; the members' stackId is set null (ON DELETE SET
+    # NULL); their duplicateId is left as it is.
+    for i in ST.order:
+        a = ST.assets[i]
+        if a.get('stackId') in ids:
+            a['stackId'] = None
+            ST.touch(a)
+    for sid in ids:
+        ST.stacks.pop(sid, None)
+
+
+@route('GET', '/stacks', 'stack.read')
+def r_stacks(h, p, q, b):
+    pid = q.get('primaryAssetId')
+    if pid is not None:
+        c = Check()
+        c.uuid(pid, ['primaryAssetId'], 'primaryAssetId')
+        c.raise_if()
+    return Resp(obj=[stack_dto(x['id']) for x in list(ST.stacks.values())
+                     if pid is None or x['primaryAssetId'] == pid])
 
 
 @route('GET', '/stacks/(?P<id>[^/]+)', 'stack.read')
 def r_stack(h, p, q, b):
     path_uuid(p['id'])
-    if p['id'] not in ST.stacks:
-        raise bad('Not found or no stack.read access')
+    own_stacks([p['id']], 'stack.read')
     return Resp(obj=stack_dto(p['id']))
+
+
+@route('DELETE', '/stacks', 'stack.delete')
+def r_stacks_delete(h, p, q, b):
+    check_body_object(b)
+    c = Check()
+    ids = c.uuids(b, 'ids')
+    c.raise_if()
+    own_stacks(ids, 'stack.delete')
+    delete_stacks(set(ids))
+    h.mutated = True
+    return Resp(204)
 
 
 @route('DELETE', '/stacks/(?P<id>[^/]+)', 'stack.delete')
 def r_stack_delete(h, p, q, b):
     path_uuid(p['id'])
-    if p['id'] not in ST.stacks:
-        raise bad('Not found or no stack.delete access')
-    del ST.stacks[p['id']]
-    for a in ST.assets.values():
-        if a.get('stackId') == p['id']:
-            a['stackId'] = None
-            ST.touch(a)
+    own_stacks([p['id']], 'stack.delete')
+    delete_stacks({p['id']})
     h.mutated = True
     return Resp(204)
 
@@ -2544,6 +2598,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if fault.get('text') is not None:
             return Resp(st, raw=fault['text'].encode(), headers=hdrs,
                         ctype='text/html', reason=fault.get('reason'))
+        if st in (204, 304):    # no body, or the connection is garbled
+            return Resp(st, headers=hdrs, reason=fault.get('reason'))
         body = fault.get('body')
         if body is None:
             body = {'message': REASONS.get(st, ('Error',))[0]}

@@ -310,6 +310,8 @@ READS = {
     'trash': ({'keep', 'trash', 'review'}, ['backup', 'verified',
                                            'consolidated']),
     'restore': (set(), ['trashed', 'backup']),
+    'stack': ({'keep', 'trash'}, []),
+    'dismiss': (set(), []),
 }
 
 
