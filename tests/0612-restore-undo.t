@@ -13,7 +13,7 @@
 command -v jq >/dev/null && command -v curl >/dev/null ||
     skip_all "needs jq and curl"
 for b in immich-dupes immich-consolidate immich-fetch immich-verify \
-    immich-trash immich-restore; do
+    immich-trash immich-stack immich-dismiss immich-restore; do
 	command -v $b >/dev/null || skip_all "$b not built yet"
 done
 plan 35

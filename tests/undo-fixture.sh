@@ -43,8 +43,8 @@ api() {	# METHOD PATH [JSON]: a request to the fake as a client would send
 }
 
 # Run every stage on the library: resolve G1, G2, G5 (its loser's named
-# person's face copied onto K5), stack G3, dismiss G4; then Immich's
-# clean-up and a purge.
+# person's face copied onto K5), stack G3 (immich-stack), dismiss G4
+# (immich-dismiss); then Immich's clean-up and a purge.
 stages() {
 	immich-dupes -q >"$T/plan.ndjson" || return 1
 	jq -c "select(.duplicateId == \"$G1\" or .duplicateId == \"$G2\" or
@@ -52,17 +52,10 @@ stages() {
 	    immich-consolidate -q | immich-fetch -q -d "$T/backup$1" |
 	    immich-verify -q | immich-trash -q 2>"$T/trash.err" \
 	    >"$T/done.ndjson"
-	# Stacked, as immich-stack does and records it.
-	sid=$(api POST /stacks "{\"assetIds\":[\"$K3\",\"$L3\"]}" | jq -r .id)
-	api PUT /assets "{\"ids\":[\"$K3\",\"$L3\"],\"duplicateId\":null}"
-	jq -c "select(.duplicateId == \"$G3\") | .stacked = {id: \"$sid\",
-	    primary: \"$K3\", assets: [\"$K3\", \"$L3\"], confirmed: true}" \
-	    "$T/plan.ndjson" >>"$T/done.ndjson"
-	# Dismissed, as immich-dismiss does and records it.
-	api DELETE /duplicates "{\"ids\":[\"$G4\"]}"
-	jq -c "select(.duplicateId == \"$G4\") | .dismissed = {duplicateId:
-	    \"$G4\", assets: [\"$K4\", \"$L4\"], confirmed: true}" \
-	    "$T/plan.ndjson" >>"$T/done.ndjson"
+	jq -c "select(.duplicateId == \"$G3\")" "$T/plan.ndjson" |
+	    immich-consolidate -q | immich-stack -q >>"$T/done.ndjson"
+	jq -c "select(.duplicateId == \"$G4\")" "$T/plan.ndjson" |
+	    immich-dismiss -q >>"$T/done.ndjson"
 	api GET /duplicates >/dev/null		# the singleton clean-up
 	fake_ctl POST /_fake/mutate "{\"id\":\"$L1\",\"purge\":true}" >/dev/null
 }
