@@ -61,9 +61,6 @@ while IFS="$(printf '\t')" read -r skip mp; do
 	expect_err 0 '' "killed at $m $p (#$((skip + 1))): the rerun exits 0, says nothing"
 	printf '%s\n' "$out" >"$T/restored.ndjson"
 	fake_state >"$T/after.json"
-	python3 "$T/norm.py" "$T/before.json" "" "$SKIP" >"$T/b.norm" 2>&1
-	python3 "$T/norm.py" "$T/after.json" "$T/restored.ndjson" "$SKIP" \
-	    >"$T/a.norm" 2>&1
-	d=$(diff "$T/b.norm" "$T/a.norm")
-	is "$d" "" "... and the whole state is back"
+	is "$(statediff "$T/before.json" "$T/after.json" \
+	    "$T/restored.ndjson" "$SKIP")" "" "... and the whole state is back"
 done <"$T/points"
