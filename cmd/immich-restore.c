@@ -192,7 +192,8 @@ carry_over(const cJSON *old, cJSON *restored)
 static int
 do_record(cJSON *rec, const struct ndjson_in *in, void *arg)
 {
-	struct undo u = { rec, in, cJSON_CreateObject(), kflag };
+	struct undo u = { rec, in, cJSON_CreateObject(), cJSON_CreateObject(),
+	    kflag };
 	const char **ids;
 	size_t n;
 	int bad, failed;
@@ -206,6 +207,12 @@ do_record(cJSON *rec, const struct ndjson_in *in, void *arg)
 	failed |= restore(rec, u.restored, ids, n) || bad;
 	failed |= undo_keeper(&u) < 0;
 	failed |= undo_group(&u) < 0;
+	if (u.undone->child)
+		rec_set(rec, "undone", u.undone);
+	else {
+		cJSON_DeleteItemFromObjectCaseSensitive(rec, "undone");
+		cJSON_Delete(u.undone);
+	}
 	free(ids);
 	ndjson_emit(rec);
 	cJSON_Delete(rec);

@@ -17,19 +17,28 @@
 /* What to do with one change of "consolidated". */
 enum { U_DO, U_ALREADY, U_CHANGED, U_CANNOT };
 
-/* The entry of asset id in "restored", made {ok: true, how} if none. */
+/* The part name ("stack", "keeper", "group") of the record's "undone",
+ * made {id: id, ok: true} if none. */
 static cJSON *
-entry(struct undo *u, const char *id, const char *how)
+part(struct undo *u, const char *name, const char *idkey, const char *id)
 {
-	cJSON *e = rec_get(u->restored, id);
+	cJSON *e = rec_get(u->undone, name);
 
 	if (!cJSON_IsObject(e)) {
 		e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, idkey, id);
 		cJSON_AddTrueToObject(e, "ok");
-		cJSON_AddStringToObject(e, "how", how);
-		rec_set(u->restored, id, e);
+		rec_set(u->undone, name, e);
 	}
 	return e;
+}
+
+/* Set the part's ok to false when rv says it failed. */
+static void
+part_ok(cJSON *e, int rv)
+{
+	if (rv < 0)
+		rec_set(e, "ok", cJSON_CreateFalse());
 }
 
 /* A request whose reply is JSON (or empty); 0 with *reply (may be
@@ -115,7 +124,7 @@ undo_stack(struct undo *u)
 		    "is");
 		return -1;
 	}
-	e = entry(u, primary, "keeper");
+	e = part(u, "stack", "id", sid);
 	path = xasprintf("/stacks/%s", sid);
 	rv = api_call("GET", path, NULL, &st, &err);
 	free(path);
@@ -127,13 +136,15 @@ undo_stack(struct undo *u)
 	} else if (!same_stack(st, s)) {
 		rec_error(u->rec, u->in, primary, "stack %s was changed since "
 		    "immich-stack made it: left as it is", sid);
-		rec_set(e, "stackKept", cJSON_CreateString(sid));
+		rec_set(e, "kept", cJSON_CreateString("changed since "
+		    "immich-stack made it: left as it is"));
 		rv = -1;
 	} else
 		rv = req(u, primary, "DELETE", xasprintf("/stacks/%s", sid),
 		    NULL, NULL);
 	if (rv == 0)
-		rec_set(e, "unstacked", cJSON_CreateString(sid));
+		rec_set(e, "dissolved", cJSON_CreateTrue());
+	part_ok(e, rv);
 	api_err_free(&err);
 	cJSON_Delete(st);
 	return rv;
@@ -531,7 +542,7 @@ undo_keeper(struct undo *u)
 	if (check_changes(u, keep, changes) < 0 ||
 	    read_keeper(u, keep, changes, &k) < 0)
 		return -1;
-	e = entry(u, keep, "keeper");
+	e = part(u, "keeper", "id", keep);
 	act = xcalloc(n, sizeof(*act));
 	sent = xcalloc(n, sizeof(*sent));
 	body = cJSON_CreateObject();
@@ -549,8 +560,7 @@ undo_keeper(struct undo *u)
 		;
 	if (i < n && confirm(u, keep, changes, act, sent) < 0)
 		rv = -1;
-	rec_set(e, "ok", cJSON_CreateBool(rv == 0 &&
-	    cJSON_IsTrue(rec_get(e, "ok"))));
+	part_ok(e, rv);
 	cJSON_Delete(body);
 	free(act);
 	free(sent);
@@ -593,8 +603,7 @@ now_id(struct undo *u, const char *id)
 	const cJSON *r = rec_get(u->restored, id);
 	const char *how = rec_str(r, "how");
 
-	if (r == NULL || how == NULL || strcmp(how, "keeper") == 0 ||
-	    strcmp(how, "group") == 0)
+	if (r == NULL || how == NULL)
 		return id;
 	if (!cJSON_IsTrue(rec_get(r, "ok")) || strcmp(how, "exists") == 0)
 		return NULL;
@@ -620,8 +629,7 @@ group_of(struct undo *u)
 		any = 1;
 	cJSON_ArrayForEach(r, u->restored)
 		if (cJSON_IsTrue(rec_get(r, "ok")) && (how = rec_str(r,
-		    "how")) && strcmp(how, "keeper") != 0 &&
-		    strcmp(how, "group") != 0)
+		    "how")) && strcmp(how, "exists") != 0)
 			any = 1;
 	return any && valid_uuid(rec_str(u->rec, "duplicateId")) ?
 	    rec_str(u->rec, "duplicateId") : NULL;
@@ -659,6 +667,28 @@ read_members(struct undo *u, const char *gid, const char **ids, int n,
 		cJSON_Delete(a);
 	}
 	return 0;
+}
+
+/* The group in "undone" ({duplicateId, ok, assets: its members now}),
+ * and duplicateId on the "restored" entry of each member brought back. */
+static void
+note_group(struct undo *u, const char *gid, const cJSON *m,
+    const char **ids, const int *in, int n, int rv)
+{
+	cJSON *e = part(u, "group", "duplicateId", gid), *r;
+	cJSON *a = cJSON_CreateArray();
+	int i;
+
+	part_ok(e, rv);
+	rec_set(e, "assets", a);
+	for (i = 0; rv == 0 && i < n; i++) {
+		if (in[i] == 0)
+			continue;
+		cJSON_AddItemToArray(a, cJSON_CreateString(ids[i]));
+		r = rec_get(u->restored, cJSON_GetArrayItem(m, i)->valuestring);
+		if (cJSON_IsObject(r))
+			rec_set(r, "duplicateId", cJSON_CreateString(gid));
+	}
 }
 
 int
@@ -713,15 +743,8 @@ undo_group(struct undo *u)
 				}
 	}
 note:
-	for (i = 0; rv == 0 && nin >= 2 && i < n; i++) {
-		const char *id = cJSON_GetArrayItem(m, i)->valuestring;
-		const char *keep = rec_str(u->rec, "keep");
-		if (in[i] == 0)
-			continue;
-		rec_set(entry(u, id, keep && strcmp(id, keep) == 0 ?
-		    "keeper" : "group"), "duplicateId",
-		    cJSON_CreateString(gid));
-	}
+	if (rv < 0 || nin >= 2)
+		note_group(u, gid, m, ids, in, n, rv);
 out:
 	cJSON_Delete(m);
 	free(ids);

@@ -18,13 +18,16 @@
  * still as the stage left it, so it can be run again (after a crash, or
  * on its own output) and does nothing twice; what a person changed
  * since is left as it is and said.  Results go into the record's
- * "restored" object, by asset id (see immich-ndjson(5)); failures are
- * rec_errors.  Each returns 0, or -1 when the record failed or was held.
+ * "undone" object ("stack", "keeper", "group"; see immich-ndjson(5)),
+ * and the group's id on each "restored" entry of an asset brought back;
+ * failures are rec_errors.  Each returns 0, or -1 when the record failed
+ * or was held.
  */
 struct undo {
 	cJSON	*rec;
 	const struct ndjson_in *in;
-	cJSON	*restored;	/* the record's "restored" */
+	cJSON	*restored;	/* the record's "restored", by asset id */
+	cJSON	*undone;	/* its "undone" (added if not empty) */
 	int	 keep_merged;	/* -k: the keeper's merged metadata stays */
 };
 

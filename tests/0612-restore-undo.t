@@ -45,24 +45,26 @@ is "$(rec "$G1" ".restored[\"$L1\"] | [.how, .duplicateId] | join(\" \")")" \
     "\"upload $G1\"" "the purged loser, uploaded again, is in its group again"
 is "$(api GET /assets/"$new1" | jq -r .duplicateId)" "$G1" \
     "... under its new id"
-is "$(rec "$G1" ".restored[\"$K1\"] | [.ok, .how, (.undone | map(.field)
+is "$(rec "$G1" ".undone.keeper | [.id, .ok, (.undone | map(.field)
     | join(\",\")), (.kept | length)] | join(\" \")")" \
-    '"true keeper description,rating,isFavorite,visibility,tag,album 0"' \
+    "\"$K1 true description,rating,isFavorite,visibility,tag,album 0\"" \
     "the keeper's description, rating, favorite, archive, tag, album taken back"
-is "$(rec "$G2" ".restored[\"$K2\"].kept | map([.field, .reason]) | .[]")" \
+is "$(rec "$G2" ".undone.keeper.kept | map([.field, .reason]) | .[]")" \
     '["gps","Immich cannot take a location away (latitude and longitude cannot be null)"]' \
     "a location the keeper got cannot be taken away: kept, and said"
 is "$(api GET /assets/"$K2" | jq -c '[.exifInfo.latitude, .exifInfo.longitude]')" \
     '[40.4,-3.7]' "... it is still on the keeper"
 is "$(api GET /assets/"$K6" | jq -r .exifInfo.dateTimeOriginal) $(rec "$G6" \
-    ".restored[\"$K6\"].undone | map(.field) | join(\",\")")" \
+    ".undone.keeper.undone | map(.field) | join(\",\")")" \
     "2023-05-01T10:00:00.000Z \"dateTimeOriginal\"" \
     "the capture time a file-dated keeper got is taken back to its file's"
-is "$(rec "$G3" ".restored[\"$K3\"] | [.unstacked != null, .duplicateId] | join(\" \")")" \
-    "\"true $G3\"" "the stack dissolved, its group back"
-is "$(rec "$G4" ".restored | map_values(.duplicateId) | [.[]] | unique | .[]")" \
-    "\"$G4\"" "the dismissed group back"
-is "$(rec "$G5" ".restored[\"$K5\"].undone | map(.field) | join(\",\")")" \
+is "$(rec "$G3" ".undone | [.stack.dissolved, .group.duplicateId,
+    (.group.assets | sort | join(\",\"))] | join(\" \")")" \
+    "\"true $G3 $K3,$L3\"" "the stack dissolved, its group back"
+is "$(rec "$G4" "[.restored, .undone.group.duplicateId,
+    (.undone.group.assets | sort | join(\",\"))]")" \
+    "[{},\"$G4\",\"$K4,$L4\"]" "the dismissed group back (nothing restored)"
+is "$(rec "$G5" ".undone.keeper.undone | map(.field) | join(\",\")")" \
     '"face"' "the face copied onto the keeper taken back"
 is "$(fake_log_count ".method==\"DELETE\" and .path==\"/api/faces/$F1\" and
     .body.force==true")" 1 "... DELETE /faces/{id} {force: true}"
@@ -81,7 +83,7 @@ fake_state >"$T/again.json"
 is "$(statediff "$T/before.json" "$T/again.json" "$T/restored.ndjson" \
     "$SKIP")" "" "... the state is still the one before the run"
 is "$(printf '%s\n' "$out" | jq -c "select(.duplicateId == \"$G1\") |
-    .restored[\"$K1\"].undone | map(.already) | unique")" '[true]' \
+    .undone.keeper.undone | map(.already) | unique")" '[true]' \
     "... and says each change was taken back already"
 
 # Killed (SIGKILL) after the purged loser was uploaded again and its
@@ -149,14 +151,14 @@ is "$(api GET "/albums?assetId=$K1" | jq -c '[.[].id] | sort')" \
 F1=$(jq -r ".consolidated.changes[]? | select(.field == \"face\") | .faceId" \
     "$T/done.ndjson")
 is "$(api GET "/faces?id=$K5" | jq -r '.[].id')" "$F1" "-k: ... and face"
-is "$(jq -c "select(.duplicateId == \"$G1\") | .restored[\"$K1\"] |
-    [has(\"undone\"), .duplicateId]" "$T/restored3.ndjson")" \
-    "[false,\"$G1\"]" "-k: the keeper's entry: nothing undone, its group back"
+is "$(jq -c "select(.duplicateId == \"$G1\") | .undone |
+    [has(\"keeper\"), .group.duplicateId]" "$T/restored3.ndjson")" \
+    "[false,\"$G1\"]" "-k: nothing undone on the keeper, its group back"
 
 # A stack changed since immich-stack made it (another primary) is left
 # as it is, and said; its group is not touched.
 sid=$(api POST /stacks "{\"assetIds\":[\"$L3\",\"$K3\"]}" | jq -r .id)
-jq -c "select(.duplicateId == \"$G3\") | del(.restored) | .stacked.id = \"$sid\"" \
+jq -c "select(.duplicateId == \"$G3\") | del(.restored, .undone) | .stacked.id = \"$sid\"" \
     "$T/done.ndjson" >"$T/changed.ndjson"
 n0=$(fake_log_count '.method!="GET"')
 IN=$T/changed.ndjson run immich-restore -q
