@@ -8,7 +8,8 @@
  * immich-consolidate added to the keeper (unless -k), and puts the
  * group's duplicateId back on its members (common/undo.c).  Losers that
  * were in the trash before immich-trash ran (alreadyTrashed) are left
- * there unless -a.  Adds "restored" to each record.
+ * there unless -a.  Adds "restored" to each record, and "undone" when
+ * it undid more than the trash.
  */
 #include <err.h>
 #include <stdio.h>
