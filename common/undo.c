@@ -225,6 +225,11 @@ undo_value(const cJSON *ch, const cJSON **was)
 		    "(dateTimeOriginal cannot be null)";
 	else if (*was == NULL)
 		return "the record does not say what it was (no \"was\")";
+	else if (strcmp(f, "visibility") == 0 && (!cJSON_IsString(*was) ||
+	    (strcmp((*was)->valuestring, "timeline") != 0 &&
+	    strcmp((*was)->valuestring, "archive") != 0)))
+		/* Never hidden or locked (locked hides it from the key). */
+		return "the record's \"was\" is not timeline or archive";
 	return NULL;
 }
 

@@ -16,7 +16,7 @@ for b in immich-dupes immich-consolidate immich-fetch immich-verify \
     immich-trash immich-stack immich-dismiss immich-restore; do
 	command -v $b >/dev/null || skip_all "$b not built yet"
 done
-plan 36
+plan 39
 
 . "$TESTDIR/undo-fixture.sh"
 fake_start "$T/lib.json"
@@ -166,3 +166,17 @@ expect_err 1 "^immich-restore: stdin:1: asset $K3: stack $sid was changed since 
     "a stack changed since: exit 1, said"
 is "$(api GET /stacks/"$sid" | jq -r .primaryAssetId) $(fake_log_count '.method!="GET"')" \
     "$L3 $n0" "... left as it is, nothing sent"
+
+# A record whose "was" would lock the keeper (hidden from the key) is
+# never sent: that change is kept, and said why.
+jq -c "select(.duplicateId == \"$G1\") | del(.restored, .undone) |
+    .consolidated.changes |= map(if .field == \"visibility\" then
+    .was = \"locked\" else . end)" "$T/done.ndjson" >"$T/locked.ndjson"
+IN=$T/locked.ndjson run immich-restore -q
+expect_err 0 '' "a \"was\" of locked: exit 0, nothing on stderr"
+is "$rc $(printf '%s\n' "$out" | jq -c '.undone.keeper.kept |
+    map(select(.field == "visibility") | .reason)')" \
+    "0 [\"the record's \\\"was\\\" is not timeline or archive\"]" \
+    "a \"was\" of locked: kept, said why"
+is "$(fake_log_count '.method=="PUT" and .body.visibility=="locked"')" 0 \
+    "... and never sent"
