@@ -70,7 +70,7 @@ campaign: deps
 	@$(MAKE) --no-print-directory all testbins
 	PATH="$(abspath $(OBJ))/t:$(abspath $(BIN)):$$PATH" CAMPAIGN_LONG=1 \
 	    BADINPUT_EACH=1 prove -v tests/0810-badinput.t tests/0820-faults.t \
-	    tests/0830-crashes.t </dev/null
+	    tests/0830-crashes.t tests/0613-restore-crashes.t </dev/null
 
 fuzz:
 	sh tests/fuzz/run.sh "$(abspath $(OBJ))/fuzz" $${FUZZ_SECONDS:-120}

@@ -1,44 +1,40 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * immich-restore: undo immich-trash.  Restores the assets a record says
- * were trashed (or the ids given as operands) from Immich's trash, and
- * checks that each is out of the trash.  An asset that is gone from the
- * server (purged, or deleted with force) is uploaded again from its
- * backup file, after checking the file's SHA-1, and its metadata
- * (description, rating, favorite, GPS, date and time zone, archive,
- * albums, tags) is put back from the backup's sidecar (merge.c says
- * how); its live-photo video too.  When the upload says another live
- * asset already has these bytes, that asset is left as it is ("how":
- * "exists").  Losers that were in the trash before immich-trash ran
- * (alreadyTrashed) are left there unless -a.  Adds "restored" to each
- * record.
+ * immich-restore: undo a run.  For each record: dissolves the stack
+ * immich-stack made, restores the assets the record says were trashed
+ * (or the ids given as operands) from Immich's trash and checks that
+ * each is out of it, or uploads one that is gone from the server again
+ * from its backup (common/reupload.c); takes back the metadata
+ * immich-consolidate added to the keeper (unless -k), and puts the
+ * group's duplicateId back on its members (common/undo.c).  Losers that
+ * were in the trash before immich-trash ran (alreadyTrashed) are left
+ * there unless -a.  Adds "restored" to each record, and "undone" when
+ * it undid more than the trash.
  */
 #include <err.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/api.h"
-#include "common/asset.h"
 #include "common/bulk.h"
 #include "common/http.h"
-#include "common/merge.h"
 #include "common/ndjson.h"
 #include "common/progress.h"
-#include "common/sidecar.h"
+#include "common/reupload.h"
 #include "common/stage.h"
+#include "common/undo.h"
 #include "common/util.h"
 
-static int aflag;
+static int aflag, kflag;
 static const struct ndjson_in *cur;	/* NULL for operands */
 static long nrestored, nuploaded, nfailed;
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: immich-restore [-aqV] [id ...]\n");
+	fprintf(stderr, "usage: immich-restore [-akqV] [id ...]\n");
 	exit(EX_USAGE);
 }
 
@@ -52,364 +48,6 @@ result_fail(cJSON *rec, cJSON *restored, const char *id, const char *msg)
 	rec_set(restored, id, e);
 	rec_error(rec, cur, id, "%s", msg);
 	nfailed++;
-}
-
-/* The message of e, now the caller's. */
-static char *
-take_msg(struct api_err *e)
-{
-	char *m = e->msg;
-
-	e->msg = NULL;
-	return m;
-}
-
-static void
-add_field(const char **f, int *n, char *s)
-{
-	f[(*n)++] = s;
-	f[*n] = NULL;
-}
-
-/*
- * Upload the backup of asset id: POST /assets.  Returns the new id
- * (caller frees) or NULL with *msg set.  *dup is set when the server
- * already had these bytes.
- */
-static char *
-upload(const char *path, const cJSON *asset, const char *id, int *dup,
-    char **msg)
-{
-	const char *fields[8], *name = rec_str(asset, "originalFileName");
-	const char *cre = rec_str(asset, "fileCreatedAt");
-	const char *mod = rec_str(asset, "fileModifiedAt");
-	struct api_err e;
-	cJSON *o = NULL;
-	char *newid = NULL, stamp[32];
-	int n = 0, i;
-	time_t now = time(NULL);
-	struct tm tm;
-
-	*dup = 0;
-	fields[0] = NULL;
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S.000Z", &tm);
-	if (cre == NULL)
-		cre = mod ? mod : stamp;
-	if (mod == NULL)
-		mod = cre;
-	if (name == NULL)
-		name = id;
-	add_field(fields, &n, xasprintf("fileCreatedAt=%s", cre));
-	add_field(fields, &n, xasprintf("fileModifiedAt=%s", mod));
-	add_field(fields, &n, xasprintf("filename=%s", name));
-	if (api_server_major() == 2) {
-		const char *da = rec_str(asset, "deviceAssetId");
-		const char *di = rec_str(asset, "deviceId");
-		add_field(fields, &n, da ? xasprintf("deviceAssetId=%s", da) :
-		    xasprintf("deviceAssetId=immich-restore-%s", id));
-		add_field(fields, &n, xasprintf("deviceId=%s",
-		    di ? di : "immich-restore"));
-	}
-	if (api_upload(fields, path, name, &o, &e) != 0)
-		*msg = take_msg(&e);
-	else if (!valid_uuid(rec_str(o, "id")))
-		*msg = xasprintf("POST %s/assets: no asset id in the reply",
-		    api_prefix());
-	else {
-		newid = xstrdup(rec_str(o, "id"));
-		*dup = rec_str(o, "status") &&
-		    strcmp(rec_str(o, "status"), "duplicate") == 0;
-	}
-	cJSON_Delete(o);
-	for (i = 0; i < n; i++)
-		free((char *)fields[i]);
-	return newid;
-}
-
-/*
- * Add the new asset to an album or a tag (what: "albums" or "tags");
- * 0, or -1 with *msg.  "duplicate" in the reply means it is there.
- */
-static int
-link_add(const char *what, const char *id, const char *asset, char **msg)
-{
-	cJSON *b = cJSON_CreateObject(), *ids = cJSON_AddArrayToObject(b,
-	    "ids"), *o = NULL, *e;
-	char *path = xasprintf("/%s/%s/assets", what, id);
-	struct api_err err;
-	const char *why;
-	int rv = -1;
-
-	cJSON_AddItemToArray(ids, cJSON_CreateString(asset));
-	if (api_call("PUT", path, b, &o, &err) != 0)
-		*msg = take_msg(&err);
-	else {
-		e = cJSON_GetArrayItem(o, 0);
-		why = rec_str(e, "error");
-		if (cJSON_IsTrue(rec_get(e, "success")) ||
-		    (why && strcmp(why, "duplicate") == 0))
-			rv = 0;
-		else
-			*msg = xasprintf("PUT %s%s: %s", api_prefix(), path,
-			    why ? why : "not added");
-	}
-	cJSON_Delete(o);
-	cJSON_Delete(b);
-	free(path);
-	return rv;
-}
-
-/* Add the new asset to each album or tag (what: "albums" or "tags") of
- * list whose id is valid; returns how many failed (each an error). */
-static int
-link_all(cJSON *rec, const char *id, const char *newid, const char *what,
-    const cJSON *list)
-{
-	const cJSON *x;
-	const char *xid, *name;
-	char *msg;
-	int bad = 0;
-
-	cJSON_ArrayForEach(x, list) {
-		if (!valid_uuid(xid = rec_str(x, "id")))
-			continue;
-		if (link_add(what, xid, newid, &msg) < 0) {
-			name = rec_str(x, "value");
-			rec_error(rec, cur, id, "%.*s %s: %s", (int)strlen(what) -
-			    1, what, name ? name : xid, msg);
-			free(msg);
-			bad++;
-		}
-	}
-	return bad;
-}
-
-/* Each valid tag id of old that is not on fresh, recorded as an error;
- * returns how many. */
-static int
-tags_missing(cJSON *rec, const char *id, const char *newid,
-    const cJSON *old, const cJSON *fresh)
-{
-	const cJSON *x;
-	const char *tid;
-	int bad = 0;
-
-	cJSON_ArrayForEach(x, rec_get(old, "tags")) {
-		if (!valid_uuid(tid = rec_str(x, "id")) ||
-		    rec_has_id(rec_get(fresh, "tags"), tid))
-			continue;
-		rec_error(rec, cur, id, "tag %s did not arrive on the new "
-		    "asset %s", tid, newid);
-		bad++;
-	}
-	return bad;
-}
-
-/*
- * Put the backed-up metadata back on the new asset: its fields
- * (merge_restore_body), its albums (the sidecar's) and tags (the
- * asset's, by id).  Returns the number of things that failed or did not
- * arrive (each recorded as an error), or -1 when the final re-read
- * failed.  *fresh is replaced by the re-read asset.
- */
-static int
-put_back(cJSON *rec, const char *id, const char *newid, const cJSON *old,
-    const cJSON *albums, const char *video, cJSON **fresh)
-{
-	cJSON *body, *a;
-	char *path = xasprintf("/assets/%s", newid), *miss;
-	struct api_err err;
-	int bad = 0;
-
-	body = merge_restore_body(old, video);
-	if (api_call("PUT", path, body, NULL, &err) != 0) {
-		rec_error(rec, cur, id, "%s", err.msg);
-		api_err_free(&err);
-		bad++;
-	}
-	bad += link_all(rec, id, newid, "albums", albums);
-	bad += link_all(rec, id, newid, "tags", rec_get(old, "tags"));
-	/* Re-read: everything sent must be there. */
-	if (api_asset(newid, &a, &err) != 1) {
-		rec_error(rec, cur, id, "%s", err.msg);
-		api_err_free(&err);
-		bad = -1;
-	} else {
-		cJSON_Delete(*fresh);
-		*fresh = a;
-		if ((miss = merge_missing(body, a)) != NULL) {
-			rec_error(rec, cur, id, "did not arrive on the new "
-			    "asset %s: %s", newid, miss);
-			free(miss);
-			bad++;
-		}
-		bad += tags_missing(rec, id, newid, old, a);
-	}
-	cJSON_Delete(body);
-	free(path);
-	return bad;
-}
-
-static cJSON *reupload(cJSON *, const char *, int *, int);
-
-/*
- * The live-photo video of asset id (backup b), before the still, so
- * that the still can be linked to it: the id to link (*vid, the caller
- * frees, when it was uploaded again), or NULL with an error recorded.
- */
-static const char *
-live_video(cJSON *rec, const cJSON *b, const cJSON *asset, const char *id,
-    int depth, char **vid)
-{
-	const char *video = rec_str(b, "video"), *vnew = NULL;
-	struct api_err err;
-	cJSON *va, *ve;
-	int k, vok;
-
-	*vid = NULL;
-	if (video == NULL)
-		video = asset_video(asset);
-	if (video && !valid_uuid(video)) {
-		rec_error(rec, cur, id, "live-photo video id is not an asset "
-		    "id: not restored");
-		return NULL;
-	}
-	if (video == NULL || depth > 0)
-		return NULL;
-	k = api_asset(video, &va, &err);
-	api_err_free(&err);
-	if (k == 1 && !cJSON_IsTrue(rec_get(va, "isTrashed")))
-		vnew = video;
-	else if (k == 0) {
-		ve = reupload(rec, video, &vok, depth + 1);
-		if (vok)
-			vnew = *vid = xstrdup(rec_str(ve, "newId"));
-		else
-			rec_error(rec, cur, id, "live-photo video %s: %s",
-			    video, rec_str(ve, "detail"));
-		cJSON_Delete(ve);
-	} else
-		rec_error(rec, cur, id, "live-photo video %s is not "
-		    "available", video);
-	cJSON_Delete(va);
-	return vnew;
-}
-
-/* reupload's result: how it is back ("upload", or "exists": the bytes
- * are another live asset's), and what it took. */
-static cJSON *
-result_ok(const char *how, const char *newid, int dup, const char *vid,
-    int bad)
-{
-	cJSON *e = cJSON_CreateObject();
-
-	cJSON_AddTrueToObject(e, "ok");
-	cJSON_AddStringToObject(e, "how", how);
-	cJSON_AddStringToObject(e, "newId", newid);
-	if (strcmp(how, "upload") != 0)
-		return e;
-	if (dup)
-		cJSON_AddTrueToObject(e, "duplicate");
-	if (vid)
-		cJSON_AddStringToObject(e, "newVideoId", vid);
-	if (bad > 0)
-		cJSON_AddNumberToObject(e, "metadataFailed", bad);
-	return e;
-}
-
-/* reupload's result when the asset is not back. */
-static cJSON *
-result_failed(const char *detail, const char *newid)
-{
-	cJSON *e = cJSON_CreateObject();
-
-	cJSON_AddFalseToObject(e, "ok");
-	cJSON_AddStringToObject(e, "detail", detail);
-	if (newid)
-		cJSON_AddStringToObject(e, "newId", newid);
-	return e;
-}
-
-/*
- * Bring back asset id from its backup: upload, check the checksum, put
- * the metadata back.  Returns the result object; *ok set when the asset
- * is back with the backup's bytes.
- */
-static cJSON *
-reupload(cJSON *rec, const char *id, int *ok, int depth)
-{
-	const cJSON *b = rec_get(rec_get(rec, "backup"), id), *asset;
-	cJSON *e, *side = NULL, *fresh = NULL;
-	const char *path = rec_str(b, "path"), *want, *vnew, *how = "upload";
-	const char *sum;
-	char *msg = NULL, *newid = NULL, *vid = NULL;
-	struct api_err err = { 0, NULL };
-	int dup = 0, bad = 0;
-
-	*ok = 0;
-	if ((want = rec_str(b, "sha1")) == NULL)
-		want = rec_str(b, "checksum");
-	if (path == NULL || want == NULL) {
-		msg = xasprintf("not on the server, and no backup of it in "
-		    "the record");
-		goto out;
-	}
-	if ((side = sidecar_checked(b, id, want, &msg)) == NULL)
-		goto out;
-	asset = rec_get(side, "asset");
-	if (!cJSON_IsObject(asset))
-		asset = rec_asset(rec, id);
-	if (asset == NULL) {
-		msg = xasprintf("no metadata for it (no sidecar, not in the "
-		    "record's assets)");
-		goto out;
-	}
-	vnew = live_video(rec, b, asset, id, depth, &vid);
-	if ((newid = upload(path, asset, id, &dup, &msg)) == NULL)
-		goto out;
-	if (api_asset(newid, &fresh, &err) != 1)
-		goto out;
-	if (dup && strcmp(newid, id) != 0 &&
-	    !cJSON_IsTrue(rec_get(fresh, "isTrashed"))) {
-		/* Another live asset has these bytes: it is someone's own,
-		 * with its own metadata; leave it as it is. */
-		how = "exists";
-		*ok = 1;
-		goto out;
-	}
-	if (dup && cJSON_IsTrue(rec_get(fresh, "isTrashed"))) {
-		/* These bytes are in the trash under another id. */
-		struct bulk_res r = { 0, NULL };
-		const char *ids[1] = { newid };
-		bulk_ids("POST", "/trash/restore/assets", NULL, ids, 1, &r);
-		free(r.msg);
-		cJSON_Delete(fresh);
-		if (api_asset(newid, &fresh, &err) != 1)
-			goto out;
-	}
-	if ((sum = asset_checksum(fresh)) == NULL || strcmp(sum, want) != 0) {
-		msg = xasprintf("the uploaded asset %s has checksum %s, not "
-		    "the backup's %s", newid, sum ? sum : "(none)", want);
-		goto out;
-	}
-	if ((bad = put_back(rec, id, newid, asset, rec_get(side, "albums"),
-	    vnew, &fresh)) < 0)
-		msg = xasprintf("could not re-read the new asset %s", newid);
-	else if (cJSON_IsTrue(rec_get(fresh, "isTrashed")))
-		msg = xasprintf("the new asset %s is in the trash", newid);
-	else
-		*ok = 1;
-out:
-	e = *ok ? result_ok(how, newid, dup, vid, bad) :
-	    result_failed(msg ? msg : err.msg, newid);
-	cJSON_Delete(side);
-	cJSON_Delete(fresh);
-	api_err_free(&err);
-	free(newid);
-	free(vid);
-	free(msg);
-	return e;
 }
 
 /* The outcome of one id after POST /trash/restore/assets (rmsg: what
@@ -441,7 +79,7 @@ restore_one(cJSON *rec, cJSON *restored, const char *id, const char *rmsg)
 		failed = 1;
 	} else {
 		nerr = cJSON_GetArraySize(rec_get(rec, "errors"));
-		e = reupload(rec, id, &ok, 0);
+		e = reupload_asset(rec, cur, id, &ok);
 		rec_set(restored, id, e);
 		/* Its live-photo video not restored: an error in the
 		 * record, which counts as failed. */
@@ -462,16 +100,15 @@ restore_one(cJSON *rec, cJSON *restored, const char *id, const char *rmsg)
 	return failed;
 }
 
-/* Restore ids (from one record) and record the outcome of each. */
+/* Restore ids (from one record) and record the outcome of each in
+ * restored. */
 static int
-restore(cJSON *rec, const char **ids, size_t n)
+restore(cJSON *rec, cJSON *restored, const char **ids, size_t n)
 {
-	cJSON *restored = cJSON_CreateObject();
 	struct bulk_res *res;
 	size_t i;
 	int failed = 0;
 
-	rec_set(rec, "restored", restored);
 	if (n == 0)
 		return 0;
 	res = xcalloc(n, sizeof(*res));
@@ -488,12 +125,13 @@ restore(cJSON *rec, const char **ids, size_t n)
 }
 
 /*
- * The ids immich-trash trashed, from the record's "trashed".  A malformed
+ * The ids immich-trash trashed, from the record's "trashed", but those
+ * done restored already.  A malformed
  * "trashed" or entry is an error of the record (*bad set), never skipped
  * in silence: an asset it names may be in the trash.
  */
 static const char **
-trashed_ids(cJSON *rec, size_t *n, int *bad)
+trashed_ids(cJSON *rec, const cJSON *done, size_t *n, int *bad)
 {
 	const cJSON *t = rec_get(rec, "trashed"), *e, *ok;
 	const char **ids;
@@ -523,24 +161,60 @@ trashed_ids(cJSON *rec, size_t *n, int *bad)
 			continue;
 		}
 		if (cJSON_IsTrue(ok) && !cJSON_IsTrue(rec_get(e, "dryRun")) &&
-		    (aflag || !cJSON_IsTrue(rec_get(e, "alreadyTrashed"))))
+		    (aflag || !cJSON_IsTrue(rec_get(e, "alreadyTrashed"))) &&
+		    rec_get(done, e->string) == NULL)
 			ids[(*n)++] = e->string;
 	}
 	return ids;
 }
 
-/* One record: restore what its "trashed" names. */
+/*
+ * A record restore wrote before (run again on its own output): each asset
+ * it brought back is not restored again (someone may have trashed it
+ * since), its entry is kept; the rest is done again from what the server
+ * says now.
+ */
+static void
+carry_over(const cJSON *old, cJSON *restored)
+{
+	const cJSON *e;
+	const char *how;
+
+	cJSON_ArrayForEach(e, old) {
+		how = rec_str(e, "how");
+		if (valid_uuid(e->string) && cJSON_IsTrue(rec_get(e, "ok")) &&
+		    how && (strcmp(how, "trash") == 0 ||
+		    strcmp(how, "upload") == 0 || strcmp(how, "exists") == 0))
+			rec_set(restored, e->string, cJSON_Duplicate(e, 1));
+	}
+}
+
+/* One record: its stack dissolved, what its "trashed" names restored,
+ * its keeper's metadata taken back, its group put back together. */
 static int
 do_record(cJSON *rec, const struct ndjson_in *in, void *arg)
 {
+	struct undo u = { rec, in, cJSON_CreateObject(), cJSON_CreateObject(),
+	    kflag };
 	const char **ids;
 	size_t n;
 	int bad, failed;
 
 	(void)arg;
 	cur = in;
-	ids = trashed_ids(rec, &n, &bad);
-	failed = restore(rec, ids, n) || bad;
+	carry_over(rec_get(rec, "restored"), u.restored);
+	rec_set(rec, "restored", u.restored);
+	ids = trashed_ids(rec, u.restored, &n, &bad);
+	failed = undo_stack(&u) < 0;
+	failed |= restore(rec, u.restored, ids, n) || bad;
+	failed |= undo_keeper(&u) < 0;
+	failed |= undo_group(&u) < 0;
+	if (u.undone->child)
+		rec_set(rec, "undone", u.undone);
+	else {
+		cJSON_DeleteItemFromObjectCaseSensitive(rec, "undone");
+		cJSON_Delete(u.undone);
+	}
 	free(ids);
 	ndjson_emit(rec);
 	cJSON_Delete(rec);
@@ -553,10 +227,13 @@ main(int argc, char *argv[])
 	cJSON *rec;
 	int ch, i, status = EX_DONE;
 
-	while ((ch = stage_getopt(argc, argv, "aqV")) != -1) {
+	while ((ch = stage_getopt(argc, argv, "akqV")) != -1) {
 		switch (ch) {
 		case 'a':
 			aflag = 1;
+			break;
+		case 'k':
+			kflag = 1;
 			break;
 		default:
 			usage();
@@ -570,10 +247,12 @@ main(int argc, char *argv[])
 	progress_init(stage_quiet);
 	for (i = 0; i < argc; i++) {
 		const char *id[1] = { argv[i] };
+		cJSON *restored = cJSON_CreateObject();
 		rec = cJSON_CreateObject();
 		cJSON_AddStringToObject(rec, "id", argv[i]);
+		rec_set(rec, "restored", restored);
 		prog.records++;
-		if (restore(rec, id, 1)) {
+		if (restore(rec, restored, id, 1)) {
 			status = EX_SOME;
 			prog.failed++;
 		}

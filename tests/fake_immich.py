@@ -121,6 +121,8 @@ ENDPOINTS (under /api; 3.x bodies {"message"} or {"message":"Validation failed",
   POST /stacks {assetIds} (a stack whose primary is listed is merged in),
   GET  /stacks[?primaryAssetId=], GET /stacks/{id}, DELETE /stacks {ids},
   DELETE /stacks/{id}         (members' stackId null, duplicateId kept)
+  DELETE /albums/{id}/assets {ids}, DELETE /tags/{id}/assets {ids}
+                              (BulkIdResponseDto[]: not_found when not in it)
 
 An asset's updatedAt changes, as Immich's row trigger makes it, only when
 the asset's own row does (favorite, visibility, trash, restore, live-photo
@@ -1844,6 +1846,36 @@ def r_album_add(h, p, q, b):
     return Resp(obj=add_to_album(al, ids))
 
 
+def remove_ids(have, ids):
+    """BulkIdResponseDto[] of taking ids out of the list have (FACTS:
+    removeAssets in asset.util.ts): not_found when not in it."""
+    out = []
+    for i in ids:
+        if i in have:
+            have.remove(i)
+            out.append({'id': i, 'success': True})
+        else:
+            out.append({'id': i, 'success': False, 'error': 'not_found'})
+    return out
+
+
+@route('DELETE', '/albums/(?P<id>[^/]+)/assets', 'albumAsset.delete')
+def r_album_remove(h, p, q, b):
+    path_uuid(p['id'])
+    check_body_object(b)
+    c = Check()
+    ids = c.uuids(b, 'ids')
+    c.raise_if()
+    al = ST.albums.get(p['id'])
+    if al is None or al['owner'] != 'me':
+        raise bad('Not found or no albumAsset.delete access')
+    out = remove_ids(al['assetIds'], ids)
+    if any(r['success'] for r in out):
+        al['updatedAt'] = now_iso()
+    h.mutated = True
+    return Resp(obj=out)
+
+
 @route('PUT', '/albums/assets', 'albumAsset.create')
 def r_albums_add(h, p, q, b):
     check_body_object(b)
@@ -1907,6 +1939,27 @@ def r_tag_assets(h, p, q, b):
             a['tagIds'].append(p['id'])
             ST.dirty.add(a['id'])   # tag_asset: updatedAt unchanged
             out.append({'id': i, 'success': True})
+    h.mutated = True
+    return Resp(obj=out)
+
+
+@route('DELETE', '/tags/(?P<id>[^/]+)/assets', 'tag.asset')
+def r_tag_remove(h, p, q, b):
+    path_uuid(p['id'])
+    check_body_object(b)
+    c = Check()
+    ids = c.uuids(b, 'ids')
+    c.raise_if()
+    if p['id'] not in ST.tags:
+        raise bad('Not found or no tag.asset access')
+    out = []
+    for i in ids:
+        a = ST.visible(i)
+        r = remove_ids(a['tagIds'] if a else [], [p['id']])[0]
+        r['id'] = i
+        if a and r['success']:
+            ST.touch(a)
+        out.append(r)
     h.mutated = True
     return Resp(obj=out)
 
