@@ -467,7 +467,13 @@ hold_people(cJSON *rec, cJSON *held, cJSON *notmoved)
 	return 1;
 }
 
-/* One group; 0 when done, -1 when it failed or was held back. */
+/*
+ * One group; 0 when done, -1 when it failed or was held back.  Longer
+ * than 80 lines on purpose: it is the stage's whole story read top-down
+ * (check, read, plan, hold, apply, confirm), each step already its own
+ * function; split further, the owned reads would be freed far from
+ * where they are made.
+ */
 static int
 consolidate(cJSON *rec)
 {

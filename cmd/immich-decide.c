@@ -286,6 +286,11 @@ set_keeper(cJSON *rec, const char *keep, int keep_all)
 	free(a);
 }
 
+/*
+ * One plan record against its decision.  Over 80 lines on purpose: the
+ * refusals (stale group, codes not shown) and the answer applied read
+ * in the order a person would check them, each a few lines.
+ */
 static int
 decide_record(cJSON *rec, const struct ndjson_in *in, void *arg)
 {

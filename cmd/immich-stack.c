@@ -118,16 +118,15 @@ skipped(cJSON *rec, const char *why)
 }
 
 /*
- * What the record must hold: a plan (keep, trash, both among the
- * group's assets) whose consolidation immich-consolidate confirmed for
- * this keeper and these losers.  Fills ids (keeper first, each loser
- * once); 0, or -1 (said on the record).
+ * The plan's group: keep and trash, both among the group's assets.
+ * Fills ids (keeper first, each loser once); 0, or -1 (said on the
+ * record).
  */
 static int
-check_record(cJSON *rec, const char **ids, int *n)
+plan_ids(cJSON *rec, const char **ids, int *n)
 {
-	const cJSON *trash, *t, *c, *losers;
-	const char *keep, *ckeep;
+	const cJSON *trash, *t;
+	const char *keep;
 	int i;
 
 	keep = rec_str(rec, "keep");
@@ -171,7 +170,18 @@ check_record(cJSON *rec, const char **ids, int *n)
 		    "stack the keeper with");
 		return -1;
 	}
-	/* The primary must carry the group's metadata. */
+	return 0;
+}
+
+/* The primary must carry the group's metadata: consolidation confirmed
+ * for this keeper and these losers (ids[0] the keeper, n of them). */
+static int
+consolidated_for(cJSON *rec, const char **ids, int n)
+{
+	const cJSON *c, *losers;
+	const char *keep = ids[0], *ckeep;
+	int i;
+
 	c = cJSON_GetObjectItemCaseSensitive(rec, "consolidated");
 	if (!cJSON_IsObject(c) || !cJSON_IsTrue(
 	    cJSON_GetObjectItemCaseSensitive(c, "confirmed")) ||
@@ -195,11 +205,11 @@ check_record(cJSON *rec, const char **ids, int *n)
 		return -1;
 	}
 	if (losers) {
-		for (i = 1; i < *n; i++)
+		for (i = 1; i < n; i++)
 			if (!str_in(losers, ids[i]))
 				break;
-		if (i < *n || !cJSON_IsArray(losers) ||
-		    cJSON_GetArraySize(losers) != *n - 1) {
+		if (i < n || !cJSON_IsArray(losers) ||
+		    cJSON_GetArraySize(losers) != n - 1) {
 			rec_error(rec, cur, keep, "consolidated for other "
 			    "losers than \"trash\" now lists: not stacked");
 			skipped(rec, "consolidation");
@@ -208,6 +218,16 @@ check_record(cJSON *rec, const char **ids, int *n)
 		}
 	}
 	return 0;
+}
+
+/* What the record must hold: a plan whose consolidation
+ * immich-consolidate confirmed for this keeper and these losers. */
+static int
+check_record(cJSON *rec, const char **ids, int *n)
+{
+	if (plan_ids(rec, ids, n) < 0)
+		return -1;
+	return consolidated_for(rec, ids, *n);
 }
 
 /*
@@ -305,14 +325,64 @@ made_after_all(cJSON *rec, const char *const *ids, int n, char *sid)
 	return rv;
 }
 
+/* POST /stacks, sent once, keeper first; the stack made confirmed from
+ * the reply, or (no usable reply) looked for.  1 when stacked. */
+static int
+make_stack(cJSON *rec, const char **ids, int n)
+{
+	cJSON *body, *reply = NULL;
+	struct api_err e;
+	const char *why;
+	char sid[37];
+	int rv, ok = 0;
+
+	body = cJSON_CreateObject();
+	cJSON_AddItemToObject(body, "assetIds", cJSON_CreateStringArray(ids,
+	    n));
+	rv = api_call_once("POST", "/stacks", body, &reply, &e);
+	cJSON_Delete(body);
+	if (rv != 0 && (e.status == 0 || e.status == 408 || e.status == 429 ||
+	    e.status >= 500)) {
+		/* It may have been made: ask before saying it was not. */
+		if ((rv = made_after_all(rec, ids, n, sid)) == 1) {
+			warnx("%s:%zu: %s; the stack was made all the same",
+			    cur->name, cur->lineno, e.msg);
+			result(rec, sid, ids, n, 1, 0);
+			nstacked++;
+			ok = 1;
+		} else {
+			rec_error(rec, cur, ids[0], "%s%s", e.msg, rv == 0 ?
+			    "; not stacked" : "");
+			result(rec, NULL, ids, n, 0, 0);
+		}
+		api_err_free(&e);
+		return ok;
+	}
+	if (rc_settle(rec, cur, ids[0], rv, &e) < 0) {
+		result(rec, NULL, ids, n, 0, 0);
+		return 0;
+	}
+	if (same_stack(reply, ids, n, &why)) {
+		result(rec, rec_str(reply, "id"), ids, n, 1, 0);
+		nstacked++;
+		ok = 1;
+	} else {
+		rec_error(rec, cur, ids[0], "POST %s/stacks: the stack made is "
+		    "not the group: %s", api_prefix(), why);
+		result(rec, valid_uuid(rec_str(reply, "id")) ?
+		    rec_str(reply, "id") : NULL, ids, n, 0, 0);
+	}
+	cJSON_Delete(reply);
+	return ok;
+}
+
 /* One group; 0 when done, -1 when it failed or was held back. */
 static int
 stack(cJSON *rec)
 {
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(rec, "trash");
-	const char **ids, *why;
-	cJSON *a, *body, *reply = NULL;
-	struct api_err e;
+	const char **ids;
+	cJSON *a;
 	char sid[37];
 	int i, n, rv, ok = 0;
 
@@ -352,43 +422,7 @@ stack(cJSON *rec)
 		ok = 1;
 		goto out;
 	}
-	body = cJSON_CreateObject();
-	cJSON_AddItemToObject(body, "assetIds", cJSON_CreateStringArray(ids,
-	    n));
-	rv = api_call_once("POST", "/stacks", body, &reply, &e);
-	cJSON_Delete(body);
-	if (rv != 0 && (e.status == 0 || e.status == 408 || e.status == 429 ||
-	    e.status >= 500)) {
-		/* It may have been made: ask before saying it was not. */
-		if ((rv = made_after_all(rec, ids, n, sid)) == 1) {
-			warnx("%s:%zu: %s; the stack was made all the same",
-			    cur->name, cur->lineno, e.msg);
-			result(rec, sid, ids, n, 1, 0);
-			nstacked++;
-			ok = 1;
-		} else {
-			rec_error(rec, cur, ids[0], "%s%s", e.msg, rv == 0 ?
-			    "; not stacked" : "");
-			result(rec, NULL, ids, n, 0, 0);
-		}
-		api_err_free(&e);
-		goto out;
-	}
-	if (rc_settle(rec, cur, ids[0], rv, &e) < 0) {
-		result(rec, NULL, ids, n, 0, 0);
-		goto out;
-	}
-	if (same_stack(reply, ids, n, &why)) {
-		result(rec, rec_str(reply, "id"), ids, n, 1, 0);
-		nstacked++;
-		ok = 1;
-	} else {
-		rec_error(rec, cur, ids[0], "POST %s/stacks: the stack made is "
-		    "not the group: %s", api_prefix(), why);
-		result(rec, valid_uuid(rec_str(reply, "id")) ?
-		    rec_str(reply, "id") : NULL, ids, n, 0, 0);
-	}
-	cJSON_Delete(reply);
+	ok = make_stack(rec, ids, n);
 out:
 	free(ids);
 	return ok ? 0 : -1;
