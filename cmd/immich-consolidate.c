@@ -40,6 +40,7 @@
 #include "common/env.h"
 #include "common/fresh.h"
 #include "common/face.h"
+#include "common/faceio.h"
 #include "common/http.h"
 #include "common/members.h"
 #include "common/merge.h"
@@ -55,8 +56,6 @@ static const char *cur_keep;	/* the record's keep and trash, once */
 static const cJSON *cur_trash;	/* checked: recorded in the result */
 static struct codes accepted;	/* -a */
 static const struct ndjson_in *cur;
-static int named_people = -1;	/* GET /people shows a named person:
-				 * 1, 0, or -1 not asked yet */
 
 /*
  * Records are taken BATCH at a time: one GET /duplicates gives each
@@ -119,72 +118,6 @@ add_to(cJSON *rec, const char *keep, const char *kind, const char *id)
 }
 
 /*
- * Whether the library has a named person (GET /people, once a run): if
- * not, no loser can show one and their faces are not read.  People
- * whose faces are all on archived or trashed assets are not listed
- * there; immich-trash still holds such a loser.  -1 on a failure.
- */
-static int
-library_has_named(cJSON *rec)
-{
-	const cJSON *p;
-	const char *n;
-	cJSON *r;
-
-	if (named_people >= 0)
-		return named_people;
-	r = rc_call(rec, cur, NULL, "GET", "/people?withHidden=true", NULL);
-	if (r == NULL)
-		return -1;
-	named_people = cJSON_IsTrue(rec_get(r, "hasNextPage")) ||
-	    !cJSON_IsArray(rec_get(r, "people"));
-	cJSON_ArrayForEach(p, rec_get(r, "people"))
-		if ((n = rec_str(p, "name")) && *n)
-			named_people = 1;
-	cJSON_Delete(r);
-	return named_people;
-}
-
-/* GET /faces?id=ID: the asset's faces (AssetFaceResponseDto[]), or NULL
- * (an error). */
-static cJSON *
-get_faces(cJSON *rec, const char *id)
-{
-	char *path = xasprintf("/faces?id=%s", id);
-	cJSON *f = rc_call(rec, cur, id, "GET", path, NULL);
-
-	if (f && !cJSON_IsArray(f)) {
-		rec_error(rec, cur, id, "GET %s%s: reply is not a list",
-		    api_prefix(), path);
-		cJSON_Delete(f);
-		f = NULL;
-	}
-	free(path);
-	return f;
-}
-
-/* POST /faces for one face change, sent once (never twice: a second
- * face would be a second tag); 0 or -1. */
-static int
-add_face(cJSON *rec, const char *keep, const cJSON *c)
-{
-	cJSON *body = face_body(c, keep);
-	struct api_err e;
-	int rv;
-
-	rv = api_call_once("POST", "/faces", body, NULL, &e);
-	cJSON_Delete(body);
-	if (rv < 0 && e.status == 0) {
-		/* No reply: the face may be there; the read-back says.  Not
-		 * fatal by itself (the next request is retried). */
-		rec_error(rec, cur, keep, "%s", e.msg);
-		api_err_free(&e);
-		return -1;
-	}
-	return rc_settle(rec, cur, keep, rv, &e);
-}
-
-/*
  * Send every change; failed[i] is set for each that was refused.  The
  * PUT /assets/{id} reply is the keeper after the update (*after, or NULL
  * when none was sent): the asset fields are confirmed from it; a tag or
@@ -216,7 +149,7 @@ apply(cJSON *rec, const char *keep, const cJSON *changes, int *failed,
 		if (merge_is_asset_field(c))
 			failed[i] = reply == NULL;
 		else if (strcmp(f, "face") == 0)
-			failed[i] = add_face(rec, keep, c) < 0;
+			failed[i] = faceio_add(rec, cur, keep, c) < 0;
 		else
 			failed[i] = add_to(rec, keep, f,
 			    rec_str(c, "value")) < 0;
@@ -242,7 +175,7 @@ confirm(cJSON *rec, const char *keep, const cJSON *changes,
 			need_faces = 1;	/* even refused: it may be there */
 	/* A face: the keeper's faces name it, with its id (faceId), also
 	 * one whose POST got no reply (so that an undo finds it). */
-	if (need_faces && (faces = get_faces(rec, keep)) == NULL)
+	if (need_faces && (faces = faceio_get(rec, cur, keep)) == NULL)
 		return 0;
 	cJSON_ArrayForEach(c, changes) {
 		if ((refused = failed[i++]))
@@ -407,22 +340,6 @@ read_losers(cJSON *rec, const cJSON *trash, const cJSON **losers,
 	return 0;
 }
 
-/* The losers' faces (faces[i], GET /faces?id=) when the library has a
- * named person; 0, or -1 on a failure. */
-static int
-read_faces(cJSON *rec, const cJSON **losers, int n, cJSON **faces)
-{
-	int i, has;
-
-	if ((has = library_has_named(rec)) <= 0)
-		return has;
-	for (i = 0; i < n; i++)
-		if ((faces[i] = get_faces(rec, rec_str(losers[i], "id"))) ==
-		    NULL)
-			return -1;
-	return 0;
-}
-
 /*
  * People that cannot be copied (held, from face_plan): without -a
  * people, the group is held with review code people (the reason in its
@@ -528,7 +445,7 @@ consolidate(cJSON *rec)
 	/* The keeper's albums matter only when a loser is in one. */
 	if (i < n && (kalbums = get_albums(rec, keep)) == NULL)
 		goto fail;
-	if (read_faces(rec, losers, n, faces) < 0)
+	if (faceio_losers(rec, cur, losers, n, faces) < 0)
 		goto fail;
 	/* GET /duplicates shows no one's people (FACTS §3): a loser with
 	 * faces needs the keeper's own read, or a person it shows already
