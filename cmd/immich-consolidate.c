@@ -51,7 +51,6 @@
 #include "common/stage.h"
 #include "common/util.h"
 
-static int nflag;
 static const char *cur_keep;	/* the record's keep and trash, once */
 static const cJSON *cur_trash;	/* checked: recorded in the result */
 static struct codes accepted;	/* -a */
@@ -259,7 +258,7 @@ result(cJSON *rec, cJSON *changes, int confirmed, cJSON *notmoved,
 
 	cJSON_AddItemToObject(c, "changes", changes ? changes :
 	    cJSON_CreateArray());
-	if (nflag && confirmed >= 0)
+	if (stage_nflag && confirmed >= 0)
 		cJSON_AddTrueToObject(c, "dryRun");
 	cJSON_AddBoolToObject(c, "confirmed", confirmed > 0);
 	if (notmoved && cJSON_GetArraySize(notmoved) > 0)
@@ -479,8 +478,8 @@ consolidate(cJSON *rec)
 	}
 	cJSON_Delete(held);
 	lists = album_list(losers, albums, n);
-	if (nflag || cJSON_GetArraySize(changes) == 0) {
-		result(rec, changes, nflag ? 0 : 1, notmoved, lists);
+	if (stage_nflag || cJSON_GetArraySize(changes) == 0) {
+		result(rec, changes, stage_nflag ? 0 : 1, notmoved, lists);
 		ok = 1;
 		goto done;
 	}
@@ -568,33 +567,14 @@ do_record(cJSON *rec, const struct ndjson_in *in, void *arg)
 	return 0;
 }
 
-static void __attribute__((noreturn))
-usage(void)
-{
-	fprintf(stderr, "usage: immich-consolidate [-nqV] [-a code,...]\n");
-	exit(EX_USAGE);
-}
-
 int
 main(int argc, char *argv[])
 {
-	int ch;
-
-	while ((ch = stage_getopt(argc, argv, "a:nqV")) != -1) {
-		switch (ch) {
-		case 'a':
-			codes_add(&accepted, optarg);
-			break;
-		case 'n':
-			nflag = 1;
-			break;
-		default:
-			usage();
-		}
-	}
+	/* -a is the only option stage_getopt returns. */
+	while (stage_getopt(argc, argv, "a:nqV", "[-nqV] [-a code,...]") != -1)
+		codes_add(&accepted, optarg);
 	if (optind != argc)
-		usage();
-	env_get();
+		stage_usage();
 	http_init();
 	mem = members_new();
 	if (stage_loop(do_record, NULL) != EX_DONE)
@@ -602,6 +582,6 @@ main(int argc, char *argv[])
 	/* The input has ended: the total is known. */
 	prog.total_records = prog.records + (long)nheld;
 	flush();
-	stage_end(http_requests(), nflag ? "dry run" : NULL);
+	stage_end(http_requests(), stage_nflag ? "dry run" : NULL);
 	return status;
 }

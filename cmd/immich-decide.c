@@ -43,13 +43,6 @@ static size_t ndecs;
 static const char *dfile;
 static long napplied, nrefused, nskipped;
 
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: immich-decide [-qV] decisions\n");
-	exit(EX_USAGE);
-}
-
 static int
 is_action(const char *a)
 {
@@ -292,7 +285,7 @@ set_keeper(cJSON *rec, const char *keep, int keep_all)
  * in the order a person would check them, each a few lines.
  */
 static int
-decide_record(cJSON *rec, const struct ndjson_in *in, void *arg)
+decide_record(cJSON *rec, const struct ndjson_in *in)
 {
 	const cJSON *old = rec_get(rec, "decision"), *x;
 	struct dec *d;
@@ -302,7 +295,6 @@ decide_record(cJSON *rec, const struct ndjson_in *in, void *arg)
 	int nnew = 0;
 	int rv = 0;
 
-	(void)arg;
 	d = find(rec_str(rec, "duplicateId"));
 	if (d == NULL || d->used < 0 || strcmp(d->action, "skip") == 0) {
 		if (d && d->used >= 0) {
@@ -378,8 +370,6 @@ decide_record(cJSON *rec, const struct ndjson_in *in, void *arg)
 		rv = -1;
 	}
 out:
-	ndjson_emit(rec);
-	cJSON_Delete(rec);
 	return rv;
 }
 
@@ -388,16 +378,15 @@ main(int argc, char *argv[])
 {
 	size_t i;
 	long unused = 0;
-	int ch, status, bad;
+	int status, bad;
 
-	while ((ch = stage_getopt(argc, argv, "qV")) != -1)
-		usage();
+	while (stage_getopt(argc, argv, "qV", "[-qV] decisions") != -1)
+		continue;	/* all its options are stage_getopt's */
 	if (optind != argc - 1)
-		usage();
+		stage_usage();
 	dfile = argv[optind];
-	progress_init(stage_quiet);
 	bad = read_decisions(dfile);
-	status = ndjson_loop(stdin, "stdin", decide_record, NULL);
+	status = stage_filter(decide_record);
 	for (i = 0; i < ndecs; i++)
 		unused += decs[i].used == 0;
 	if (unused)

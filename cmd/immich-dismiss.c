@@ -32,7 +32,6 @@
 #include "common/stage.h"
 #include "common/util.h"
 
-static int nflag;
 static long batch = 250, ndismissed, nfound;
 static int anyfailed;
 
@@ -98,7 +97,7 @@ result(struct pend *p, int confirmed, int found)
 	    "assets"))
 		cJSON_AddItemToArray(ids, cJSON_CreateString(rec_str(a,
 		    "id")));
-	if (nflag)
+	if (stage_nflag)
 		cJSON_AddTrueToObject(d, "dryRun");
 	if (found)
 		cJSON_AddTrueToObject(d, "found");
@@ -159,7 +158,7 @@ flush(void)
 	for (i = 0; i < npend; i++)
 		if (pends[i].gid && !pends[i].failed)
 			ids[n++] = pends[i].gid;
-	if (n > 0 && !nflag)
+	if (n > 0 && !stage_nflag)
 		bulk_ids("DELETE", "/duplicates", NULL, ids, n, res);
 	n = 0;
 	for (i = 0; i < npend; i++) {
@@ -170,7 +169,7 @@ flush(void)
 			continue;
 		r = &res[n++];
 		at.lineno = p->lineno;
-		if (nflag) {
+		if (stage_nflag) {
 			result(p, 0, 0);
 			continue;
 		}
@@ -285,37 +284,16 @@ add(cJSON *rec, const struct ndjson_in *in, void *arg)
 	return 0;
 }
 
-static void __attribute__((noreturn))
-usage(void)
-{
-	fprintf(stderr, "usage: immich-dismiss [-nqV] [-b size]\n");
-	exit(EX_USAGE);
-}
-
 int
 main(int argc, char *argv[])
 {
-	long long v;
-	int ch, status;
+	int status;
 
-	while ((ch = stage_getopt(argc, argv, "b:nqV")) != -1) {
-		switch (ch) {
-		case 'b':
-			if ((v = parse_num(optarg)) < 1 || v > 10000)
-				errx(EX_USAGE, "-b %s: a batch of 1 to 10000 "
-				    "groups", optarg);
-			batch = v;
-			break;
-		case 'n':
-			nflag = 1;
-			break;
-		default:
-			usage();
-		}
-	}
+	/* -b is the only option stage_getopt returns. */
+	while (stage_getopt(argc, argv, "b:nqV", "[-nqV] [-b size]") != -1)
+		batch = stage_batch(optarg, "groups");
 	if (optind != argc)
-		usage();
-	env_get();
+		stage_usage();
 	http_init();
 	pends = xcalloc(batch, sizeof(*pends));
 	status = stage_loop(add, NULL);
@@ -324,6 +302,6 @@ main(int argc, char *argv[])
 	if (anyfailed)
 		status = EX_SOME;
 	stage_end(http_requests(), "%ld dismissed, %ld found dismissed%s",
-	    ndismissed, nfound, nflag ? ", dry run" : "");
+	    ndismissed, nfound, stage_nflag ? ", dry run" : "");
 	return status;
 }

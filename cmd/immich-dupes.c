@@ -43,14 +43,6 @@ static struct rules rules;
 static const char *src;		/* "GET /api/duplicates" or the file name */
 static char fatal[800];		/* why the stream stopped, if it did */
 
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: immich-dupes [-qV] [-f file] [-r rules]\n"
-	    "rules: %s\ndefault: -r %s\n", rules_names(), RULES_DEFAULT);
-	exit(EX_USAGE);
-}
-
 /*
  * Every asset id seen so far (idset.h: 16 bytes and a pointer each): an
  * asset in two groups (which the server cannot send) would let a keeper
@@ -335,9 +327,12 @@ main(int argc, char *argv[])
 	const char *file = NULL, *spec = RULES_DEFAULT;
 	struct jsplit js;
 	char msg[512];
+	char *synopsis;
 	int ch;
 
-	while ((ch = stage_getopt(argc, argv, "f:qr:V")) != -1) {
+	synopsis = xasprintf("[-qV] [-f file] [-r rules]\nrules: %s\n"
+	    "default: -r %s", rules_names(), RULES_DEFAULT);
+	while ((ch = stage_getopt(argc, argv, "f:qr:V", synopsis)) != -1) {
 		switch (ch) {
 		case 'f':
 			file = optarg;
@@ -345,15 +340,13 @@ main(int argc, char *argv[])
 		case 'r':
 			spec = optarg;
 			break;
-		default:
-			usage();
 		}
 	}
 	if (optind != argc)
-		usage();
+		stage_usage();
 	if (rules_parse(spec, &rules, msg, sizeof(msg)) == -1) {
 		warnx("-r: %s", msg);
-		usage();
+		stage_usage();
 	}
 	progress_init(stage_quiet);
 	seen = idset_new();

@@ -53,14 +53,6 @@ static int anyfailed;
 static cJSON *currec;
 static const struct ndjson_in *curin;
 
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: immich-fetch [-qV] -d dir [-r reserve] "
-	    "[id ...]\n");
-	exit(EX_USAGE);
-}
-
 /*
  * A request for asset id failed: say so in the record; stop when the
  * server has not replied to MAX_UNREACHABLE in a row.
@@ -465,7 +457,8 @@ main(int argc, char *argv[])
 	long n;
 	int ch, i;
 
-	while ((ch = stage_getopt(argc, argv, "d:qr:V")) != -1) {
+	while ((ch = stage_getopt(argc, argv, "d:qr:V",
+	    "[-qV] -d dir [-r reserve] [id ...]")) != -1) {
 		switch (ch) {
 		case 'd':
 			dir = optarg;
@@ -473,18 +466,16 @@ main(int argc, char *argv[])
 		case 'r':
 			if ((reserve = fs_parse_size(optarg)) < 0) {
 				warnx("-r %s: not a size (e.g. 64M)", optarg);
-				usage();
+				stage_usage();
 			}
 			break;
-		default:
-			usage();
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (dir == NULL || *dir == '\0') {
 		warnx("-d dir is required");
-		usage();
+		stage_usage();
 	}
 	stage_ids(argc, argv);
 	umask(077);

@@ -32,13 +32,6 @@ static const struct ndjson_in *cur;	/* NULL for operands */
 static long nrestored, nuploaded, nfailed;
 
 static void
-usage(void)
-{
-	fprintf(stderr, "usage: immich-restore [-akqV] [id ...]\n");
-	exit(EX_USAGE);
-}
-
-static void
 result_fail(cJSON *rec, cJSON *restored, const char *id, const char *msg)
 {
 	cJSON *e = cJSON_CreateObject();
@@ -192,7 +185,7 @@ carry_over(const cJSON *old, cJSON *restored)
 /* One record: its stack dissolved, what its "trashed" names restored,
  * its keeper's metadata taken back, its group put back together. */
 static int
-do_record(cJSON *rec, const struct ndjson_in *in, void *arg)
+do_record(cJSON *rec, const struct ndjson_in *in)
 {
 	struct undo u = { rec, in, cJSON_CreateObject(), cJSON_CreateObject(),
 	    kflag };
@@ -200,7 +193,6 @@ do_record(cJSON *rec, const struct ndjson_in *in, void *arg)
 	size_t n;
 	int bad, failed;
 
-	(void)arg;
 	cur = in;
 	carry_over(rec_get(rec, "restored"), u.restored);
 	rec_set(rec, "restored", u.restored);
@@ -216,8 +208,6 @@ do_record(cJSON *rec, const struct ndjson_in *in, void *arg)
 		cJSON_Delete(u.undone);
 	}
 	free(ids);
-	ndjson_emit(rec);
-	cJSON_Delete(rec);
 	return failed ? -1 : 0;
 }
 
@@ -227,7 +217,8 @@ main(int argc, char *argv[])
 	cJSON *rec;
 	int ch, i, status = EX_DONE;
 
-	while ((ch = stage_getopt(argc, argv, "akqV")) != -1) {
+	while ((ch = stage_getopt(argc, argv, "akqV",
+	    "[-akqV] [id ...]")) != -1) {
 		switch (ch) {
 		case 'a':
 			aflag = 1;
@@ -235,8 +226,6 @@ main(int argc, char *argv[])
 		case 'k':
 			kflag = 1;
 			break;
-		default:
-			usage();
 		}
 	}
 	argc -= optind;
@@ -244,7 +233,10 @@ main(int argc, char *argv[])
 	stage_ids(argc, argv);
 
 	http_init();
-	progress_init(stage_quiet);
+	if (argc == 0)
+		status = stage_filter(do_record);
+	else
+		progress_init(stage_quiet);
 	for (i = 0; i < argc; i++) {
 		const char *id[1] = { argv[i] };
 		cJSON *restored = cJSON_CreateObject();
@@ -259,8 +251,6 @@ main(int argc, char *argv[])
 		ndjson_emit(rec);
 		cJSON_Delete(rec);
 	}
-	if (argc == 0)
-		status = ndjson_loop(stdin, "stdin", do_record, NULL);
 	stage_end(http_requests(), "%ld restored from the trash, %ld "
 	    "uploaded again, %ld not restored", nrestored, nuploaded, nfailed);
 	return status;

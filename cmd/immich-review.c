@@ -42,18 +42,11 @@
 #include "common/stage.h"
 #include "common/util.h"
 
-static int aflag, nflag;
+static int aflag;
 static int tfd = -1;		/* DIR/thumbs */
 static int gone;		/* the server stopped answering */
 static long nfetched, nmissing, nfailed;
 static cJSON *albums;		/* this record's: {id: AlbumResponseDto[]} */
-
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: immich-review [-anqV] -o dir\n");
-	exit(EX_USAGE);
-}
 
 /*
  * A new private file (0600) for writing: O_EXCL and O_NOFOLLOW, so that a
@@ -214,7 +207,7 @@ fetch_thumb(struct rwait *w, const char *id)
 	struct http_sink sink = { t_start, t_data, NULL };
 	struct tget *g;
 
-	if (nflag || gone || !valid_uuid(id) || idset_has(asked, id) ||
+	if (stage_nflag || gone || !valid_uuid(id) || idset_has(asked, id) ||
 	    has_thumb(NULL, id))
 		return;
 	idset_put(asked, id, NULL);
@@ -389,24 +382,20 @@ main(int argc, char *argv[])
 	FILE *fp;
 	int ch, dfd;
 
-	while ((ch = stage_getopt(argc, argv, "anqo:V")) != -1) {
+	while ((ch = stage_getopt(argc, argv, "anqo:V",
+	    "[-anqV] -o dir")) != -1) {
 		switch (ch) {
 		case 'a':
 			aflag = 1;
 			break;
-		case 'n':
-			nflag = 1;
-			break;
 		case 'o':
 			dir = optarg;
 			break;
-		default:
-			usage();
 		}
 	}
-	if (optind != argc || dir == NULL || (aflag && nflag))
-		usage();
-	if (!nflag) {
+	if (optind != argc || dir == NULL || (aflag && stage_nflag))
+		stage_usage();
+	if (!stage_nflag) {
 		env_get();
 		http_init();
 	}
@@ -419,7 +408,7 @@ main(int argc, char *argv[])
 	pg.ctx = &ctx;
 	pg.st = &st;
 	page = &pg;
-	if (!nflag) {
+	if (!stage_nflag) {
 		hm = http_multi_new(THUMBS_PARALLEL);
 		asked = idset_new();
 	}

@@ -34,7 +34,6 @@
 #include "common/stage.h"
 #include "common/util.h"
 
-static int nflag;
 static long nstacked, nfound;
 static const struct ndjson_in *cur;
 
@@ -78,18 +77,6 @@ same_stack(const cJSON *s, const char *const *ids, int n, const char **why)
 	return 1;
 }
 
-/* Whether the list of strings holds s. */
-static int
-str_in(const cJSON *list, const char *s)
-{
-	const cJSON *x;
-
-	cJSON_ArrayForEach(x, list)
-		if (cJSON_IsString(x) && strcmp(x->valuestring, s) == 0)
-			return 1;
-	return 0;
-}
-
 static void
 result(cJSON *rec, const char *id, const char *const *ids, int n,
     int confirmed, int found)
@@ -100,7 +87,7 @@ result(cJSON *rec, const char *id, const char *const *ids, int n,
 		cJSON_AddStringToObject(s, "id", id);
 	cJSON_AddStringToObject(s, "primary", ids[0]);
 	cJSON_AddItemToObject(s, "assets", cJSON_CreateStringArray(ids, n));
-	if (nflag)
+	if (stage_nflag)
 		cJSON_AddTrueToObject(s, "dryRun");
 	if (found)
 		cJSON_AddTrueToObject(s, "found");
@@ -206,7 +193,7 @@ consolidated_for(cJSON *rec, const char **ids, int n)
 	}
 	if (losers) {
 		for (i = 1; i < n; i++)
-			if (!str_in(losers, ids[i]))
+			if (!rec_has_str(losers, ids[i]))
 				break;
 		if (i < n || !cJSON_IsArray(losers) ||
 		    cJSON_GetArraySize(losers) != n - 1) {
@@ -402,7 +389,7 @@ stack(cJSON *rec)
 	rv = keeper_stack(rec, a, ids, n, sid);
 	cJSON_Delete(a);
 	if (rv == 1) {
-		result(rec, sid, ids, n, !nflag, 1);
+		result(rec, sid, ids, n, !stage_nflag, 1);
 		nfound++;
 		ok = 1;
 		goto out;
@@ -417,7 +404,7 @@ stack(cJSON *rec)
 		if (!rv)
 			goto out;
 	}
-	if (nflag) {
+	if (stage_nflag) {
 		result(rec, NULL, ids, n, 0, 0);
 		ok = 1;
 		goto out;
@@ -429,50 +416,32 @@ out:
 }
 
 static int
-do_record(cJSON *rec, const struct ndjson_in *in, void *arg)
+do_record(cJSON *rec, const struct ndjson_in *in)
 {
 	const cJSON *s = cJSON_GetObjectItemCaseSensitive(rec, "stacked");
 	int rv = 0;
 
-	(void)arg;
 	cur = in;
 	/* Stacked and confirmed by an earlier run: nothing to do. */
 	if (!(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "confirmed")) &&
 	    valid_uuid(rec_str(s, "id")) &&
 	    !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "dryRun"))))
 		rv = stack(rec);
-	ndjson_emit(rec);
-	cJSON_Delete(rec);
 	return rv;
-}
-
-static void __attribute__((noreturn))
-usage(void)
-{
-	fprintf(stderr, "usage: immich-stack [-nqV]\n");
-	exit(EX_USAGE);
 }
 
 int
 main(int argc, char *argv[])
 {
-	int ch, status;
+	int status;
 
-	while ((ch = stage_getopt(argc, argv, "nqV")) != -1) {
-		switch (ch) {
-		case 'n':
-			nflag = 1;
-			break;
-		default:
-			usage();
-		}
-	}
+	while (stage_getopt(argc, argv, "nqV", "[-nqV]") != -1)
+		continue;	/* all its options are stage_getopt's */
 	if (optind != argc)
-		usage();
-	env_get();
+		stage_usage();
 	http_init();
-	status = stage_loop(do_record, NULL);
+	status = stage_filter(do_record);
 	stage_end(http_requests(), "%ld stacked, %ld found stacked%s",
-	    nstacked, nfound, nflag ? ", dry run" : "");
+	    nstacked, nfound, stage_nflag ? ", dry run" : "");
 	return status;
 }

@@ -46,7 +46,7 @@
 #include "common/stage.h"
 #include "common/util.h"
 
-static int nflag, Cflag, Fflag, Gflag;
+static int Cflag, Fflag, Gflag;
 static long batch = 250;
 static struct codes accept;	/* -a */
 
@@ -90,14 +90,6 @@ static struct idset *kset, *gone;
 
 static long ntrashed, nalready, nheld;
 static int status = EX_DONE;
-
-static void
-usage(void)
-{
-	fprintf(stderr, "usage: immich-trash [-CFGnqV] [-a code,...] "
-	    "[-b batch]\n");
-	exit(EX_USAGE);
-}
 
 static void	flush(void);
 
@@ -411,10 +403,10 @@ check_batch(void)
 	}
 	read_server();
 	bulk_check();
-	if (nflag)
+	if (stage_nflag)
 		dry_keepers();
 	for (i = 0; i < ncand; i++)
-		if (cands[i].state == 0 && !(nflag && dry_trashed(&cands[i])))
+		if (cands[i].state == 0 && !(stage_nflag && dry_trashed(&cands[i])))
 			check_loser(pends[cands[i].pend].rec,
 			    &pends[cands[i].pend], &cands[i]);
 	br_done();
@@ -431,7 +423,7 @@ outcome(const struct cand *c, const struct bulk_res *r, const char *code)
 
 	if (r->status >= 200 && r->status <= 299) {
 		cJSON_AddTrueToObject(e, "ok");
-		if (nflag)
+		if (stage_nflag)
 			cJSON_AddTrueToObject(e, "dryRun");
 		else if (Fflag)
 			cJSON_AddTrueToObject(e, "force");
@@ -508,9 +500,9 @@ flush(void)
 			res[nd++].status = 204;
 		}
 	/* What a dry run would trash is trashed for its later batches. */
-	for (i = 0; nflag && i < nd; i++)
+	for (i = 0; stage_nflag && i < nd; i++)
 		idset_put(gone, ids[i], NULL);
-	if (!nflag && nd > 0) {
+	if (!stage_nflag && nd > 0) {
 		sync_backups();
 		extra = cJSON_CreateObject();
 		cJSON_AddBoolToObject(extra, "force", Fflag);
@@ -562,7 +554,7 @@ check_features(void)
 
 	if (why == NULL || Fflag)
 		return;
-	if (!nflag)
+	if (!stage_nflag)
 		errx(EX_USAGE, "%s: Immich would delete the losers for good at "
 		    "its next nightly clean-up; enable the trash (and keep it "
 		    "for a day or more) in the server settings, or use -F to "
@@ -574,19 +566,16 @@ check_features(void)
 int
 main(int argc, char *argv[])
 {
-	long long v;
 	int ch;
 
-	while ((ch = stage_getopt(argc, argv, "a:b:CFGnqV")) != -1) {
+	while ((ch = stage_getopt(argc, argv, "a:b:CFGnqV",
+	    "[-CFGnqV] [-a code,...] [-b batch]")) != -1) {
 		switch (ch) {
 		case 'a':
 			codes_add(&accept, optarg);
 			break;
 		case 'b':
-			if ((v = parse_num(optarg)) < 1 || v > 10000)
-				errx(EX_USAGE, "-b: batch size must be 1 to "
-				    "10000: %s", optarg);
-			batch = v;
+			batch = stage_batch(optarg, "losers");
 			break;
 		case 'C':
 			Cflag = 1;
@@ -597,18 +586,13 @@ main(int argc, char *argv[])
 		case 'G':
 			Gflag = 1;
 			break;
-		case 'n':
-			nflag = 1;
-			break;
-		default:
-			usage();
 		}
 	}
 	if (argc != optind)
-		usage();
+		stage_usage();
 
 	http_init();
-	if (!nflag)
+	if (!stage_nflag)
 		lock_user();
 	progress_init(stage_quiet);
 	check_features();
@@ -618,8 +602,8 @@ main(int argc, char *argv[])
 		status = EX_SOME;
 	flush();
 	stage_end(http_requests(), "%s%ld %s, %ld already in the trash, "
-	    "%ld held back, %ld backups hashed again", nflag ? "dry run: " : "",
-	    ntrashed, nflag ? "would go" : Fflag ? "deleted" : "trashed",
+	    "%ld held back, %ld backups hashed again", stage_nflag ? "dry run: " : "",
+	    ntrashed, stage_nflag ? "would go" : Fflag ? "deleted" : "trashed",
 	    nalready, nheld, pc_rehashed());
 	return status;
 }

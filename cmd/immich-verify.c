@@ -31,13 +31,6 @@ static int sflag;
 static long nok, nbad;
 
 static void
-usage(void)
-{
-	fprintf(stderr, "usage: immich-verify [-qsV]\n");
-	exit(EX_USAGE);
-}
-
-static void
 tick(size_t n)
 {
 	prog.bytes += n;
@@ -254,34 +247,17 @@ do_record(cJSON *rec, const struct ndjson_in *in)
 	return bad ? -1 : 0;
 }
 
-static int
-verify_record(cJSON *rec, const struct ndjson_in *in, void *arg)
-{
-	int rv = do_record(rec, in);
-
-	(void)arg;
-	ndjson_emit(rec);
-	cJSON_Delete(rec);
-	return rv;
-}
-
 int
 main(int argc, char *argv[])
 {
-	int ch, status;
+	int status;
 
-	while ((ch = stage_getopt(argc, argv, "qsV")) != -1) {
-		switch (ch) {
-		case 's':
-			sflag = 1;
-			break;
-		default:
-			usage();
-		}
-	}
+	/* -s is the only option stage_getopt returns. */
+	while (stage_getopt(argc, argv, "qsV", "[-qsV]") != -1)
+		sflag = 1;
 	if (optind != argc)
-		usage();
-	status = stage_loop(verify_record, NULL);
+		stage_usage();
+	status = stage_filter(do_record);
 	stage_end(0, "%ld verified, %ld did not verify", nok, nbad);
 	return status;
 }

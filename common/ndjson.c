@@ -229,6 +229,19 @@ rec_has_id(const cJSON *list, const char *id)
 	return 0;
 }
 
+int
+rec_has_str(const cJSON *list, const char *s)
+{
+	const cJSON *x;
+
+	if (list == NULL || s == NULL)
+		return 0;
+	cJSON_ArrayForEach(x, list)
+		if (cJSON_IsString(x) && strcmp(x->valuestring, s) == 0)
+			return 1;
+	return 0;
+}
+
 void
 rec_set(cJSON *obj, const char *key, cJSON *val)
 {

@@ -58,6 +58,8 @@ long long rec_num(const cJSON *obj, const char *key);	/* -1 unless a number >= 0
 cJSON	*rec_asset(const cJSON *rec, const char *id);	/* assets[] member by id */
 /* Whether the list (an array of {id, ...}) has a member with this id. */
 int	 rec_has_id(const cJSON *list, const char *id);
+/* Whether the list (an array of strings) holds s; 0 if either is NULL. */
+int	 rec_has_str(const cJSON *list, const char *s);
 /* Replace or add key (keeping its place if it exists); takes ownership. */
 void	 rec_set(cJSON *obj, const char *key, cJSON *val);
 /* Append {stage, asset, message} to the record's "errors" list and say it

@@ -670,17 +670,6 @@ name_of(const struct group *g, const char *id)
 	return id ? id : "the group";
 }
 
-static int
-in_list(const cJSON *list, const char *id)
-{
-	const cJSON *x;
-
-	cJSON_ArrayForEach(x, list)
-		if (cJSON_IsString(x) && id && strcmp(x->valuestring, id) == 0)
-			return 1;
-	return 0;
-}
-
 static const cJSON *
 per_asset(const cJSON *rec, const char *key, const char *id)
 {
@@ -739,7 +728,7 @@ fate(const struct group *g, int i, char *cls)
 		return xasprintf("held back: %s%s%s", held ? held :
 		    "not trashed", d ? " \xe2\x80\x94 " : "", d ? d : "");
 	}
-	if (!in_list(cJSON_GetObjectItemCaseSensitive(g->rec, "trash"),
+	if (!rec_has_str(cJSON_GetObjectItemCaseSensitive(g->rec, "trash"),
 	    g->id[i])) {
 		*cls = 'o';
 		return xstrdup("not in the plan");
@@ -944,7 +933,7 @@ moves(const struct group *g)
 	    g->id[g->keep])) == NULL)
 		known = 0;
 	for (i = 0; i < g->n; i++) {
-		if (i == g->keep || !in_list(trash, g->id[i]))
+		if (i == g->keep || !rec_has_str(trash, g->id[i]))
 			continue;
 		if (known && (al[in.nlosers] = g->ctx->albums(g->ctx->arg,
 		    g->id[i])) == NULL)

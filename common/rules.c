@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/ndjson.h"
 #include "common/rules.h"
 #include "common/util.h"
 
@@ -362,15 +363,7 @@ haversine_m(double lat1, double lon1, double lat2, double lon2)
 static int
 suggested(const cJSON *a, const cJSON *sugg)
 {
-	const char *id = asset_str(a, "id");
-	const cJSON *s;
-
-	if (id == NULL || !cJSON_IsArray(sugg))
-		return 0;
-	cJSON_ArrayForEach(s, sugg)
-		if (cJSON_IsString(s) && strcmp(s->valuestring, id) == 0)
-			return 1;
-	return 0;
+	return cJSON_IsArray(sugg) && rec_has_str(sugg, asset_str(a, "id"));
 }
 
 /* Higher is better. */

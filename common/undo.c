@@ -70,18 +70,6 @@ stopped(const cJSON *o)
 	return cJSON_IsTrue(rec_get(o, "dryRun")) || rec_get(o, "skipped");
 }
 
-/* Whether list (an array of strings) holds id. */
-static int
-has_str(const cJSON *list, const char *id)
-{
-	const cJSON *x;
-
-	cJSON_ArrayForEach(x, list)
-		if (cJSON_IsString(x) && strcmp(x->valuestring, id) == 0)
-			return 1;
-	return 0;
-}
-
 /* ---- the stack */
 
 /* The stack st (GET /stacks/{id}) is the one recorded in s: the same
@@ -101,7 +89,7 @@ same_stack(const cJSON *st, const cJSON *s)
 		return 0;
 	cJSON_ArrayForEach(a, rec_get(st, "assets"))
 		if (!valid_uuid(rec_str(a, "id")) ||
-		    !has_str(want, rec_str(a, "id")))
+		    !rec_has_str(want, rec_str(a, "id")))
 			return 0;
 	return 1;
 }
@@ -578,7 +566,7 @@ undo_keeper(struct undo *u)
 static void
 add_id(cJSON *list, const char *id)
 {
-	if (valid_uuid(id) && !has_str(list, id))
+	if (valid_uuid(id) && !rec_has_str(list, id))
 		cJSON_AddItemToArray(list, cJSON_CreateString(id));
 }
 
