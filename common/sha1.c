@@ -92,22 +92,44 @@ sha1_fd(struct sha1 *h, int fd, long long max, long long *bytes,
 #define PIPE_NBUF	4
 #define PIPE_BUFSZ	(512 * 1024)
 #define PIPE_KICK	(8 * 1024 * 1024)	/* start writeback this often */
+#define PIPE_ALIGN	4096	/* O_DIRECT: buffers, sizes and offsets */
 
+/*
+ * A ring of PIPE_NBUF buffers, each in turn: filled by the feeding side,
+ * written by the thread, then hashed by the feeding side (the bytes the
+ * write took), then filled again.  So writing one buffer and hashing the
+ * one before run side by side, each on a core: on loopback a download's
+ * time is its write(2) into the page cache plus its SHA-1, and one thread
+ * doing both was the slowest part of immich-fetch.  The hash is of what
+ * is in the file, in the file's order.
+ *
+ * A regular file is written with O_DIRECT while its file system takes it
+ * and the writes are whole buffers at aligned offsets: the bytes go from
+ * the buffer to the disk, without the copy into the page cache that cost
+ * as much CPU as the download itself, and the barrier at the end
+ * (durable.h) finds them on the disk already.  The file's tail (the last,
+ * partial buffer), a resumed file at an odd offset, and a file system
+ * that refuses O_DIRECT take the page cache as before; the hash and the
+ * file's bytes are the same either way.
+ */
 struct sha1_pipe {
 	struct sha1 *h;
 	int	 fd;
 	pthread_t th;
 	pthread_mutex_t mu;
 	pthread_cond_t ready;	/* a buffer for the thread */
-	pthread_cond_t done;	/* the thread finished one */
+	pthread_cond_t done;	/* the thread wrote one */
 	char	*buf[PIPE_NBUF];
-	size_t	 len[PIPE_NBUF];
+	size_t	 len[PIPE_NBUF];	/* bytes in it; once written, bytes written */
 	int	 head, count;	/* buffers [head, head+count) are the thread's */
+	int	 nwritten;	/* buffers written, not hashed yet */
 	int	 quit;
 	int	 werr;		/* errno of a failed write */
+	int	 direct;	/* fd has O_DIRECT (the thread's, once started) */
 	/* The feeding side's own, not shared: */
 	int	 fillidx;	/* the buffer being filled */
 	size_t	 fill;		/* bytes in it */
+	int	 hashidx;	/* the next buffer to hash */
 };
 
 /*
@@ -118,13 +140,71 @@ static pthread_mutex_t spare_mu = PTHREAD_MUTEX_INITIALIZER;
 static char *spare[PIPE_NBUF];
 static int nspare;
 
+/* fd set to O_DIRECT, when a regular file at an aligned offset on a file
+ * system that takes it: 1, else 0. */
+static int
+direct_on(int fd)
+{
+	struct stat st;
+	off_t at;
+	int fl;
+
+	if (fd < 0 || fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (at = lseek(fd, 0, SEEK_CUR)) == -1 || at % PIPE_ALIGN != 0 ||
+	    (fl = fcntl(fd, F_GETFL)) == -1)
+		return 0;
+	return fcntl(fd, F_SETFL, fl | O_DIRECT) == 0;
+}
+
+/* Back to the page cache: 0, or -1 with errno. */
+static int
+direct_off(struct sha1_pipe *p)
+{
+	int fl;
+
+	p->direct = 0;
+	if ((fl = fcntl(p->fd, F_GETFL)) == -1 ||
+	    fcntl(p->fd, F_SETFL, fl & ~O_DIRECT) == -1)
+		return -1;
+	return 0;
+}
+
+/* Write b[0..n) at fd's offset: the bytes written, with *werr set when
+ * it stopped short. */
+static size_t
+pipe_write(struct sha1_pipe *p, const char *b, size_t n, int *werr)
+{
+	size_t off = 0;
+	ssize_t w;
+
+	/* The tail, or after a short write: not aligned. */
+	if (p->direct && n % PIPE_ALIGN != 0 && direct_off(p) == -1) {
+		*werr = errno;
+		return 0;
+	}
+	while (off < n) {
+		if ((w = write(p->fd, b + off, n - off)) >= 0) {
+			off += w;
+			if (p->direct && off < n && direct_off(p) == -1)
+				break;
+		} else if (errno == EINVAL && p->direct) {
+			/* O_DIRECT refused here: the page cache, again. */
+			if (direct_off(p) == -1)
+				break;
+		} else if (errno != EINTR)
+			break;
+	}
+	if (off < n)
+		*werr = errno;
+	return off;
+}
+
 static void *
 pipe_main(void *arg)
 {
 	struct sha1_pipe *p = arg;
 	const char *b;
 	size_t n, off, unsynced = 0;
-	ssize_t w;
 	int werr;
 
 	pthread_mutex_lock(&p->mu);
@@ -137,28 +217,23 @@ pipe_main(void *arg)
 		n = p->len[p->head];
 		werr = p->werr;
 		pthread_mutex_unlock(&p->mu);
-		for (off = 0; p->fd >= 0 && !werr && off < n; off += w) {
-			w = write(p->fd, b + off, n - off);
-			if (w < 0) {
-				w = 0;
-				if (errno != EINTR)
-					werr = errno;
-			}
-		}
+		off = p->fd >= 0 && !werr ? pipe_write(p, b, n, &werr) : 0;
 #ifdef SYNC_FILE_RANGE_WRITE
 		/* Keep little dirty data for the fsync at the end. */
-		if (p->fd >= 0 && !werr && (unsynced += n) >= PIPE_KICK) {
+		if (p->fd >= 0 && !werr && !p->direct &&
+		    (unsynced += n) >= PIPE_KICK) {
 			sync_file_range(p->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
 			unsynced = 0;
 		}
 #endif
-		/* The hash is of what is in the file: after a failed write,
-		 * of the bytes written before it only. */
-		sha1_update(p->h, b, p->fd >= 0 ? off : n);
 		pthread_mutex_lock(&p->mu);
+		/* After a failed write, only the bytes written before it. */
+		if (p->fd >= 0)
+			p->len[p->head] = off;
 		p->werr = werr;
 		p->head = (p->head + 1) % PIPE_NBUF;
 		p->count--;
+		p->nwritten++;
 		pthread_cond_signal(&p->done);
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -175,8 +250,13 @@ sha1_pipe_new(struct sha1 *h, int fd)
 	p->fd = fd;
 	pthread_mutex_lock(&spare_mu);
 	for (i = 0; i < PIPE_NBUF; i++)
-		p->buf[i] = nspare > 0 ? spare[--nspare] : xmalloc(PIPE_BUFSZ);
+		if (nspare > 0)
+			p->buf[i] = spare[--nspare];
+		else if ((errno = posix_memalign((void **)&p->buf[i],
+		    PIPE_ALIGN, PIPE_BUFSZ)) != 0)
+			err(EX_FATAL, "posix_memalign");
 	pthread_mutex_unlock(&spare_mu);
+	p->direct = direct_on(fd);
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->ready, NULL);
 	pthread_cond_init(&p->done, NULL);
@@ -185,15 +265,33 @@ sha1_pipe_new(struct sha1 *h, int fd)
 	return p;
 }
 
-/* With p->mu held: wait until at most max buffers are queued, then
- * unlock; -1 with errno when the writer thread failed. */
+/*
+ * Hash the buffers written so far, in order, and wait until at most max
+ * buffers are the thread's (hashing those it writes meanwhile): 0, or -1
+ * with errno when a write failed.
+ */
 static int
-wait_upto(struct sha1_pipe *p, int max)
+hash_upto(struct sha1_pipe *p, int max)
 {
-	int werr;
+	int i, n, werr;
 
-	while (p->count > max)
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while ((n = p->nwritten) > 0) {
+			/* Hashed outside the lock, while the thread writes. */
+			pthread_mutex_unlock(&p->mu);
+			for (i = 0; i < n; i++) {
+				sha1_update(p->h, p->buf[p->hashidx],
+				    p->len[p->hashidx]);
+				p->hashidx = (p->hashidx + 1) % PIPE_NBUF;
+			}
+			pthread_mutex_lock(&p->mu);
+			p->nwritten -= n;
+		}
+		if (p->count <= max)
+			break;
 		pthread_cond_wait(&p->done, &p->mu);
+	}
 	werr = p->werr;
 	pthread_mutex_unlock(&p->mu);
 	if (werr) {
@@ -203,20 +301,22 @@ wait_upto(struct sha1_pipe *p, int max)
 	return 0;
 }
 
-/* Hand the buffer being filled to the thread; wait for a free one.
- * 0, or -1 with errno set when a write has failed. */
+/* Hand the buffer being filled to the thread, hash what it has written,
+ * and wait for a free buffer.  0, or -1 with errno set when a write has
+ * failed. */
 static int
 pipe_push(struct sha1_pipe *p)
 {
-	pthread_mutex_lock(&p->mu);
 	if (p->fill > 0) {
+		pthread_mutex_lock(&p->mu);
 		p->len[p->fillidx] = p->fill;
 		p->count++;
+		pthread_cond_signal(&p->ready);
+		pthread_mutex_unlock(&p->mu);
 		p->fillidx = (p->fillidx + 1) % PIPE_NBUF;
 		p->fill = 0;
-		pthread_cond_signal(&p->ready);
 	}
-	return wait_upto(p, PIPE_NBUF - 1);
+	return hash_upto(p, PIPE_NBUF - 1);
 }
 
 int
@@ -244,8 +344,7 @@ int
 sha1_pipe_drain(struct sha1_pipe *p)
 {
 	pipe_push(p);
-	pthread_mutex_lock(&p->mu);
-	return wait_upto(p, 0);
+	return hash_upto(p, 0);
 }
 
 void
@@ -261,6 +360,8 @@ sha1_pipe_free(struct sha1_pipe *p)
 	pthread_cond_signal(&p->ready);
 	pthread_mutex_unlock(&p->mu);
 	pthread_join(p->th, NULL);
+	if (p->direct)
+		direct_off(p);	/* the fd as it was given */
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->ready);
 	pthread_cond_destroy(&p->done);

@@ -51,11 +51,14 @@ int	 sha1_whole(int fd, const char *path, char sha[SHA1_B64LEN],
 	    long long *bytes, void (*tick)(size_t), char *why, size_t whysz);
 
 /*
- * A second thread that writes to fd (when fd >= 0) and hashes what it is
- * fed, so that receiving, writing and hashing overlap.  Bytes are copied
- * into a few large buffers (2 MiB in all, kept for the next pipe when
- * this one is freed); feed blocks when they are all in use.  After drain the thread is idle and the struct sha1 may be used
- * directly (reset, final) until the next feed.
+ * A second thread that writes to fd (when fd >= 0) while the feeding
+ * side hashes what it has written, so that receiving, writing and
+ * hashing overlap.  Bytes are copied into a few large buffers (2 MiB in
+ * all, kept for the next pipe when this one is freed); feed blocks when
+ * they are all in use.  A regular file gets whole buffers with O_DIRECT
+ * where its file system takes it (the tail through the page cache), and
+ * its flags back at free.  After drain the thread is idle and the struct
+ * sha1 may be used directly (reset, final) until the next feed.
  */
 struct sha1_pipe;
 

@@ -11,7 +11,7 @@
 command -v curl >/dev/null && command -v jq >/dev/null &&
     command -v openssl >/dev/null || skip_all "needs curl, jq and openssl"
 command -v t-sha1 >/dev/null || skip_all "t-sha1 not built (make testbins)"
-plan 45
+plan 47
 
 P=33333333-3333-4333-8333-333333333333	# 200000 bytes
 Q=33333333-3333-4333-8333-333333333334	# 9 bytes
@@ -43,6 +43,18 @@ files() { (cd "$1" && find . -type f | LC_ALL=C sort | tr '\n' ' '); }
 # ---- The write-and-hash pipe hashes what it wrote, not what it was fed.
 is "$(t-sha1 | cut -d' ' -f3-)" "EAGAIN same" \
     "sha1 pipe: after a failed write, the SHA-1 is of the bytes written"
+
+# ---- Whole buffers go to the file with O_DIRECT where its file system
+# takes it, the tail and a resumed part at an odd offset through the page
+# cache: the same bytes and the same SHA-1 either way, the fd's flags as
+# they were after.
+mode=cached
+dd if=/dev/zero of="$T/probe" bs=4096 count=1 oflag=direct 2>/dev/null &&
+    mode=direct
+is "$(t-sha1 "$T/dio" 0 2>&1)" "$mode 3146728 same same restored" \
+    "sha1 pipe into a file ($mode): the bytes fed, their SHA-1, flags restored"
+is "$(t-sha1 "$T/dio" 1000 2>&1)" "cached 3147728 same same restored" \
+    "sha1 pipe into a file at an odd offset: page cache, the bytes fed"
 
 # ---- A write error mid-file (code review M5): a shim fails the write to
 # the .part once SHIM_FAIL_AFTER bytes are in it.

@@ -195,8 +195,8 @@ tc=$(med <"$d/t.curl") ts=$(med <"$d/t.csync")
 tr=$(med <"$d/t.rec") ti=$(med <"$d/t.ids") tk=$(med <"$d/t.cons")
 printf 'fetch: (a) %d x %d MiB: curl -K %.2f s (%s MiB/s); curl+sync %.2f s (%s MiB/s)\n' \
     "$N" "$MB" "$tc" "$(mibs $bytes $tc)" "$ts" "$(mibs $bytes $ts)"
-printf 'fetch: (a) immich-fetch, plan record: %.2f s (%s MiB/s), ratio %s to curl, %s to curl+sync\n' \
-    "$tr" "$(mibs $bytes $tr)" "$(ratio "$tr" "$tc")" "$(ratio "$tr" "$ts")"
+printf 'fetch: (a) immich-fetch, plan record: %.2f s (%s MiB/s), ratio %s to curl, %s to curl+sync, %s to disk\n' \
+    "$tr" "$(mibs $bytes $tr)" "$(ratio "$tr" "$tc")" "$(ratio "$tr" "$ts")" "$(ratio "$tr" "$tdk")"
 printf 'fetch: (a) immich-fetch, plan record: median of the per-run ratios to curl %s (runs: %s; target >= 0.9)\n' \
     "$(med <"$d/r.rec")" "$(tr '\n' ' ' <"$d/r.rec" | sed 's/ $//')"
 if [ -n "${FETCH_OLD:-}" ]; then
