@@ -21,11 +21,14 @@
 #   (c) immich-verify vs `openssl dgst -sha1` over the files of (a), from
 #       the page cache.
 # immich-fetch flushes no file on its own (issue 17: deferred durability,
-# common/durable.h): it starts write-back of each file as it renames it
+# common/durable.h): it writes whole buffers with O_DIRECT (common/sha1.c)
 # and ends with one syncfs of the backup folder's file system, which is
 # inside its measured time; curl flushes nothing.  A second reference,
 # "curl+sync", adds the time of `sync FILE...` (coreutils: fsync of each
-# file curl wrote) run right after curl, for the same durability.
+# file curl wrote) run right after curl, for the same durability.  A
+# third, "disk", is dd writing as many bytes of zeros with O_DIRECT in
+# 512 KiB blocks and an fsync: what putting them on this disk durably
+# costs, with no network and no hashing.
 # Medians of FETCH_RUNS (5) runs, and the median of the per-run ratios
 # (each run's immich-fetch against the curl of the same run, which
 # cancels some of the noise of a shared machine); the ratios are the
@@ -163,7 +166,7 @@ bigbytes=$((BIG * 1048576))
 
 # (a) many files.
 : >"$d/t.curl"; : >"$d/t.csync"; : >"$d/t.rec"; : >"$d/t.ids"; : >"$d/t.cons"
-: >"$d/r.rec"; : >"$d/t.old"; : >"$d/r.old"
+: >"$d/r.rec"; : >"$d/t.old"; : >"$d/r.old"; : >"$d/t.disk"
 r=1
 while [ $r -le "$RUNS" ]; do
 	rm -rf "$d/curl" "$d/out"; mkdir -p "$d/curl"; sync
@@ -173,6 +176,9 @@ while [ $r -le "$RUNS" ]; do
 	echo "$tcu" >>"$d/t.curl"
 	echo "$tcu $tsy" | awk '{ printf "%.3f\n", $1 + $2 }' >>"$d/t.csync"
 	rm -rf "$d/curl"; sync
+	timeit dd if=/dev/zero of="$d/dd" bs=512K count=$((bytes / 524288)) \
+	    oflag=direct conv=fsync status=none; echo "$el" >>"$d/t.disk"
+	rm -f "$d/dd"; sync
 	timeit sh -c "immich-fetch -q -d '$d/out' <'$d/plan.ndjson' >'$d/fetched.ndjson'"; echo "$el" >>"$d/t.rec"
 	[ $trc = 0 ] || { echo "fetch: immich-fetch failed"; exit 1; }
 	echo "$(ratio "$el" "$tcu")" >>"$d/r.rec"
@@ -191,10 +197,12 @@ while [ $r -le "$RUNS" ]; do
 	[ $trc = 0 ] || { echo "fetch: immich-fetch (ids) failed"; exit 1; }
 	r=$((r + 1))
 done
-tc=$(med <"$d/t.curl") ts=$(med <"$d/t.csync")
+tc=$(med <"$d/t.curl") ts=$(med <"$d/t.csync") tdk=$(med <"$d/t.disk")
 tr=$(med <"$d/t.rec") ti=$(med <"$d/t.ids") tk=$(med <"$d/t.cons")
 printf 'fetch: (a) %d x %d MiB: curl -K %.2f s (%s MiB/s); curl+sync %.2f s (%s MiB/s)\n' \
     "$N" "$MB" "$tc" "$(mibs $bytes $tc)" "$ts" "$(mibs $bytes $ts)"
+printf 'fetch: (a) disk: dd O_DIRECT + fsync of as many bytes %.2f s (%s MiB/s)\n' \
+    "$tdk" "$(mibs $bytes $tdk)"
 printf 'fetch: (a) immich-fetch, plan record: %.2f s (%s MiB/s), ratio %s to curl, %s to curl+sync, %s to disk\n' \
     "$tr" "$(mibs $bytes $tr)" "$(ratio "$tr" "$tc")" "$(ratio "$tr" "$ts")" "$(ratio "$tr" "$tdk")"
 printf 'fetch: (a) immich-fetch, plan record: median of the per-run ratios to curl %s (runs: %s; target >= 0.9)\n' \
