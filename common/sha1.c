@@ -125,7 +125,8 @@ struct sha1_pipe {
 	int	 nwritten;	/* buffers written, not hashed yet */
 	int	 quit;
 	int	 werr;		/* errno of a failed write */
-	int	 direct;	/* fd has O_DIRECT (the thread's, once started) */
+	/* The thread's: O_DIRECT not tried yet on fd, or set on it. */
+	int	 maydirect, direct;
 	/* The feeding side's own, not shared: */
 	int	 fillidx;	/* the buffer being filled */
 	size_t	 fill;		/* bytes in it */
@@ -141,7 +142,8 @@ static char *spare[PIPE_NBUF];
 static int nspare;
 
 /* fd set to O_DIRECT, when a regular file at an aligned offset on a file
- * system that takes it: 1, else 0. */
+ * system that takes it: 1, else 0.  Tried at the first whole buffer, so
+ * a file smaller than one costs nothing. */
 static int
 direct_on(int fd)
 {
@@ -177,6 +179,10 @@ pipe_write(struct sha1_pipe *p, const char *b, size_t n, int *werr)
 	size_t off = 0;
 	ssize_t w;
 
+	if (p->maydirect && n == PIPE_BUFSZ) {
+		p->maydirect = 0;
+		p->direct = direct_on(p->fd);
+	}
 	/* The tail, or after a short write: not aligned. */
 	if (p->direct && n % PIPE_ALIGN != 0 && direct_off(p) == -1) {
 		*werr = errno;
@@ -256,7 +262,7 @@ sha1_pipe_new(struct sha1 *h, int fd)
 		    PIPE_ALIGN, PIPE_BUFSZ)) != 0)
 			err(EX_FATAL, "posix_memalign");
 	pthread_mutex_unlock(&spare_mu);
-	p->direct = direct_on(fd);
+	p->maydirect = fd >= 0;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->ready, NULL);
 	pthread_cond_init(&p->done, NULL);

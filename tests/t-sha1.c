@@ -11,11 +11,13 @@
  * t-sha1 FILE OFFSET: the same bytes and 1000 more (a tail that is not a
  * whole buffer) through a pipe into FILE, created with OFFSET bytes of
  * zeros before them (as a resumed .part).  Prints "MODE SIZE BYTES HASH
- * FLAG": MODE "direct" when the pipe set O_DIRECT on the file, else
- * "cached"; SIZE the file's size; BYTES "same" when what follows OFFSET
+ * FLAG": MODE "direct" when none of the 2 MiB after OFFSET is in the page
+ * cache (mincore(2): written with O_DIRECT), "cached" when all of it
+ * is, else "mixed"; SIZE the file's size; BYTES "same" when what follows OFFSET
  * is what was fed; HASH "same" when the pipe's SHA-1 is theirs; FLAG
  * "restored" when the fd is back to its flags after the pipe.
  */
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -48,7 +50,10 @@ to_file(const char *path, long off)
 	struct sha1 h, w;
 	struct sha1_pipe *p;
 	struct stat st;
-	int fd, fl, direct;
+	unsigned char vec[512];
+	long pg = sysconf(_SC_PAGESIZE), from, resident = 0, k;
+	void *map;
+	int fd, fl;
 
 	buf = xmalloc(n);
 	back = xcalloc(1, n + 1);
@@ -59,7 +64,6 @@ to_file(const char *path, long off)
 	fl = fcntl(fd, F_GETFL);
 	sha1_init(&h);
 	p = sha1_pipe_new(&h, fd);
-	direct = (fcntl(fd, F_GETFL) & O_DIRECT) != 0;
 	for (i = 0; i < n; i += 100000)
 		if (sha1_pipe_feed(p, buf + i, n - i < 100000 ? n - i :
 		    100000) == -1)
@@ -73,9 +77,21 @@ to_file(const char *path, long off)
 	sha1_update(&w, buf, n);
 	sha1_final(&w, want);
 	sha1_free(&w);
+	/* Which pages are in the page cache, before reading them back. */
+	from = (off + pg - 1) / pg * pg;
+	if ((long)sizeof(vec) * pg < 2 * 1024 * 1024)
+		errx(EX_FATAL, "pages of %ld bytes: too small for vec", pg);
+	map = mmap(NULL, from + 2 * 1024 * 1024, PROT_READ, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED || mincore((char *)map + from, 2 * 1024 * 1024,
+	    vec) == -1)
+		err(EX_FATAL, "%s: mincore", path);
+	for (k = 0; k < 2 * 1024 * 1024 / pg; k++)
+		resident += vec[k] & 1;
+	munmap(map, from + 2 * 1024 * 1024);
 	if (fstat(fd, &st) == -1 || pread(fd, back, n + 1, off) == -1)
 		err(EX_FATAL, "%s", path);
-	printf("%s %lld %s %s %s\n", direct ? "direct" : "cached",
+	printf("%s %lld %s %s %s\n", resident == 0 ? "direct" :
+	    resident == k ? "cached" : "mixed",
 	    (long long)st.st_size, memcmp(buf, back, n) == 0 ? "same" :
 	    "differs", strcmp(got, want) == 0 ? "same" : "differs",
 	    fcntl(fd, F_GETFL) == fl ? "restored" : "changed");

@@ -41,6 +41,7 @@ for s in dupes consolidate fetch verify trash; do
 	set -- "immich-$s" -q
 	[ "$s" = fetch ] && set -- "$@" -d "$d/backup"
 	r0=$(bench_fake_requests)
+	echo "$r0" >"$d/r0.$s"
 	/usr/bin/time -o "$d/time.$s" -f '%e %M %x' "$@" <"$in" \
 	    >"$d/$s.ndjson" 2>"$d/err.$s"
 	set -- $(tail -n 1 "$d/time.$s")
@@ -61,6 +62,16 @@ trashed=$(jq -s '[.[].trashed // {} | to_entries[] | select(.value.ok)] | length
 echo "soak: whole pipeline $(echo "$t0 $t1" | awk '{ printf "%.1f", $2 - $1 }') s," \
     "$total requests for $losers losers ($(awk -v r="$total" -v l="$losers" \
     'BEGIN { printf "%.2f", r / l }') per loser), $trashed trashed"
+# What consolidate had to do on this library (mklib's groups carry random
+# metadata, so many move something): groups with changes, and its
+# requests by kind (the ids folded).
+moved=$(jq -s '[.[] | select((.consolidated.changes // []) | length > 0)] |
+    length' "$d/consolidate.ndjson")
+echo "soak: consolidate: $moved of $n groups moved metadata; its requests by kind:"
+tail -n +"$(($(cat "$d/r0.consolidate") + 1))" "$d/fake.log" |
+    head -n "$(($(cat "$d/r0.fetch") - $(cat "$d/r0.consolidate")))" |
+    jq -r '.method + " " + (.path | gsub("[0-9a-f-]{36}"; "ID"))' |
+    sort | uniq -c | sort -rn | sed 's/^/soak:   /'
 held=$(jq -r '.trashed // {} | .[] | select(.ok | not) | .held' "$d/trash.ndjson" |
     sort | uniq -c | awk '{ printf "%s%s %s", n++ ? ", " : "", $1, $2 }')
 echo "soak: held back: ${held:-none}"
