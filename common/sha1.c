@@ -349,8 +349,16 @@ sha1_pipe_feed(struct sha1_pipe *p, const void *data, size_t len)
 int
 sha1_pipe_drain(struct sha1_pipe *p)
 {
+	int rv;
+
 	pipe_push(p);
-	return hash_upto(p, 0);
+	rv = hash_upto(p, 0);
+	/* The thread is idle: the fd as it was given, for the caller's
+	 * reads (a restart hashes the file's first bytes again) and the
+	 * writes after, through the page cache. */
+	if (p->direct && direct_off(p) == -1 && rv == 0)
+		rv = -1;
+	return rv;
 }
 
 void
@@ -366,8 +374,6 @@ sha1_pipe_free(struct sha1_pipe *p)
 	pthread_cond_signal(&p->ready);
 	pthread_mutex_unlock(&p->mu);
 	pthread_join(p->th, NULL);
-	if (p->direct)
-		direct_off(p);	/* the fd as it was given */
 	pthread_mutex_destroy(&p->mu);
 	pthread_cond_destroy(&p->ready);
 	pthread_cond_destroy(&p->done);

@@ -57,7 +57,7 @@ int	 sha1_whole(int fd, const char *path, char sha[SHA1_B64LEN],
  * all, kept for the next pipe when this one is freed); feed blocks when
  * they are all in use.  A regular file gets whole buffers with O_DIRECT
  * where its file system takes it (the tail through the page cache), and
- * its flags back at free.  After drain the thread is idle and the struct
+ * its flags back at drain.  After drain the thread is idle and the struct
  * sha1 may be used directly (reset, final) until the next feed.
  */
 struct sha1_pipe;
