@@ -23,7 +23,7 @@
 struct dl {
 	int	 fd;
 	struct sha1 h;
-	struct sha1_pipe *pipe;	/* writes to fd and hashes on a thread */
+	struct sha1_pipe *pipe;	/* writes to fd on a thread, hashes here */
 	long long size;		/* bytes in the .part file */
 	long long reserve;	/* bytes to keep free */
 	int	 werr;		/* errno of a failed write, or 0 */

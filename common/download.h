@@ -9,8 +9,8 @@
  * (commit.h): O_EXCL, O_NOFOLLOW, 0600, locked with flock while it is
  * written; a partial one of ours is resumed with Range, one not ours
  * alone (another owner, more than one link, a wider mode) is removed
- * first.  What is written is hashed on a second thread (sha1_pipe) as it
- * goes; the free space is checked before and against the reply's length
+ * first.  A second thread writes while this one hashes what it has
+ * written (sha1_pipe); the free space is checked before and against the reply's length
  * (the reserve kept free).  Each reply counts for api_unreachable (api.h).
  * A disk error stops the process (EX_FATAL).
  */

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 #include <sys/types.h>
+#include <sys/vfs.h>
+
+#include <linux/magic.h>
 
 #include <err.h>
 #include <errno.h>
@@ -103,14 +106,16 @@ sha1_fd(struct sha1 *h, int fd, long long max, long long *bytes,
  * doing both was the slowest part of immich-fetch.  The hash is of what
  * is in the file, in the file's order.
  *
- * A regular file is written with O_DIRECT while its file system takes it
- * and the writes are whole buffers at aligned offsets: the bytes go from
- * the buffer to the disk, without the copy into the page cache that cost
- * as much CPU as the download itself, and the barrier at the end
- * (durable.h) finds them on the disk already.  The file's tail (the last,
- * partial buffer), a resumed file at an odd offset, and a file system
- * that refuses O_DIRECT take the page cache as before; the hash and the
- * file's bytes are the same either way.
+ * A regular file on a local disk file system (ext2/3/4, XFS, Btrfs,
+ * F2FS) is written with O_DIRECT while the writes are whole buffers at
+ * aligned offsets: the bytes go from the buffer to the device, without
+ * the copy into the page cache that cost as much CPU as the download
+ * itself, and the barrier at the end (durable.h) has only the device's
+ * cache and the metadata left to flush.  The file's tail (the last,
+ * partial buffer), a resumed file at an odd offset, a refused write, and
+ * other file systems take the page cache as before: on NFS or SMB a
+ * direct write waits for the server's disk, and tmpfs keeps the bytes in
+ * memory anyway.  The hash and the file's bytes are the same either way.
  */
 struct sha1_pipe {
 	struct sha1 *h;
@@ -125,8 +130,10 @@ struct sha1_pipe {
 	int	 nwritten;	/* buffers written, not hashed yet */
 	int	 quit;
 	int	 werr;		/* errno of a failed write */
-	/* The thread's: O_DIRECT not tried yet on fd, or set on it. */
+	/* The thread's: O_DIRECT not tried yet on fd, or set on it; the
+	 * writes made with it (for t-sha1). */
 	int	 maydirect, direct;
+	long	 ndirect;
 	/* The feeding side's own, not shared: */
 	int	 fillidx;	/* the buffer being filled */
 	size_t	 fill;		/* bytes in it */
@@ -141,9 +148,27 @@ static pthread_mutex_t spare_mu = PTHREAD_MUTEX_INITIALIZER;
 static char *spare[PIPE_NBUF];
 static int nspare;
 
-/* fd set to O_DIRECT, when a regular file at an aligned offset on a file
- * system that takes it: 1, else 0.  Tried at the first whole buffer, so
- * a file smaller than one costs nothing. */
+/* Whether fd's file system is one of the local disk ones above. */
+static int
+local_disk(int fd)
+{
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf) == -1)
+		return 0;
+	switch (sf.f_type) {
+	case EXT4_SUPER_MAGIC:	/* ext2 and ext3 too */
+	case XFS_SUPER_MAGIC:
+	case BTRFS_SUPER_MAGIC:
+	case F2FS_SUPER_MAGIC:
+		return 1;
+	}
+	return 0;
+}
+
+/* fd set to O_DIRECT, when a regular file at an aligned offset on a local
+ * disk file system that takes it: 1, else 0.  Tried at the first whole
+ * buffer, so a file smaller than one costs nothing. */
 static int
 direct_on(int fd)
 {
@@ -153,7 +178,7 @@ direct_on(int fd)
 
 	if (fd < 0 || fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    (at = lseek(fd, 0, SEEK_CUR)) == -1 || at % PIPE_ALIGN != 0 ||
-	    (fl = fcntl(fd, F_GETFL)) == -1)
+	    !local_disk(fd) || (fl = fcntl(fd, F_GETFL)) == -1)
 		return 0;
 	return fcntl(fd, F_SETFL, fl | O_DIRECT) == 0;
 }
@@ -189,10 +214,14 @@ pipe_write(struct sha1_pipe *p, const char *b, size_t n, int *werr)
 		return 0;
 	}
 	while (off < n) {
-		if ((w = write(p->fd, b + off, n - off)) >= 0) {
+		if ((w = write(p->fd, b + off, n - off)) > 0) {
 			off += w;
+			p->ndirect += p->direct;
 			if (p->direct && off < n && direct_off(p) == -1)
 				break;
+		} else if (w == 0) {
+			errno = EIO;	/* no progress: not a disk's answer */
+			break;
 		} else if (errno == EINVAL && p->direct) {
 			/* O_DIRECT refused here: the page cache, again. */
 			if (direct_off(p) == -1)
@@ -359,6 +388,12 @@ sha1_pipe_drain(struct sha1_pipe *p)
 	if (p->direct && direct_off(p) == -1 && rv == 0)
 		rv = -1;
 	return rv;
+}
+
+long
+sha1_pipe_ndirect(const struct sha1_pipe *p)
+{
+	return p->ndirect;
 }
 
 void

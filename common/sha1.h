@@ -55,9 +55,9 @@ int	 sha1_whole(int fd, const char *path, char sha[SHA1_B64LEN],
  * side hashes what it has written, so that receiving, writing and
  * hashing overlap.  Bytes are copied into a few large buffers (2 MiB in
  * all, kept for the next pipe when this one is freed); feed blocks when
- * they are all in use.  A regular file gets whole buffers with O_DIRECT
- * where its file system takes it (the tail through the page cache), and
- * its flags back at drain.  After drain the thread is idle and the struct
+ * they are all in use.  A regular file on a local disk gets whole
+ * buffers with O_DIRECT (the tail through the page cache; fd must not
+ * have O_DIRECT when given), and O_DIRECT cleared again at drain.  After drain the thread is idle and the struct
  * sha1 may be used directly (reset, final) until the next feed.
  */
 struct sha1_pipe;
@@ -67,6 +67,8 @@ struct sha1_pipe *sha1_pipe_new(struct sha1 *, int fd);
 int	 sha1_pipe_feed(struct sha1_pipe *, const void *, size_t);
 /* Wait until everything fed is written and hashed: 0, or -1 and errno. */
 int	 sha1_pipe_drain(struct sha1_pipe *);
+/* After drain: how many writes went to the file with O_DIRECT. */
+long	 sha1_pipe_ndirect(const struct sha1_pipe *);
 void	 sha1_pipe_free(struct sha1_pipe *);
 
 #endif

@@ -11,13 +11,11 @@
  * t-sha1 FILE OFFSET: the same bytes and 1000 more (a tail that is not a
  * whole buffer) through a pipe into FILE, created with OFFSET bytes of
  * zeros before them (as a resumed .part).  Prints "MODE SIZE BYTES HASH
- * FLAG": MODE "direct" when none of the 2 MiB after OFFSET is in the page
- * cache (mincore(2): written with O_DIRECT), "cached" when all of it
- * is, else "mixed"; SIZE the file's size; BYTES "same" when what follows OFFSET
+ * FLAG": MODE "direct" when the pipe made writes with O_DIRECT, else
+ * "cached"; SIZE the file's size; BYTES "same" when what follows OFFSET
  * is what was fed; HASH "same" when the pipe's SHA-1 is theirs; FLAG
  * "restored" when the fd is back to its flags after the pipe.
  */
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -50,9 +48,7 @@ to_file(const char *path, long off)
 	struct sha1 h, w;
 	struct sha1_pipe *p;
 	struct stat st;
-	unsigned char vec[512];
-	long pg = sysconf(_SC_PAGESIZE), from, resident = 0, k;
-	void *map;
+	long ndirect;
 	int fd, fl;
 
 	buf = xmalloc(n);
@@ -70,6 +66,7 @@ to_file(const char *path, long off)
 			err(EX_FATAL, "feed");
 	if (sha1_pipe_drain(p) == -1)
 		err(EX_FATAL, "drain");
+	ndirect = sha1_pipe_ndirect(p);
 	sha1_pipe_free(p);
 	sha1_final(&h, got);
 	sha1_free(&h);
@@ -77,21 +74,9 @@ to_file(const char *path, long off)
 	sha1_update(&w, buf, n);
 	sha1_final(&w, want);
 	sha1_free(&w);
-	/* Which pages are in the page cache, before reading them back. */
-	from = (off + pg - 1) / pg * pg;
-	if ((long)sizeof(vec) * pg < 2 * 1024 * 1024)
-		errx(EX_FATAL, "pages of %ld bytes: too small for vec", pg);
-	map = mmap(NULL, from + 2 * 1024 * 1024, PROT_READ, MAP_SHARED, fd, 0);
-	if (map == MAP_FAILED || mincore((char *)map + from, 2 * 1024 * 1024,
-	    vec) == -1)
-		err(EX_FATAL, "%s: mincore", path);
-	for (k = 0; k < 2 * 1024 * 1024 / pg; k++)
-		resident += vec[k] & 1;
-	munmap(map, from + 2 * 1024 * 1024);
 	if (fstat(fd, &st) == -1 || pread(fd, back, n + 1, off) == -1)
 		err(EX_FATAL, "%s", path);
-	printf("%s %lld %s %s %s\n", resident == 0 ? "direct" :
-	    resident == k ? "cached" : "mixed",
+	printf("%s %lld %s %s %s\n", ndirect > 0 ? "direct" : "cached",
 	    (long long)st.st_size, memcmp(buf, back, n) == 0 ? "same" :
 	    "differs", strcmp(got, want) == 0 ? "same" : "differs",
 	    fcntl(fd, F_GETFL) == fl ? "restored" : "changed");
