@@ -28,7 +28,10 @@
 # file curl wrote) run right after curl, for the same durability.  A
 # third, "disk", is dd writing as many bytes of zeros with O_DIRECT in
 # 512 KiB blocks and an fsync: what putting them on this disk durably
-# costs, with no network and no hashing.
+# costs, with no network and no hashing.  On the 2-core VM where issue 17
+# was measured (2026-12) that reference was itself 0.87 of curl in one
+# run, and the barrier's flush alone 0.43-0.58 s per GiB: there, 0.9 of a
+# curl that flushes nothing depends on the day's page cache (issue 17).
 # Medians of FETCH_RUNS (5) runs, and the median of the per-run ratios
 # (each run's immich-fetch against the curl of the same run, which
 # cancels some of the noise of a shared machine); the ratios are the
