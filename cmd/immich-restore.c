@@ -237,6 +237,7 @@ main(int argc, char *argv[])
 		status = stage_filter(do_record);
 	else
 		progress_init(stage_quiet);
+	/* Ids as operands: a record made for each. */
 	for (i = 0; i < argc; i++) {
 		const char *id[1] = { argv[i] };
 		cJSON *restored = cJSON_CreateObject();

@@ -103,29 +103,53 @@ static void
 hold(struct pend *p, const char *id, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Loser id stays: {ok: false, held: code, detail} and the counts. */
+static void
+held(struct pend *p, const char *id, const char *code, const char *detail)
+{
+	cJSON *e = cJSON_CreateObject();
+
+	cJSON_AddFalseToObject(e, "ok");
+	cJSON_AddStringToObject(e, "held", code);
+	cJSON_AddStringToObject(e, "detail", detail);
+	rec_set(p->trashed, id, e);
+	if (!p->failed)
+		prog.held++;
+	p->failed = 1;
+	nheld++;
+}
+
+/* held(), and a warning. */
 static void
 hold(struct pend *p, const char *id, const char *code, const char *fmt, ...)
 {
-	cJSON *e = cJSON_CreateObject();
 	va_list ap;
 	char *d, *v;
 
 	va_start(ap, fmt);
 	d = xvasprintf(fmt, ap);
 	va_end(ap);
-	cJSON_AddFalseToObject(e, "ok");
-	cJSON_AddStringToObject(e, "held", code);
-	cJSON_AddStringToObject(e, "detail", d);
-	rec_set(p->trashed, id, e);
-	if (!p->failed)
-		prog.held++;
-	p->failed = 1;
+	held(p, id, code, d);
 	v = xstrvis(d);
 	warnx("stdin:%zu: asset %s: held back (%s): %s", p->lineno,
 	    id, code, v);
 	free(v);
 	free(d);
-	nheld++;
+}
+
+/* id found in the trash before this run deleted it (dry: an earlier
+ * batch of this dry run would have trashed it). */
+static void
+already(struct pend *p, const char *id, int dry)
+{
+	cJSON *e = cJSON_CreateObject();
+
+	cJSON_AddTrueToObject(e, "ok");
+	cJSON_AddTrueToObject(e, "alreadyTrashed");
+	if (dry)
+		cJSON_AddTrueToObject(e, "dryRun");
+	rec_set(p->trashed, id, e);
+	nalready++;
 }
 
 /* After a DELETE whose outcome is unknown: is id in the trash already? */
@@ -261,7 +285,7 @@ static void
 check_loser(cJSON *rec, struct pend *p, struct cand *c)
 {
 	struct api_err err;
-	cJSON *la, *e;
+	cJSON *la;
 	const char *code;
 	char *detail;
 	int kind, listed;
@@ -284,11 +308,7 @@ check_loser(cJSON *rec, struct pend *p, struct cand *c)
 		return;
 	}
 	if (is_true(la, "isTrashed")) {
-		e = cJSON_CreateObject();
-		cJSON_AddTrueToObject(e, "ok");
-		cJSON_AddTrueToObject(e, "alreadyTrashed");
-		rec_set(p->trashed, c->id, e);
-		nalready++;
+		already(p, c->id, 0);
 		cJSON_Delete(la);
 		return;
 	}
@@ -342,7 +362,6 @@ static int
 dry_trashed(struct cand *c)
 {
 	struct pend *p = &pends[c->pend];
-	cJSON *e;
 
 	if (!idset_has(gone, c->id))
 		return 0;
@@ -352,12 +371,7 @@ dry_trashed(struct cand *c)
 		hold(p, c->id, p->k.code, "%s", p->k.detail);
 		return 1;
 	}
-	e = cJSON_CreateObject();
-	cJSON_AddTrueToObject(e, "ok");
-	cJSON_AddTrueToObject(e, "alreadyTrashed");
-	cJSON_AddTrueToObject(e, "dryRun");
-	rec_set(p->trashed, c->id, e);
-	nalready++;
+	already(p, c->id, 1);
 	return 1;
 }
 
@@ -419,29 +433,23 @@ outcome(const struct cand *c, const struct bulk_res *r, const char *code)
 {
 	struct pend *p = &pends[c->pend];
 	struct ndjson_in at = { .name = "stdin", .lineno = p->lineno };
-	cJSON *e = cJSON_CreateObject();
+	cJSON *e;
 
-	if (r->status >= 200 && r->status <= 299) {
-		cJSON_AddTrueToObject(e, "ok");
-		if (stage_nflag)
-			cJSON_AddTrueToObject(e, "dryRun");
-		else if (Fflag)
-			cJSON_AddTrueToObject(e, "force");
-		if (c->cskip)
-			cJSON_AddTrueToObject(e, "consolidationSkipped");
-		rec_set(p->trashed, c->id, e);
-		ntrashed++;
+	if (r->status < 200 || r->status > 299) {
+		held(p, c->id, code ? code : "error", r->msg);
+		rec_error(p->rec, &at, c->id, "%s", r->msg);
 		return;
 	}
-	cJSON_AddFalseToObject(e, "ok");
-	cJSON_AddStringToObject(e, "held", code ? code : "error");
-	cJSON_AddStringToObject(e, "detail", r->msg);
+	e = cJSON_CreateObject();
+	cJSON_AddTrueToObject(e, "ok");
+	if (stage_nflag)
+		cJSON_AddTrueToObject(e, "dryRun");
+	else if (Fflag)
+		cJSON_AddTrueToObject(e, "force");
+	if (c->cskip)
+		cJSON_AddTrueToObject(e, "consolidationSkipped");
 	rec_set(p->trashed, c->id, e);
-	rec_error(p->rec, &at, c->id, "%s", r->msg);
-	if (!p->failed)
-		prog.held++;
-	p->failed = 1;
-	nheld++;
+	ntrashed++;
 }
 
 /* Write the batch's records, and count the failed ones. */

@@ -169,11 +169,19 @@ bigbytes=$((BIG * 1048576))
 
 # (a) many files.
 : >"$d/t.curl"; : >"$d/t.csync"; : >"$d/t.rec"; : >"$d/t.ids"; : >"$d/t.cons"
+: >"$d/c.curl"; : >"$d/c.rec"; : >"$d/c.old"
+# cpu FILE CMD...: run CMD, add its user and system CPU seconds to FILE.
+cpu() {
+	_f=$1; shift
+	/usr/bin/time -o "$d/cpu.one" -f '%U %S' "$@"; _rc=$?
+	cat "$d/cpu.one" >>"$_f"
+	return $_rc
+}
 : >"$d/r.rec"; : >"$d/t.old"; : >"$d/r.old"; : >"$d/t.disk"
 r=1
 while [ $r -le "$RUNS" ]; do
 	rm -rf "$d/curl" "$d/out"; mkdir -p "$d/curl"; sync
-	timeit curl -sS -f -K "$d/curl.cfg"; tcu=$el
+	timeit cpu "$d/c.curl" curl -sS -f -K "$d/curl.cfg"; tcu=$el
 	[ $trc = 0 ] || { echo "fetch: curl failed"; exit 1; }
 	timeit sh -c "sync '$d'/curl/*"; tsy=$el
 	echo "$tcu" >>"$d/t.curl"
@@ -182,12 +190,12 @@ while [ $r -le "$RUNS" ]; do
 	timeit dd if=/dev/zero of="$d/dd" bs=512K count=$((bytes / 524288)) \
 	    oflag=direct conv=fsync status=none; echo "$el" >>"$d/t.disk"
 	rm -f "$d/dd"; sync
-	timeit sh -c "immich-fetch -q -d '$d/out' <'$d/plan.ndjson' >'$d/fetched.ndjson'"; echo "$el" >>"$d/t.rec"
+	timeit cpu "$d/c.rec" sh -c "immich-fetch -q -d '$d/out' <'$d/plan.ndjson' >'$d/fetched.ndjson'"; echo "$el" >>"$d/t.rec"
 	[ $trc = 0 ] || { echo "fetch: immich-fetch failed"; exit 1; }
 	echo "$(ratio "$el" "$tcu")" >>"$d/r.rec"
 	rm -rf "$d/out"; sync
 	if [ -n "${FETCH_OLD:-}" ]; then
-		timeit sh -c "'$FETCH_OLD' -q -d '$d/out' <'$d/plan.ndjson' >/dev/null"
+		timeit cpu "$d/c.old" sh -c "'$FETCH_OLD' -q -d '$d/out' <'$d/plan.ndjson' >/dev/null"
 		[ $trc = 0 ] || { echo "fetch: $FETCH_OLD failed"; exit 1; }
 		echo "$el" >>"$d/t.old"
 		echo "$(ratio "$el" "$tcu")" >>"$d/r.old"
@@ -216,6 +224,12 @@ if [ -n "${FETCH_OLD:-}" ]; then
 	    "$FETCH_OLD" "$to" "$(mibs $bytes $to)" "$(ratio "$to" "$tc")" \
 	    "$(med <"$d/r.old")" "$(tr '\n' ' ' <"$d/r.old" | sed 's/ $//')"
 fi
+# CPU seconds, medians of user and of system (GNU time; the process and
+# its threads, not the kernel's own write-back).
+cpumed() { printf 'user %s s, system %s s' "$(cut -d' ' -f1 <"$1" | med)" \
+    "$(cut -d' ' -f2 <"$1" | med)"; }
+printf 'fetch: (a) CPU: curl %s; immich-fetch %s%s\n' "$(cpumed "$d/c.curl")" \
+    "$(cpumed "$d/c.rec")" "${FETCH_OLD:+; FETCH_OLD $(cpumed "$d/c.old")}"
 printf 'fetch: (a) immich-fetch, record after immich-consolidate: %.2f s (%s MiB/s), ratio %s to curl, %s to curl+sync\n' \
     "$tk" "$(mibs $bytes $tk)" "$(ratio "$tk" "$tc")" "$(ratio "$tk" "$ts")"
 printf 'fetch: (a) immich-fetch, ids as operands: %.2f s (%s MiB/s), ratio %s to curl, %s to curl+sync\n' \
