@@ -177,18 +177,16 @@ find(const char *did)
 	return bsearch(&key, decs, ndecs, sizeof(*decs), by_did_only);
 }
 
+/* Whether the review list (objects with a code) flags code. */
 static int
-code_in(const cJSON *list, const char *code, int review)
+review_has(const cJSON *review, const char *code)
 {
 	const cJSON *x;
 	const char *c;
 
-	cJSON_ArrayForEach(x, list) {
-		c = review ? rec_str(x, "code") : cJSON_IsString(x) ?
-		    x->valuestring : NULL;
-		if (c && code && strcmp(c, code) == 0)
+	cJSON_ArrayForEach(x, review)
+		if ((c = rec_str(x, "code")) && code && strcmp(c, code) == 0)
 			return 1;
-	}
 	return 0;
 }
 
@@ -232,13 +230,13 @@ stale(const cJSON *rec, const struct dec *d)
 		return xstrdup("the record's \"review\" is not a list");
 	cJSON_ArrayForEach(x, review) {
 		c = rec_str(x, "code");
-		if (c == NULL || !code_in(d->accept, c, 0))
+		if (c == NULL || !rec_has_str(d->accept, c))
 			return xasprintf("review code %s was not on the "
 			    "screen when the decision was made", c ? c :
 			    "(none)");
 	}
 	cJSON_ArrayForEach(x, d->accept)
-		if (!code_in(review, x->valuestring, 1))
+		if (!review_has(review, x->valuestring))
 			return xasprintf("review code %s was on the screen but "
 			    "is not flagged now", x->valuestring);
 	if (d->keep && rec_asset(rec, d->keep) == NULL)
@@ -292,7 +290,6 @@ decide_record(cJSON *rec, const struct ndjson_in *in)
 	cJSON *dec, *acc, *nw;
 	const char *keep, *pkeep = rec_str(rec, "keep"), *c;
 	char *why, *news = NULL;
-	int nnew = 0;
 	int rv = 0;
 
 	d = find(rec_str(rec, "duplicateId"));
@@ -346,17 +343,15 @@ decide_record(cJSON *rec, const struct ndjson_in *in)
 	cJSON_ArrayForEach(x, rec_get(rec, "review")) {
 		if ((c = rec_str(x, "code")) == NULL)
 			continue;
-		if (code_in(d->accept, c, 0)) {
-			if (!code_in(acc, c, 0))
+		if (rec_has_str(d->accept, c)) {
+			if (!rec_has_str(acc, c))
 				cJSON_AddItemToArray(acc,
 				    cJSON_CreateString(c));
-		} else if (!code_in(nw, c, 0)) {
+		} else if (!rec_has_str(nw, c)) {
 			cJSON_AddItemToArray(nw, cJSON_CreateString(c));
 			xappend(&news, ", ", c);
-			nnew++;
 		}
 	}
-	cJSON_Delete(nw);
 	rec_set(rec, "decision", dec);
 	napplied++;
 	if (news) {
@@ -364,11 +359,12 @@ decide_record(cJSON *rec, const struct ndjson_in *in)
 		    "chosen (%s) the review finds %s, not on the screen when "
 		    "the decision was made: not accepted, the group stays "
 		    "held for review (make the page again to see %s)", dfile,
-		    d->lineno, rec_str(rec, "keep"), news, nnew == 1 ? "it" :
-		    "them");
+		    d->lineno, rec_str(rec, "keep"), news,
+		    cJSON_GetArraySize(nw) == 1 ? "it" : "them");
 		free(news);
 		rv = -1;
 	}
+	cJSON_Delete(nw);
 out:
 	return rv;
 }

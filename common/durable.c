@@ -13,6 +13,7 @@
 #include "common/durable.h"
 #include "common/fsutil.h"
 #include "common/ndjson.h"
+#include "common/precond.h"
 #include "common/util.h"
 
 struct durable {
@@ -76,18 +77,15 @@ add_entry(struct durable *d, const cJSON *b)
 void
 durable_add_backup(struct durable *d, const cJSON *rec, const char *id)
 {
-	const cJSON *backup = rec_get(rec, "backup"), *b, *e;
-	const char *vid, *of;
+	const cJSON *backup = rec_get(rec, "backup"), *b;
+	const char *vid;
 
 	if ((b = rec_get(backup, id)) == NULL)
 		return;
 	add_entry(d, b);
-	vid = rec_str(b, "video");
-	cJSON_ArrayForEach(e, backup)
-		if (e != b && (((of = rec_str(e, "livePhotoOf")) &&
-		    strcmp(of, id) == 0) || (vid && e->string &&
-		    strcmp(e->string, vid) == 0)))
-			add_entry(d, e);
+	/* The video the preconditions verified (precond.h), not another. */
+	if ((vid = pc_video(rec, id)) != NULL && (b = rec_get(backup, vid)))
+		add_entry(d, b);
 }
 
 /* The folder of path (caller frees). */

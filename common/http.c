@@ -682,7 +682,6 @@ prepare(struct req *q, char *range, size_t rangesz)
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, q);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, q);
-	curl_easy_setopt(h, CURLOPT_PRIVATE, q);
 	/* libcurl silently sends a request again when a reused connection
 	 * turns out dead with nothing received; a request that must not be
 	 * sent twice gets a connection of its own. */
